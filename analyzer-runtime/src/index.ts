@@ -1,0 +1,2 @@
+// Public surface of the runtime. It imports nothing from the rest of wakeaudit and does no I/O.
+export * from './lkmm/execution';
