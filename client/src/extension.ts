@@ -1,28 +1,169 @@
-// The extension client: starts the language server and forwards commands to it.
-// All analysis lives in the server (see README "Architecture").
+// The extension client: starts the language server, forwards commands to it and shows what it
+// returns. All analysis lives in the server (see README "Architecture"); nothing here reads or
+// runs workspace code, which is why untrusted workspaces are supported.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import {
+  SERVER_COMMAND_REINDEX,
+  SERVER_COMMAND_SHOW_TRACE,
+  SERVER_COMMAND_SIMULATE,
+  STATUS_NOTIFICATION,
+  ShowTraceArguments,
+  SimulateArguments,
+  StatusParams,
+  TraceResult,
+} from './protocol';
+import { TracePanel } from './traceView';
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What the extension offers to its tests (and other extensions): the running client and the last trace. */
+export interface WakeauditApi {
+  client: LanguageClient;
+  lastTrace(): TraceResult | undefined;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<WakeauditApi> {
+  const output = vscode.window.createOutputChannel('wakeaudit');
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'c' },
+      { scheme: 'untitled', language: 'c' },
       { scheme: 'file', language: 'litmus' },
       { scheme: 'file', language: 'wakeaudit-program' },
     ],
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h}') },
+    outputChannel: output,
+    // The palette commands below have the server commands' names; the server then does not
+    // advertise them, so the client library does not register them a second time.
+    initializationOptions: { clientRegistersCommands: true },
   };
-  client = new LanguageClient('wakeaudit', 'wakeaudit', serverOptions, clientOptions);
-  await client.start();
+  const languageClient = new LanguageClient('wakeaudit', 'wakeaudit', serverOptions, clientOptions);
+  client = languageClient;
+
+  const status = vscode.window.createStatusBarItem('wakeaudit.status', vscode.StatusBarAlignment.Left, 10);
+  status.name = 'wakeaudit';
+  status.text = '$(sync~spin) wakeaudit';
+  status.tooltip = 'wakeaudit: starting the language server';
+  status.command = 'workbench.actions.view.problems';
+  status.show();
+
+  const tracePanel = new TracePanel(output);
+  let lastTrace: TraceResult | undefined;
+  const showTrace = (trace: TraceResult) => {
+    lastTrace = trace;
+    output.appendLine(`${trace.title}: ${trace.verdict}, ${trace.steps.length} steps on ${trace.threads.length} threads`);
+    tracePanel.show(trace);
+  };
+
+  const runServerCommand = async <T>(command: string, argument: unknown): Promise<T> =>
+    (await languageClient.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+
+  context.subscriptions.push(
+    output,
+    status,
+    tracePanel,
+    vscode.commands.registerCommand('wakeaudit.simulate', async (argument?: SimulateArguments) => {
+      const request = argument ?? simulateArgumentsFromEditor();
+      if (!request) {
+        void vscode.window.showInformationMessage('wakeaudit: open a C, .litmus or .wake file (or select a snippet) to simulate.');
+        return undefined;
+      }
+      try {
+        const trace = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'wakeaudit: simulating', cancellable: false },
+          () => runServerCommand<TraceResult>(SERVER_COMMAND_SIMULATE, request),
+        );
+        showTrace(trace);
+        return trace;
+      } catch (error) {
+        reportError(output, 'simulate', error);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('wakeaudit.showTrace', async (argument?: ShowTraceArguments) => {
+      const editor = vscode.window.activeTextEditor;
+      const request: ShowTraceArguments | undefined =
+        argument ?? (editor ? { uri: editor.document.uri.toString(), position: toLspPosition(editor.selection.active) } : undefined);
+      if (!request) return undefined;
+      try {
+        const trace = await runServerCommand<TraceResult>(SERVER_COMMAND_SHOW_TRACE, request);
+        showTrace(trace);
+        return trace;
+      } catch (error) {
+        reportError(output, 'show trace', error);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('wakeaudit.reindex', async () => {
+      try {
+        return await runServerCommand<{ files: number }>(SERVER_COMMAND_REINDEX, {});
+      } catch (error) {
+        reportError(output, 're-index', error);
+        return undefined;
+      }
+    }),
+  );
+
+  languageClient.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => updateStatus(status, params));
+  await languageClient.start();
+  output.appendLine(`wakeaudit language server started (${serverModule})`);
+  return { client: languageClient, lastTrace: () => lastTrace };
 }
 
 export async function deactivate(): Promise<void> {
   await client?.stop();
+  client = undefined;
+}
+
+function toLspPosition(position: vscode.Position): { line: number; character: number } {
+  return { line: position.line, character: position.character };
+}
+
+/**
+ * What to simulate, from the active editor: the selection; else the cursor (the server widens
+ * it to the enclosing function); a .litmus/.wake file is always simulated whole.
+ */
+function simulateArgumentsFromEditor(): SimulateArguments | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  const { document, selection } = editor;
+  const uri = document.uri.toString();
+  if (document.languageId === 'litmus' || document.languageId === 'wakeaudit-program') {
+    return { uri, language: document.languageId };
+  }
+  if (document.languageId !== 'c') return undefined;
+  const range = { start: toLspPosition(selection.start), end: toLspPosition(selection.end) };
+  return { uri, language: 'c', range };
+}
+
+function updateStatus(item: vscode.StatusBarItem, params: StatusParams): void {
+  const count = `${params.findings} finding${params.findings === 1 ? '' : 's'}`;
+  switch (params.state) {
+    case 'indexing':
+      item.text = `$(sync~spin) wakeaudit: indexing${params.total ? ` ${params.done ?? 0}/${params.total}` : ''}`;
+      break;
+    case 'analysing':
+      item.text = `$(sync~spin) wakeaudit: ${count}`;
+      break;
+    case 'starting':
+      item.text = '$(sync~spin) wakeaudit';
+      break;
+    case 'idle':
+      item.text = `$(${params.findings > 0 ? 'warning' : 'check'}) wakeaudit: ${count}`;
+      break;
+  }
+  item.tooltip = `wakeaudit: ${params.state}, ${params.files} files indexed, ${count} proved. Click for the Problems view.`;
+}
+
+function reportError(output: vscode.OutputChannel, what: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  output.appendLine(`${what} failed: ${message}`);
+  void vscode.window.showErrorMessage(`wakeaudit: ${what} failed: ${message}`);
 }

@@ -1,13 +1,28 @@
-// LSP wiring only: documents in, diagnostics and code actions out. Analysis is in ./analysis.
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+// LSP wiring only: documents in, diagnostics and code actions out. The behaviour is in
+// ./lsp/session.ts, the analysis behind ./lsp/analysisAdapter.ts. vscode-languageserver picks
+// the transport from argv: --stdio (any LSP client), --node-ipc (the VS Code extension), --socket.
+import * as path from 'node:path';
+import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createWorkspaceAnalyzer } from './lsp/analysisAdapter';
+import { Session } from './lsp/session';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-}));
+// The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
+const extensionRoot = path.resolve(__dirname, '..');
 
+const session = new Session(connection, documents, {
+  analyzer: createWorkspaceAnalyzer(),
+  createScratchAnalyzer: createWorkspaceAnalyzer,
+  extensionRoot,
+});
+
+// Whatever goes wrong in a handler is logged; the server keeps serving the other documents.
+process.on('uncaughtException', (error) => connection.console.error(`[wakeaudit] uncaught: ${error.stack ?? error.message}`));
+process.on('unhandledRejection', (reason) => connection.console.error(`[wakeaudit] unhandled rejection: ${String(reason)}`));
+
+session.listen();
 documents.listen(connection);
 connection.listen();

@@ -1,0 +1,31 @@
+// The one seam between the language server and the analysis: "here are the workspace's files,
+// give me the findings of these files". Everything LSP-specific (documents, diagnostics,
+// progress, caching, cancellation plumbing) stays on the server side of this interface.
+import type { FileProblem, Finding, SourceSpan } from '../analysis/findings';
+import type { ServerSettings } from './settings';
+
+/** A cooperative cancellation check; the analysis calls it between files and between proofs. */
+export type IsCancelled = () => boolean;
+
+export interface Analyzer {
+  /** Replaces (or adds) the text of one file in the analysis' workspace model. No proofs run here. */
+  setFile(file: string, text: string): void;
+  removeFile(file: string): void;
+  /**
+   * A key that changes whenever anything outside `file` that its findings depend on changes
+   * (e.g. the index entries of the queues it waits on or wakes). The server caches a file's
+   * findings under (settings, file text, this key), so an edit elsewhere that leaves the key
+   * alone does not re-prove anything.
+   */
+  contextKey(file: string): string;
+  /** The function around a 1-based position, so "simulate" at a cursor means that function. */
+  enclosingFunction?(file: string, line: number, column: number): Omit<SourceSpan, 'file'> | undefined;
+  /** Findings whose primary location is in `file`, proved within the exploration bounds. */
+  analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }>;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}

@@ -1,0 +1,60 @@
+// The `wakeaudit.*` settings as the server uses them, read through workspace/configuration.
+// Values from the client are untrusted JSON: anything of the wrong type falls back to the default
+// declared in package.json, so a typo in settings.json never stops the analysis.
+
+export interface ServerSettings {
+  /** Rule code -> enabled. Codes not listed are enabled. */
+  rules: Record<string, boolean>;
+  exploration: { maxStates: number; timeoutMs: number };
+  showUnknown: boolean;
+  include: string[];
+  exclude: string[];
+  /** Base URL of the rule pages; when empty, the pages shipped in the extension folder are linked. */
+  rulesDocsUrl: string;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = {
+  rules: {},
+  exploration: { maxStates: 200000, timeoutMs: 2000 },
+  showUnknown: false,
+  include: ['**/*.c', '**/*.h'],
+  exclude: ['**/node_modules/**', '**/.git/**'],
+  rulesDocsUrl: '',
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function positiveNumber(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function stringList(value: unknown, fallback: string[]): string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? [...value] : [...fallback];
+}
+
+/** Builds settings from the `wakeaudit` section as the client returns it (nested or dotted keys). */
+export function parseSettings(section: unknown): ServerSettings {
+  if (!isRecord(section)) return structuredClone(DEFAULT_SETTINGS);
+  const rules: Record<string, boolean> = {};
+  if (isRecord(section.rules)) {
+    for (const [code, enabled] of Object.entries(section.rules)) if (typeof enabled === 'boolean') rules[code] = enabled;
+  }
+  const exploration = isRecord(section.exploration) ? section.exploration : {};
+  return {
+    rules,
+    exploration: {
+      maxStates: positiveNumber(exploration.maxStates ?? section['exploration.maxStates'], DEFAULT_SETTINGS.exploration.maxStates),
+      timeoutMs: positiveNumber(exploration.timeoutMs ?? section['exploration.timeoutMs'], DEFAULT_SETTINGS.exploration.timeoutMs),
+    },
+    showUnknown: typeof section.showUnknown === 'boolean' ? section.showUnknown : DEFAULT_SETTINGS.showUnknown,
+    include: stringList(section.include, DEFAULT_SETTINGS.include),
+    exclude: stringList(section.exclude, DEFAULT_SETTINGS.exclude),
+    rulesDocsUrl: typeof section.rulesDocsUrl === 'string' ? section.rulesDocsUrl : DEFAULT_SETTINGS.rulesDocsUrl,
+  };
+}
+
+export function isRuleEnabled(settings: ServerSettings, code: string): boolean {
+  return settings.rules[code] !== false;
+}
