@@ -1,0 +1,5 @@
+// The C litmus-test front end: parser, per-thread semantics and the herd7-style runner.
+export * from './ast';
+export { parseLitmus } from './parser';
+export { runLitmus, runParsedLitmus } from './run';
+export type { LitmusResult, LitmusVerdict, LitmusOptions } from './run';

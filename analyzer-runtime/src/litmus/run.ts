@@ -1,0 +1,392 @@
+/**
+ * Answers a C litmus test the way herd7 does with the Linux-kernel memory model: enumerate the
+ * candidate executions (a path per thread, then every reads-from and coherence choice), keep
+ * those LKMM allows, and evaluate the final condition on each.
+ *
+ * Candidates are pruned per location before they are combined: a location's rf/co choice that
+ * already breaks coherence (sc-per-location) or RMW atomicity on that location can never be
+ * part of an allowed execution, so only the survivors of each location are multiplied out.
+ */
+import type { Execution, ExecEvent } from '../lkmm/execution';
+import { checkExecution } from '../lkmm/model';
+import { Relation } from '../lkmm/relation';
+import { LitmusError, LitmusTest, Prop, Scalar } from './ast';
+import { parseLitmus } from './parser';
+import { sameScalar, scalarKey, showScalar, ThreadPath, threadPaths } from './threads';
+
+export type LitmusVerdict = 'Sometimes' | 'Never' | 'Always';
+
+export interface LitmusResult {
+  name: string;
+  /** The doc comment's `Result:` word, if any. */
+  expected?: string;
+  verdict: LitmusVerdict;
+  /** Allowed executions (after filter) satisfying the condition's proposition. */
+  positive: number;
+  /** Allowed executions (after filter) not satisfying it. */
+  negative: number;
+  /** Flags raised by allowed executions (e.g. data-race). */
+  flags: string[];
+  /** Candidate executions handed to the model. */
+  candidates: number;
+  /** Distinct final states of allowed executions, in herd7's "x=1; 0:r0=0;" style. */
+  states: string[];
+  milliseconds: number;
+}
+
+export interface LitmusOptions {
+  /** Upper bound on paths per thread and on candidates; exceeding it is an error, never a guess. */
+  maxCandidates?: number;
+}
+
+export function runLitmus(text: string, options: LitmusOptions = {}): LitmusResult {
+  return runParsedLitmus(parseLitmus(text), options);
+}
+
+interface GlobalEvent {
+  event: ExecEvent;
+  /** For reads: the value they must read. */
+  readValue?: Scalar;
+  writeValue?: Scalar;
+}
+
+export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): LitmusResult {
+  const started = Date.now();
+  const limit = options.maxCandidates ?? 2_000_000;
+
+  // Initial memory: every parameter and init entry names a location; unmentioned ones hold 0.
+  const initial = new Map<string, Scalar>();
+  const registerInit: Array<Map<string, Scalar>> = test.threads.map(() => new Map());
+  for (const t of test.threads) for (const p of t.params) initial.set(p, 0);
+  for (const e of test.init) {
+    if (e.thread === undefined) initial.set(e.name, e.value);
+    else {
+      const regs = registerInit[e.thread];
+      if (!regs) throw new LitmusError(e.line, `init names thread ${e.thread}, which does not exist`);
+      regs.set(e.name, e.value);
+    }
+  }
+  for (const v of [...initial.values(), ...registerInit.flatMap((m) => [...m.values()])]) {
+    if (typeof v !== 'number' && !initial.has(v.address)) initial.set(v.address, 0);
+  }
+
+  // Values each location may hold: grow to a fixpoint. Without loops, a value produced by a
+  // chain of k dependent writes needs k write events, so the number of rounds is bounded.
+  const values = new Map<string, Map<string, Scalar>>();
+  const addValue = (loc: string, v: Scalar): boolean => {
+    let m = values.get(loc);
+    if (!m) values.set(loc, (m = new Map()));
+    const key = scalarKey(v);
+    if (m.has(key)) return false;
+    m.set(key, v);
+    return true;
+  };
+  for (const [loc, v] of initial) addValue(loc, v);
+  const readValues = (loc: string): Scalar[] => {
+    if (!values.has(loc)) {
+      // A location reached through a pointer but never declared: herd7 gives it 0.
+      initial.set(loc, 0);
+      addValue(loc, 0);
+    }
+    return [...values.get(loc)!.values()];
+  };
+  let paths: ThreadPath[][] = [];
+  for (let round = 0; ; round++) {
+    paths = test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit));
+    let grew = false;
+    for (const tp of paths) {
+      for (const p of tp) {
+        for (const e of p.events) {
+          if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && e.value !== undefined) {
+            if (addValue(e.loc, e.value)) grew = true;
+          }
+        }
+      }
+    }
+    if (!grew) break;
+    const maxWrites = paths.reduce((sum, tp) => sum + Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length)), 0);
+    if (round > maxWrites + 1) throw new LitmusError(1, 'the values written do not reach a fixpoint');
+  }
+
+  let candidates = 0;
+  let positive = 0;
+  let negative = 0;
+  const flags = new Set<string>();
+  const states = new Set<string>();
+  const locations = [...initial.keys()].sort();
+
+  // Cartesian product of one path per thread.
+  const choice = new Array<number>(test.threads.length).fill(0);
+  const combine = (t: number): void => {
+    if (t < test.threads.length) {
+      for (let i = 0; i < paths[t]!.length; i++) {
+        choice[t] = i;
+        combine(t + 1);
+      }
+      return;
+    }
+    const chosen = choice.map((c, i) => paths[i]![c]!);
+    for (const x of executionsOf(chosen, initial, locations, limit - candidates)) {
+      candidates++;
+      if (candidates > limit) throw new LitmusError(1, `more than ${limit} candidate executions`);
+      const verdict = checkExecution(x.execution);
+      if (!verdict.allowed) continue;
+      const state = finalState(x.execution, chosen);
+      if (test.filter && !evalProp(test.filter, state)) continue;
+      for (const f of verdict.flags) flags.add(f);
+      states.add(showState(state, test));
+      if (evalProp(test.condition, state)) positive++;
+      else negative++;
+    }
+  };
+  combine(0);
+
+  const verdict: LitmusVerdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
+  const result: LitmusResult = {
+    name: test.name,
+    verdict,
+    positive,
+    negative,
+    flags: [...flags].sort(),
+    candidates,
+    states: [...states].sort(),
+    milliseconds: Date.now() - started,
+  };
+  if (test.expected !== undefined) result.expected = test.expected;
+  return result;
+}
+
+interface FinalState {
+  memory: Map<string, Scalar>;
+  registers: Array<Map<string, Scalar>>;
+}
+
+function finalState(x: Execution, paths: ThreadPath[]): FinalState {
+  const memory = new Map<string, Scalar>();
+  for (const [loc, order] of Object.entries(x.co)) {
+    const last = x.events[order[order.length - 1]!]!;
+    memory.set(loc, (last as ExecEvent & { scalar?: Scalar }).scalar ?? last.value ?? 0);
+  }
+  return { memory, registers: paths.map((p) => p.registers) };
+}
+
+function lookup(state: FinalState, thread: number | undefined, name: string): Scalar {
+  if (thread === undefined) return state.memory.get(name) ?? 0;
+  return state.registers[thread]?.get(name) ?? 0;
+}
+
+function evalProp(p: Prop, state: FinalState): boolean {
+  switch (p.kind) {
+    case 'true': return true;
+    case 'false': return false;
+    case 'not': return !evalProp(p.operand, state);
+    case 'and': return evalProp(p.left, state) && evalProp(p.right, state);
+    case 'or': return evalProp(p.left, state) || evalProp(p.right, state);
+    case 'implies': return !evalProp(p.left, state) || evalProp(p.right, state);
+    case 'atom': {
+      const actual = lookup(state, p.thread, p.name);
+      // A bare name on the right is a location's address, unless the value is an integer.
+      return sameScalar(actual, p.value) !== p.negated;
+    }
+  }
+}
+
+function showState(state: FinalState, test: LitmusTest): string {
+  const names = new Set<string>();
+  const collect = (p: Prop | undefined): void => {
+    if (!p) return;
+    if (p.kind === 'atom') names.add(p.thread === undefined ? p.name : `${p.thread}:${p.name}`);
+    if (p.kind === 'not') collect(p.operand);
+    if (p.kind === 'and' || p.kind === 'or' || p.kind === 'implies') {
+      collect(p.left);
+      collect(p.right);
+    }
+  };
+  collect(test.condition);
+  for (const l of test.locations) names.add(l.thread === undefined ? l.name : `${l.thread}:${l.name}`);
+  return [...names]
+    .sort()
+    .map((n) => {
+      const m = /^(\d+):(.*)$/.exec(n);
+      const v = m ? lookup(state, Number(m[1]), m[2]!) : lookup(state, undefined, n);
+      return `${n}=${showScalar(v)};`;
+    })
+    .join(' ');
+}
+
+interface BuiltExecution {
+  execution: Execution;
+}
+
+/**
+ * All rf/co choices for one combination of thread paths, pruned per location.
+ * Event values in the Execution are numbers; addresses are numbered by location so that
+ * distinct addresses stay distinct (the model never looks at values except for SRCU indices).
+ */
+function* executionsOf(
+  paths: ThreadPath[],
+  initial: Map<string, Scalar>,
+  locations: string[],
+  budget: number,
+): Generator<BuiltExecution> {
+  const events: Array<ExecEvent & { scalar?: Scalar }> = [];
+  const numeric = (v: Scalar | undefined): number | undefined =>
+    v === undefined ? undefined : typeof v === 'number' ? v : -1_000_000 - Math.max(0, locations.indexOf(v.address));
+  const info: GlobalEvent[] = [];
+  const lockLocs = new Set<string>();
+  const usedLocs = new Set<string>();
+  for (const p of paths) for (const e of p.events) if (e.loc !== undefined) {
+    usedLocs.add(e.loc);
+    if (e.kind !== 'R' && e.kind !== 'W' && e.kind !== 'F' && e.kind !== 'SRCU') lockLocs.add(e.loc);
+  }
+  const srcuOnly = new Set<string>();
+  for (const p of paths) for (const e of p.events) if (e.kind === 'SRCU' && e.loc !== undefined) srcuOnly.add(e.loc);
+  for (const p of paths) for (const e of p.events) if (e.kind !== 'SRCU' && e.loc !== undefined) srcuOnly.delete(e.loc);
+
+  const allLocs = [...new Set([...locations, ...usedLocs])].filter((l) => !srcuOnly.has(l)).sort();
+  const initWrite = new Map<string, number>();
+  for (const loc of allLocs) {
+    const v = initial.get(loc) ?? 0;
+    const id = events.length;
+    const ev: ExecEvent & { scalar?: Scalar } = { id, thread: -1, poIndex: 0, kind: 'W', annot: 'once', loc, value: numeric(v)! };
+    ev.scalar = v;
+    events.push(ev);
+    info.push({ event: ev, writeValue: v });
+    initWrite.set(loc, id);
+  }
+  const addr: Array<[number, number]> = [];
+  const data: Array<[number, number]> = [];
+  const ctrl: Array<[number, number]> = [];
+  const rmw: Array<[number, number]> = [];
+  paths.forEach((p, thread) => {
+    const base = events.length;
+    p.events.forEach((e, i) => {
+      const ev: ExecEvent & { scalar?: Scalar } = { id: base + i, thread, poIndex: i, kind: e.kind, annot: e.annot };
+      if (e.loc !== undefined) ev.loc = e.loc;
+      const nv = numeric(e.value);
+      if (nv !== undefined) ev.value = nv;
+      if (e.value !== undefined) ev.scalar = e.value;
+      events.push(ev);
+      const isWrite = e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL';
+      const isRead = e.kind === 'R' || e.kind === 'LKR' || e.kind === 'LF' || e.kind === 'RL' || e.kind === 'RU';
+      const g: GlobalEvent = { event: ev };
+      if (isWrite && e.value !== undefined) g.writeValue = e.value;
+      if (isRead && e.value !== undefined) g.readValue = e.value;
+      info.push(g);
+      for (const d of e.addr) addr.push([base + d, base + i]);
+      for (const d of e.data) data.push([base + d, base + i]);
+      for (const d of e.ctrl) ctrl.push([base + d, base + i]);
+      if (e.rmwRead !== undefined) rmw.push([base + e.rmwRead, base + i]);
+    });
+  });
+
+  // Per location: every coherence order and rf map that is coherent and atomic there.
+  const perLocation: Array<Array<{ co: number[]; rf: Array<[number, number]> }>> = [];
+  for (const loc of allLocs) {
+    const writes = info.filter((g) => g.writeValue !== undefined && g.event.loc === loc && g.event.thread >= 0).map((g) => g.event.id);
+    const reads = info.filter((g) => g.readValue !== undefined && g.event.loc === loc).map((g) => g.event.id);
+    const iw = initWrite.get(loc)!;
+    const options: Array<{ co: number[]; rf: Array<[number, number]> }> = [];
+    const sources = reads.map((r) =>
+      [iw, ...writes].filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!)),
+    );
+    if (sources.some((s) => s.length === 0)) return; // some read has no write of its value
+    for (const order of permutationsRespectingPo(writes, events)) {
+      const co = [iw, ...order];
+      const rfChoice = new Array<number>(reads.length).fill(0);
+      const walk = (k: number): void => {
+        if (k < reads.length) {
+          for (const s of sources[k]!) {
+            rfChoice[k] = s;
+            walk(k + 1);
+          }
+          return;
+        }
+        const rf = reads.map((r, i): [number, number] => [rfChoice[i]!, r]);
+        if (locallyConsistent(events, co, rf, rmw)) options.push({ co, rf });
+      };
+      walk(0);
+    }
+    if (options.length === 0) return;
+    perLocation.push(options);
+  }
+
+  let produced = 0;
+  const pick = new Array<number>(perLocation.length).fill(0);
+  function* product(k: number): Generator<BuiltExecution> {
+    if (k < perLocation.length) {
+      for (let i = 0; i < perLocation[k]!.length; i++) {
+        pick[k] = i;
+        yield* product(k + 1);
+      }
+      return;
+    }
+    const co: Record<string, number[]> = {};
+    const rf: Array<[number, number]> = [];
+    pick.forEach((i, l) => {
+      const o = perLocation[l]![i]!;
+      co[allLocs[l]!] = o.co;
+      rf.push(...o.rf);
+    });
+    produced++;
+    if (produced > budget + 1) return;
+    yield { execution: { events, rf, co, rmw, addr, data, ctrl } };
+  }
+  yield* product(0);
+}
+
+/** Orders of a location's writes that keep each thread's writes in program order (coherence). */
+function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Generator<number[]> {
+  const byThread = new Map<number, number[]>();
+  for (const w of writes) {
+    const t = events[w]!.thread;
+    byThread.set(t, [...(byThread.get(t) ?? []), w]);
+  }
+  const queues = [...byThread.values()].map((q) => q.sort((a, b) => events[a]!.poIndex - events[b]!.poIndex));
+  const heads = queues.map(() => 0);
+  const out: number[] = [];
+  function* go(): Generator<number[]> {
+    if (out.length === writes.length) {
+      yield [...out];
+      return;
+    }
+    for (let q = 0; q < queues.length; q++) {
+      if (heads[q]! >= queues[q]!.length) continue;
+      out.push(queues[q]![heads[q]!]!);
+      heads[q]!++;
+      yield* go();
+      heads[q]!--;
+      out.pop();
+    }
+  }
+  yield* go();
+}
+
+/** sc-per-location and atomicity restricted to one location's events. */
+function locallyConsistent(events: ExecEvent[], co: number[], rf: Array<[number, number]>, rmw: Array<[number, number]>): boolean {
+  const ids = [...new Set([...co, ...rf.map(([, r]) => r)])];
+  const local = new Map(ids.map((id, i) => [id, i]));
+  const n = ids.length;
+  const poLoc = Relation.where(n, (a, b) => {
+    const ea = events[ids[a]!]!;
+    const eb = events[ids[b]!]!;
+    return ea.thread >= 0 && ea.thread === eb.thread && ea.poIndex < eb.poIndex;
+  });
+  const coRel = Relation.empty(n);
+  for (let i = 0; i < co.length; i++) for (let j = i + 1; j < co.length; j++) coRel.add(local.get(co[i]!)!, local.get(co[j]!)!);
+  const rfRel = Relation.fromPairs(n, rf.map(([w, r]) => [local.get(w)!, local.get(r)!] as const));
+  const fr = rfRel.inverse().seq(coRel);
+  if (!poLoc.union(rfRel, coRel, fr).isAcyclic()) return false;
+  // Atomicity: no write of another thread between an RMW's read source and its write.
+  const position = new Map(co.map((w, i) => [w, i]));
+  const source = new Map(rf.map(([w, r]) => [r, w]));
+  for (const [r, w] of rmw) {
+    if (!local.has(r) || !position.has(w)) continue;
+    const from = position.get(source.get(r)!)!;
+    const to = position.get(w)!;
+    for (let i = from + 1; i < to; i++) {
+      if (events[co[i]!]!.thread !== events[w]!.thread) return false;
+    }
+  }
+  return true;
+}
