@@ -9,6 +9,18 @@ export const COMMAND_REINDEX = 'wakeaudit.reindex';
 /** Server -> client notification driving the status bar item. */
 export const STATUS_NOTIFICATION = 'wakeaudit/status';
 
+/** Client -> server request for counters (tests and benchmarks read it). */
+export const STATS_REQUEST = 'wakeaudit/stats';
+
+export interface StatsResult {
+  files: number;
+  /** Analyses that missed the content cache and ran (with their proofs). */
+  analysesRun: number;
+  cacheHits: number;
+  cacheEntries: number;
+  heapUsedBytes: number;
+}
+
 export type SnippetLanguage = 'c' | 'litmus' | 'wakeaudit-program';
 
 /** Arguments of wakeaudit.simulate: either the text itself, or a document and an optional range. */

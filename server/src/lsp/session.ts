@@ -31,7 +31,9 @@ import {
   COMMAND_REINDEX,
   COMMAND_SHOW_TRACE,
   COMMAND_SIMULATE,
+  STATS_REQUEST,
   STATUS_NOTIFICATION,
+  StatsResult,
   ShowTraceArguments,
   SimulateArguments,
   SnippetLanguage,
@@ -84,7 +86,8 @@ export class Session {
   private indexing: Promise<void> | undefined;
   private state: StatusParams['state'] = 'starting';
   private indexProgress: { done: number; total: number } | undefined;
-  proofsRun = 0;
+  /** Calls into the analysis that missed the cache (each may run proofs). */
+  private analysesRun = 0;
 
   private readonly names: FileNames = {
     uriOf: (file) => this.uriByFile.get(file) ?? (path.isAbsolute(file) ? pathToFileURL(file).href : file),
@@ -113,6 +116,13 @@ export class Session {
     documents.onDidClose((event) => void this.documentClosed(event.document));
     connection.onCodeAction((params) => this.guard('codeAction', () => this.codeActions(params), []));
     connection.onExecuteCommand((params, token) => this.executeCommand(params, token));
+    connection.onRequest(STATS_REQUEST, (): StatsResult => ({
+      files: this.fileHashes.size,
+      analysesRun: this.analysesRun,
+      cacheHits: this.cache.hits,
+      cacheEntries: this.cache.size,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    }));
     connection.onShutdown(() => {
       this.generation++;
       if (this.debounceTimer) clearTimeout(this.debounceTimer);
@@ -314,7 +324,7 @@ export class Session {
     const cached = this.cache.get(key);
     if (cached) return cached;
     try {
-      this.proofsRun++;
+      this.analysesRun++;
       const result = await this.options.analyzer.analyzeFile(file, this.settings, isCancelled);
       if (isCancelled()) return undefined;
       const kept = { findings: result.findings.filter((f) => isRuleEnabled(this.settings, f.code)), problems: result.problems };

@@ -1,0 +1,154 @@
+// The packaged extension in a real VS Code (code-server 4.100.3) driven by chromium: what a user
+// sees. One code-server start for the whole file; screenshots go to test-results/e2e/.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { CodeServer, Requirements, artifactsDir, launchChromium, packageExtension, repoRoot, requirementsOrSkip, screenshot, startCodeServer } from './harness';
+
+const { requirements, skip } = requirementsOrSkip();
+if (skip) console.log(`# skipping real-editor tests: ${skip}`);
+
+const fixtures = path.join(repoRoot, 'test', 'e2e', 'workspace');
+const hostSuite = path.join(repoRoot, 'out', 'test', 'e2e', 'host', 'suite.js');
+
+describe('wakeaudit in code-server', { skip }, () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let scratch: string;
+  const started = Date.now();
+  const hostResult = () => path.join(scratch, 'host-result.json');
+
+  before(async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'wakeaudit-vsix-'));
+    const vsix = packageExtension(scratch);
+    server = await startCodeServer({
+      requirements: requirements as Requirements,
+      fixtures,
+      vsix,
+      env: { WAKEAUDIT_HOST_RESULT: path.join(scratch, 'host-result.json') },
+    });
+    browser = await launchChromium(requirements as Requirements);
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    console.log(`# workbench ready ${Date.now() - started} ms after start`);
+  });
+
+  after(async () => {
+    await page?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    if (server) {
+      if (process.env.WAKEAUDIT_E2E_KEEP_LOG) console.log(server.log());
+      await server.stop();
+    }
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    console.log(`# real-editor tests: ${Date.now() - started} ms wall time (code-server start to stop)`);
+  });
+
+  async function openFile(name: string): Promise<void> {
+    // Close whatever widget an earlier step may have left open, so Ctrl+P reaches the workbench.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    await page.locator('.quick-input-widget .monaco-list-row').first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
+    await page.locator('.monaco-editor .view-lines').first().waitFor();
+  }
+
+  async function runCommand(title: string): Promise<void> {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+  }
+
+  async function goToLine(line: number): Promise<void> {
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`:${line}`);
+    await page.keyboard.press('Enter');
+  }
+
+  function editorText(): Promise<string> {
+    return page.locator('.monaco-editor .view-lines').first().innerText();
+  }
+
+  test('the extension starts: status bar item shows', async () => {
+    await openFile('ready_flag.c');
+    const status = page.locator('.statusbar-item', { hasText: 'wakeaudit' });
+    await status.first().waitFor({ timeout: 30_000 });
+    await screenshot(page, '01-opened');
+  });
+
+  test('a finding shows as a squiggle and in the Problems view with its code', async () => {
+    await page.locator('.squiggly-warning').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+Shift+M');
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'waitqueue-active-no-barrier' });
+    await row.first().waitFor({ timeout: 15_000 });
+    await screenshot(page, '02-problems');
+  });
+
+  test('the preferred quick fix applies from the keyboard and the diagnostic goes', async () => {
+    const before = await editorText();
+    const flagged = readFileSync(path.join(fixtures, 'ready_flag.c'), 'utf8').split('\n').findIndex((line) => line.includes('expect: waitqueue-active-no-barrier')) + 1;
+    await page.locator('.monaco-editor textarea').first().focus();
+    await goToLine(flagged);
+    await page.keyboard.press('Control+.');
+    await page.locator('.action-widget .monaco-list-row.focused').waitFor({ timeout: 15_000 });
+    await screenshot(page, '03-quick-fix-menu');
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + 10_000;
+    while ((await editorText()) === before && Date.now() < deadline) await page.waitForTimeout(100);
+    const afterText = await editorText();
+    assert.notEqual(afterText, before);
+    await page.locator('.squiggly-warning').waitFor({ state: 'detached', timeout: 30_000 });
+    await screenshot(page, '04-fixed');
+  });
+
+  test('simulate from the command palette shows the trace view with one lane per thread', async () => {
+    await openFile('pool.c');
+    await runCommand('wakeaudit: Simulate this snippet');
+    const webview: FrameLocator = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await webview.locator('.verdict').waitFor({ timeout: 30_000 });
+    const lanes = await webview.locator('.lane').count();
+    assert.ok(lanes >= 2, `expected at least two lanes, saw ${lanes}`);
+    await screenshot(page, '05-trace-view');
+  });
+
+  test('extension-host suite (VS Code API) passes inside code-server', async () => {
+    assert.ok(existsSync(hostSuite), `${hostSuite} not built`);
+    // Paths in the payload are URIs; plain paths would mean the browser's own file system, where
+    // no extension host runs. The remote authority is code-server's host:port.
+    const remote = (file: string) => `vscode-remote://${new URL(server.url).host}${file}`;
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', remote(repoRoot)],
+      ['extensionTestsPath', remote(hostSuite)],
+    ]);
+    const hostPage = await browser.newPage();
+    try {
+      await hostPage.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(payload)}`);
+      const deadline = Date.now() + 90_000;
+      while (!existsSync(hostResult()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      await screenshot(hostPage, '06-extension-host-suite');
+      assert.ok(existsSync(hostResult()), 'the extension-host suite wrote no result within 90 s');
+      const { results } = JSON.parse(readFileSync(hostResult(), 'utf8')) as { results: { name: string; ok: boolean; error?: string }[] };
+      for (const result of results) console.log(`# host: ${result.ok ? 'ok' : 'FAILED'} ${result.name}${result.error ? `: ${result.error}` : ''}`);
+      assert.ok(results.length > 0, 'no host test ran');
+      assert.deepEqual(results.filter((r) => !r.ok), []);
+    } finally {
+      await hostPage.close();
+    }
+  });
+});
+
+console.log(`# artifacts: ${artifactsDir}`);

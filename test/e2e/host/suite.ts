@@ -1,0 +1,100 @@
+// Extension-host tests: they run inside VS Code (code-server's extension host here, desktop VS
+// Code under @vscode/test-electron elsewhere) and use the VS Code API directly. VS Code loads
+// this module as `extensionTestsPath` and awaits run(); the result is also written as JSON to
+// $WAKEAUDIT_HOST_RESULT, because a browser-hosted VS Code has no process exit code to report.
+//
+// `node --test out/test/` loads every file under out/test/, this one included: loaded outside
+// VS Code it only defines run(), so `vscode` is required inside run(), never at the top.
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type * as vscodeApi from 'vscode';
+
+interface CaseResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+  milliseconds: number;
+}
+
+const EXTENSION_ID = 'wakeaudit.wakeaudit';
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+export async function run(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const vscode = require('vscode') as typeof vscodeApi;
+  const results: CaseResult[] = [];
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+
+  const cases: [string, () => Promise<void>][] = [
+    [
+      'the extension activates and starts its language server',
+      async () => {
+        const extension = vscode.extensions.getExtension(EXTENSION_ID);
+        check(extension, `${EXTENSION_ID} is not installed`);
+        const api = (await extension.activate()) as { client?: { isRunning(): boolean } };
+        check(extension.isActive, 'extension did not activate');
+        check(api.client?.isRunning(), 'language client is not running');
+      },
+    ],
+    [
+      'a proved finding appears as a diagnostic with its code, rule link and trace',
+      async () => {
+        check(folder, 'no workspace folder open');
+        const uri = vscode.Uri.joinPath(folder, 'ready_flag.c');
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+        const diagnostic = await waitFor('a wakeaudit diagnostic in ready_flag.c', () =>
+          vscode.languages.getDiagnostics(uri).find((d) => d.source === 'wakeaudit'),
+        );
+        const code = diagnostic.code as { value: string; target: vscodeApi.Uri };
+        check(code.value === 'waitqueue-active-no-barrier', `unexpected code ${JSON.stringify(diagnostic.code)}`);
+        check(code.target.path.endsWith('docs/rules/waitqueue-active-no-barrier.md'), `rule link ${code.target.toString()}`);
+        check(diagnostic.severity === vscode.DiagnosticSeverity.Warning, `severity ${diagnostic.severity}`);
+        check((diagnostic.relatedInformation?.length ?? 0) > 0, 'no trace steps in relatedInformation');
+      },
+    ],
+    [
+      'the simulate command returns a trace with one lane per thread',
+      async () => {
+        check(folder, 'no workspace folder open');
+        const uri = vscode.Uri.joinPath(folder, 'ready_flag.c');
+        const trace = (await vscode.commands.executeCommand('wakeaudit.simulate', { uri: uri.toString(), language: 'c' })) as
+          | { verdict: string; threads: string[]; steps: { thread: string }[] }
+          | undefined;
+        check(trace, 'simulate returned nothing');
+        check(trace.verdict === 'violated', `verdict ${trace.verdict}`);
+        check(trace.threads.length >= 2, `threads ${JSON.stringify(trace.threads)}`);
+        check(trace.steps.every((step) => trace.threads.includes(step.thread)), 'a step on an unknown thread');
+      },
+    ],
+  ];
+
+  for (const [name, body] of cases) {
+    const started = Date.now();
+    try {
+      await body();
+      results.push({ name, ok: true, milliseconds: Date.now() - started });
+    } catch (error) {
+      results.push({ name, ok: false, error: error instanceof Error ? error.message : String(error), milliseconds: Date.now() - started });
+    }
+  }
+  const resultFile = process.env.WAKEAUDIT_HOST_RESULT;
+  if (resultFile) writeFileSync(resultFile, JSON.stringify({ results }, null, 2));
+  const failed = results.filter((result) => !result.ok);
+  if (failed.length > 0) throw new Error(failed.map((f) => `${f.name}: ${f.error}`).join('\n'));
+}
+
+/** Where this suite's compiled module is, for extensionTestsPath. */
+export const suitePath = path.join(__dirname, 'suite.js');

@@ -1,0 +1,201 @@
+// Protocol tests: the bundled server (dist/server.js --stdio) driven by a real LSP client
+// library, the way an editor drives it.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CodeAction,
+  CodeActionRequest,
+  Diagnostic,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExecuteCommandRequest,
+  TextDocumentSyncKind,
+  TextEdit,
+} from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TestClient, fixtureUri, fixturesDir, startServer } from './lspClient';
+
+const FLAGGED_CODE = 'waitqueue-active-no-barrier';
+
+function fixtureText(name: string): string {
+  return readFileSync(path.join(fixturesDir, name), 'utf8');
+}
+
+async function open(client: TestClient, name: string, text = fixtureText(name)): Promise<string> {
+  const uri = fixtureUri(name);
+  await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version: 1, text } });
+  return uri;
+}
+
+function ours(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => d.source === 'wakeaudit');
+}
+
+describe('language server over stdio', () => {
+  let client: TestClient;
+
+  before(async () => {
+    client = await startServer({ workspaceFolder: fixturesDir, settings: { showUnknown: false } });
+  });
+
+  after(async () => {
+    await client.stop();
+  });
+
+  test('initialize: incremental sync, quick fixes, the simulate and showTrace commands', () => {
+    const capabilities = client.initializeResult.capabilities;
+    const sync = capabilities.textDocumentSync;
+    assert.equal(typeof sync === 'object' ? sync.change : sync, TextDocumentSyncKind.Incremental);
+    assert.deepEqual(capabilities.codeActionProvider, { codeActionKinds: ['quickfix'] });
+    assert.ok(capabilities.executeCommandProvider?.commands.includes('wakeaudit.simulate'));
+    assert.ok(capabilities.executeCommandProvider?.commands.includes('wakeaudit.showTrace'));
+  });
+
+  test('indexes the workspace folder in the background with work-done progress', async () => {
+    const deadline = Date.now() + 20_000;
+    while (!client.progress.some((p) => p.value.kind === 'end') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const kinds = client.progress.map((p) => p.value.kind);
+    assert.equal(kinds[0], 'begin');
+    assert.ok(kinds.includes('end'), `progress ${JSON.stringify(client.progress)}`);
+    const stats = (await client.connection.sendRequest('wakeaudit/stats')) as { files: number };
+    assert.equal(stats.files, 3, 'the three fixture .c files are indexed');
+  });
+
+  test('odd input neither crashes the server nor stops it answering', async () => {
+    await open(client, 'odd_input.c');
+    await open(client, 'binary.c', '\u0000\uffff{{{{((((' + '/*'.repeat(500));
+    const result = await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: fixtureUri('odd_input.c') },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [] },
+    });
+    assert.ok(Array.isArray(result));
+    assert.equal(client.process.exitCode, null);
+  });
+
+  test('a proved finding: diagnostic with code, rule link, severity and the trace as related information', async () => {
+    const uri = await open(client, 'ready_flag.c');
+    const [diagnostic] = ours(await client.waitForDiagnostics(uri, (d) => ours(d).length > 0));
+    assert.equal(diagnostic.code, FLAGGED_CODE);
+    assert.equal(diagnostic.severity, 2 /* Warning */);
+    const flaggedLine = fixtureText('ready_flag.c').split('\n').findIndex((line) => line.includes(`expect: ${FLAGGED_CODE}`));
+    assert.equal(diagnostic.range.start.line, flaggedLine);
+    const href = diagnostic.codeDescription?.href ?? '';
+    assert.ok(href.startsWith('file:') && fileURLToPath(href).endsWith(path.join('docs', 'rules', `${FLAGGED_CODE}.md`)), href);
+    const related = diagnostic.relatedInformation ?? [];
+    assert.ok(related.length >= 2, `trace steps: ${JSON.stringify(related)}`);
+    for (const info of related) assert.match(info.message, /^step \d+: [^:]+: .+/);
+  });
+
+  test('the preferred quick fix removes the diagnostic once applied', async () => {
+    const uri = fixtureUri('ready_flag.c');
+    const [diagnostic] = ours(client.diagnostics.get(uri) ?? []);
+    assert.ok(diagnostic, 'diagnostic from the previous test');
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic], only: ['quickfix'] },
+    })) as CodeAction[];
+    const preferred = actions.find((a) => a.isPreferred);
+    assert.ok(preferred, `actions: ${JSON.stringify(actions.map((a) => a.title))}`);
+    assert.equal(preferred.kind, 'quickfix');
+    const edits = preferred.edit?.changes?.[uri] ?? [];
+    assert.ok(edits.length > 0, 'the fix edits this file');
+
+    const before = TextDocument.create(uri, 'c', 1, fixtureText('ready_flag.c'));
+    const fixedText = TextDocument.applyEdits(before, edits as TextEdit[]);
+    assert.notEqual(fixedText, before.getText());
+    // Send the fix as incremental changes, last edit first so earlier ranges stay valid.
+    const sorted = [...edits].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character);
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: sorted.map((edit) => ({ range: edit.range, text: edit.newText })),
+    });
+    await client.waitForDiagnostics(uri, (d) => ours(d).length === 0);
+  });
+
+  test('the fixed form of the same code has no finding', async () => {
+    const idle = client.nextIdle();
+    const uri = await open(client, 'ready_flag_fixed.c');
+    await idle;
+    assert.deepEqual(ours(client.diagnostics.get(uri) ?? []), []);
+  });
+
+  test('an edit in another file re-proves nothing that did not change', async () => {
+    await open(client, 'ready_flag.c', fixtureText('ready_flag.c'));
+    await client.waitForDiagnostics(fixtureUri('ready_flag.c'), (d) => ours(d).length > 0);
+    await client.nextIdle().catch(() => undefined);
+    const before = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number };
+    const idle = client.nextIdle();
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: fixtureUri('odd_input.c'), version: 2 },
+      contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* edited */\n' }],
+    });
+    await idle;
+    const afterEdit = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number };
+    assert.equal(afterEdit.analysesRun - before.analysesRun, 1, 'only the edited file was analysed again');
+    assert.ok(ours(client.diagnostics.get(fixtureUri('ready_flag.c')) ?? []).length > 0, 'the finding elsewhere is still shown');
+  });
+
+  test('simulate a document range: verdict and a trace on at least two threads', async () => {
+    const uri = fixtureUri('ready_flag.c');
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'wakeaudit.simulate',
+      arguments: [{ uri, language: 'c' }],
+    })) as { verdict: string; threads: string[]; steps: { thread: string; uri?: string }[] };
+    assert.equal(trace.verdict, 'violated');
+    assert.ok(trace.threads.length >= 2, JSON.stringify(trace.threads));
+    assert.ok(trace.steps.some((step) => step.uri === uri), 'steps point into the document');
+  });
+
+  test('simulate a snippet given as text', async () => {
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'wakeaudit.simulate',
+      arguments: [{ text: fixtureText('ready_flag.c'), language: 'c' }],
+    })) as { verdict: string; threads: string[] };
+    assert.equal(trace.verdict, 'violated');
+    assert.ok(trace.threads.length >= 2);
+  });
+
+  test('show trace for the diagnostic at a position', async () => {
+    const uri = fixtureUri('ready_flag.c');
+    const [diagnostic] = ours(client.diagnostics.get(uri) ?? []);
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'wakeaudit.showTrace',
+      arguments: [{ uri, position: diagnostic.range.start }],
+    })) as { code: string; steps: unknown[] };
+    assert.equal(trace.code, FLAGGED_CODE);
+    assert.ok(trace.steps.length >= 2);
+  });
+
+  test('a rule turned off in the settings disappears', async () => {
+    const uri = fixtureUri('ready_flag.c');
+    client.settings = { rules: { [FLAGGED_CODE]: false } };
+    await client.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    await client.waitForDiagnostics(uri, (d) => ours(d).length === 0);
+    client.settings = {};
+    await client.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    await client.waitForDiagnostics(uri, (d) => ours(d).length > 0);
+  });
+
+  test('unknown commands are refused with an error, not a crash', async () => {
+    await assert.rejects(client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.nope', arguments: [] }));
+    await assert.rejects(client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [42] }));
+    assert.equal(client.process.exitCode, null);
+  });
+});
+
+describe('language server for the VS Code client', () => {
+  test('does not advertise the commands the client registers itself', async () => {
+    const client = await startServer({ initializationOptions: { clientRegistersCommands: true } });
+    try {
+      assert.deepEqual(client.initializeResult.capabilities.executeCommandProvider?.commands, []);
+    } finally {
+      await client.stop();
+    }
+  });
+});
