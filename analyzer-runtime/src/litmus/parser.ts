@@ -9,7 +9,7 @@
  *   filter (...)
  *   exists (0:r0=1 /\ ~x=2)        (also ~exists and forall)
  *
- * `(* *)` comments exist only outside braces: inside a thread body `(*x)` is C.
+ * `(* *)` comments exist everywhere except inside thread bodies, where `(*x)` is C.
  */
 import { Expr, InitEntry, LitmusError, LitmusTest, Prop, Quantifier, Scalar, Stmt, ThreadAst } from './ast';
 
@@ -31,6 +31,7 @@ function tokenize(text: string, startLine: number): { tokens: Token[]; comments:
   const comments: Comment[] = [];
   let line = startLine;
   let depth = 0;
+  let inThreadBody = false;
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -48,7 +49,7 @@ function tokenize(text: string, startLine: number): { tokens: Token[]; comments:
       while (i < n && text[i] !== '\n') i++;
       continue;
     }
-    if ((c === '/' && text[i + 1] === '*') || (c === '(' && text[i + 1] === '*' && depth === 0)) {
+    if ((c === '/' && text[i + 1] === '*') || (c === '(' && text[i + 1] === '*' && !inThreadBody)) {
       const close = c === '/' ? '*/' : '*)';
       const end = text.indexOf(close, i + 2);
       if (end < 0) throw new LitmusError(line, 'unterminated comment');
@@ -78,8 +79,15 @@ function tokenize(text: string, startLine: number): { tokens: Token[]; comments:
       i += 2;
       continue;
     }
-    if (c === '{') depth++;
-    if (c === '}') depth--;
+    if (c === '{') {
+      // A brace right after a parameter list opens a thread body, where (*x) is C.
+      if (depth === 0) inThreadBody = tokens.length > 0 && tokens[tokens.length - 1]!.text === ')';
+      depth++;
+    }
+    if (c === '}') {
+      depth--;
+      if (depth === 0) inThreadBody = false;
+    }
     tokens.push({ kind: 'punct', text: c, line });
     i++;
   }

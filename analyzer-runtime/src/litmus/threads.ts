@@ -95,6 +95,13 @@ const FENCES: Record<string, Annotation> = {
   synchronize_rcu_expedited: 'sync-rcu',
 };
 
+/**
+ * Raised when a path dereferences an integer. Such a path comes from a guessed read value that
+ * no execution can justify (or from a test with undefined behaviour); herd7 produces no
+ * execution for it either, so the path is dropped.
+ */
+class NonPointerDereference extends Error {}
+
 class ThreadRun {
   readonly events: ThreadEvent[] = [];
   readonly registers = new Map<string, Tracked>();
@@ -150,9 +157,7 @@ class ThreadRun {
   /** The shared location a pointer-valued expression designates. */
   private location(pointer: Expr): { loc: string; deps: number[] } {
     const p = this.eval(pointer);
-    if (typeof p.value === 'number') {
-      throw new LitmusError(pointer.line, `dereference of a non-pointer value ${p.value}`);
-    }
+    if (typeof p.value === 'number') throw new NonPointerDereference();
     return { loc: p.value.address, deps: p.deps };
   }
 
@@ -504,7 +509,11 @@ export function threadPaths(
       k++;
       return 0;
     };
-    paths.push(new ThreadRun(thread, initialRegisters, readValues, choose).run());
+    try {
+      paths.push(new ThreadRun(thread, initialRegisters, readValues, choose).run());
+    } catch (e) {
+      if (!(e instanceof NonPointerDereference)) throw e;
+    }
     if (paths.length > limit) throw new LitmusError(thread.line, `P${thread.index} has more than ${limit} paths`);
   }
   return paths;
