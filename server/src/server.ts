@@ -6,6 +6,7 @@ import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-langua
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createWorkspaceAnalyzer } from './lsp/analysisAdapter';
 import { Session } from './lsp/session';
+import { RuntimeSimulator } from './lsp/simulator';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -16,6 +17,7 @@ const extensionRoot = path.resolve(__dirname, '..');
 const session = new Session(connection, documents, {
   analyzer: createWorkspaceAnalyzer(),
   createScratchAnalyzer: createWorkspaceAnalyzer,
+  simulator: new RuntimeSimulator(),
   extensionRoot,
 });
 

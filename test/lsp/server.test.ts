@@ -161,6 +161,24 @@ describe('language server over stdio', () => {
     assert.ok(trace.threads.length >= 2);
   });
 
+  test('simulate a litmus file: LKMM verdict, one lane per litmus thread', async () => {
+    for (const [name, verdict] of [['SB.litmus', 'violated'], ['SB+mbs.litmus', 'safe']] as const) {
+      const uri = fixtureUri(name);
+      await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) } });
+      const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+        command: 'wakeaudit.simulate',
+        arguments: [{ uri }],
+      })) as { verdict: string; threads: string[]; steps: { thread: string; uri?: string; range?: { start: { line: number } } }[]; message: string };
+      assert.equal(trace.verdict, verdict, `${name}: ${trace.message}`);
+      assert.deepEqual(trace.threads, ['P0', 'P1']);
+      const lines = fixtureText(name).split('\n');
+      for (const step of trace.steps) {
+        assert.equal(step.uri, uri);
+        assert.ok(lines[step.range?.start.line ?? -1]?.includes(';'), 'each step links to a statement line');
+      }
+    }
+  });
+
   test('show trace for the diagnostic at a position', async () => {
     const uri = fixtureUri('ready_flag.c');
     const [diagnostic] = ours(client.diagnostics.get(uri) ?? []);

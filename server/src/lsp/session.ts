@@ -46,7 +46,7 @@ import { listWorkspaceFiles } from './workspaceWalk';
 
 /** Runs programs and litmus tests in the runtime (the `simulate` command's engine). */
 export interface Simulator {
-  simulate(input: { text: string; language: Exclude<SnippetLanguage, 'c'>; file: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult>;
+  simulate(input: { text: string; language: Exclude<SnippetLanguage, 'c'>; file: string; uri: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult>;
 }
 
 export interface SessionOptions {
@@ -480,7 +480,7 @@ export class Session {
     if (!this.options.simulator) {
       throw new ResponseError(ErrorCodes.InvalidRequest, `simulating ${language} input needs the runtime's simulator, which this build does not include`);
     }
-    return this.options.simulator.simulate({ text, language, file }, this.settings, isCancelled);
+    return this.options.simulator.simulate({ text, language, file, uri: this.names.uriOf(file) }, this.settings, isCancelled);
   }
 
   /** The trace view of the most significant finding among `findings`. */
