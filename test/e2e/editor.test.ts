@@ -116,12 +116,16 @@ describe('wakeaudit in code-server', { skip }, () => {
   });
 
   test('simulate from the command palette shows the trace view with one lane per thread', async () => {
-    await openFile('pool.c');
+    await openFile('SB.litmus');
     await runCommand('wakeaudit: Simulate this snippet');
     const webview: FrameLocator = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await webview.locator('.verdict').waitFor({ timeout: 30_000 });
-    const lanes = await webview.locator('.lane').count();
-    assert.ok(lanes >= 2, `expected at least two lanes, saw ${lanes}`);
+    assert.equal(await webview.locator('.verdict').getAttribute('data-verdict'), 'violated');
+    const lanes = await webview.locator('.lane').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-thread')));
+    assert.deepEqual(lanes, ['P0', 'P1']);
+    // Each step is a link to its source line: following one moves the editor's cursor there.
+    await webview.locator('.step-link', { hasText: 'r0 = READ_ONCE(*x)' }).click();
+    await page.locator('.statusbar-item', { hasText: /Ln 24, Col/ }).first().waitFor({ timeout: 10_000 });
     await screenshot(page, '05-trace-view');
   });
 

@@ -66,16 +66,17 @@ export async function run(): Promise<void> {
       },
     ],
     [
-      'the simulate command returns a trace with one lane per thread',
+      'the simulate command answers a litmus file with a verdict and one lane per thread',
       async () => {
         check(folder, 'no workspace folder open');
-        const uri = vscode.Uri.joinPath(folder, 'ready_flag.c');
-        const trace = (await vscode.commands.executeCommand('wakeaudit.simulate', { uri: uri.toString(), language: 'c' })) as
+        const uri = vscode.Uri.joinPath(folder, 'SB.litmus');
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+        const trace = (await vscode.commands.executeCommand('wakeaudit.simulate')) as
           | { verdict: string; threads: string[]; steps: { thread: string }[] }
           | undefined;
         check(trace, 'simulate returned nothing');
         check(trace.verdict === 'violated', `verdict ${trace.verdict}`);
-        check(trace.threads.length >= 2, `threads ${JSON.stringify(trace.threads)}`);
+        check(JSON.stringify(trace.threads) === '["P0","P1"]', `threads ${JSON.stringify(trace.threads)}`);
         check(trace.steps.every((step) => trace.threads.includes(step.thread)), 'a step on an unknown thread');
       },
     ],
