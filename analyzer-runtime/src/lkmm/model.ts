@@ -273,7 +273,7 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   }
 
   return {
-    verdict: { allowed: violated.length === 0, violated, flags: [...flags].sort() },
+    verdict: { allowed: violated.length === 0, violated: [...new Set(violated)], flags: [...flags].sort() },
     relations: { po, rf, co, fr, ppo, hb, pb, rb },
   };
 }

@@ -1,0 +1,121 @@
+// The litmus front end: our own classic-shape suite against LKMM's documented verdicts, the
+// kernel's own litmus tests when the kernel tree is present, and parser behaviour.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseLitmus, runLitmus, LitmusError } from '../../../analyzer-runtime/src/litmus';
+
+// Compiled to out/test/runtime/lkmm/; the suite stays in the source tree.
+const repoRoot = path.resolve(__dirname, '../../../..');
+const suiteDir = path.join(repoRoot, 'test', 'litmus');
+const kernelDir = '/work/kernel/linux-source-6.1/tools/memory-model/litmus-tests';
+
+function litmusFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort();
+}
+
+test('the suite covers the classic shapes, locks and RCU', () => {
+  const names = litmusFiles(suiteDir);
+  for (const shape of ['SB', 'MP', 'LB', 'R', 'S', '2+2W', 'WRC', 'ISA2', 'IRIW', 'Z6.0', 'Lock', 'RCU']) {
+    assert.ok(names.some((n) => n.startsWith(`${shape}+`)), `no ${shape} test`);
+  }
+  assert.ok(names.length >= 60, `only ${names.length} tests`);
+});
+
+for (const file of litmusFiles(suiteDir)) {
+  test(`suite: ${file} gives its documented verdict`, () => {
+    const r = runLitmus(fs.readFileSync(path.join(suiteDir, file), 'utf8'));
+    assert.ok(r.expected, 'the test has a Result: line');
+    assert.equal(r.verdict, r.expected, `${r.name}: positive ${r.positive}, negative ${r.negative}`);
+    assert.ok(r.milliseconds < 2000, `${r.name} took ${r.milliseconds} ms`);
+  });
+}
+
+test('kernel litmus-tests directory: every verdict matches its Result line', { skip: !fs.existsSync(kernelDir) && 'kernel tree not unpacked' }, () => {
+  const mismatches: string[] = [];
+  for (const file of litmusFiles(kernelDir)) {
+    const r = runLitmus(fs.readFileSync(path.join(kernelDir, file), 'utf8'));
+    if (r.verdict !== r.expected) mismatches.push(`${file}: expected ${r.expected}, got ${r.verdict}`);
+  }
+  assert.deepEqual(mismatches, []);
+});
+
+const SB = `C SB-mini
+{ }
+P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }
+P1(int *x, int *y) { int r0; WRITE_ONCE(*y, 1); r0 = READ_ONCE(*x); }
+exists (0:r0=0 /\\ 1:r0=0)
+`;
+
+test('SB counts: four allowed executions, one of them the relaxed outcome', () => {
+  const r = runLitmus(SB);
+  assert.equal(r.verdict, 'Sometimes');
+  assert.equal(r.positive, 1);
+  assert.equal(r.negative, 3);
+  assert.equal(r.candidates, 4);
+  assert.deepEqual(r.states, ['0:r0=0; 1:r0=0;', '0:r0=0; 1:r0=1;', '0:r0=1; 1:r0=0;', '0:r0=1; 1:r0=1;']);
+});
+
+test('parser: init with pointers, registers and ATOMIC_INIT', () => {
+  const t = parseLitmus(`C init-forms
+{
+  int *p=&y; q=z; atomic_t v = ATOMIC_INIT(3); 1:r2=5; (* a comment *)
+}
+P0(int **p) { int *r0; r0 = READ_ONCE(*p); }
+P1(int *y) { int r2; }
+exists (0:r0=y /\\ v=3)
+`);
+  assert.deepEqual(
+    t.init.map((e) => [e.thread, e.name, e.value]),
+    [[undefined, 'p', { address: 'y' }], [undefined, 'q', { address: 'z' }], [undefined, 'v', 3], [1, 'r2', 5]],
+  );
+  const r = runLitmus(`C ptr
+{ int *p=&y; y=4; }
+P0(int **p) { int *r0; int r1; r0 = READ_ONCE(*p); r1 = READ_ONCE(*r0); }
+exists (0:r0=y /\\ 0:r1=4)
+`);
+  assert.equal(r.verdict, 'Always');
+});
+
+test('parser: propositions with ~, \\/, /\\ and parentheses; filter and locations', () => {
+  const t = parseLitmus(`C props
+{}
+P0(int *x) { WRITE_ONCE(*x, 1); }
+locations [x]
+filter (x=1)
+exists ~(x=0 \\/ x=2) /\\ (true)
+`);
+  assert.equal(t.quantifier, 'exists');
+  assert.equal(t.condition.kind, 'and');
+  assert.deepEqual(t.locations, [{ name: 'x' }]);
+  assert.equal(runLitmus(`C n\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n~exists (x=1)\n`).verdict, 'Always');
+});
+
+test('failed cmpxchg makes no write', () => {
+  const r = runLitmus(`C cmpxchg-fails
+{ x=1; }
+P0(int *x) { int r0; r0 = cmpxchg(x, 5, 9); }
+exists (x=9 \\/ 0:r0=5)
+`);
+  assert.equal(r.verdict, 'Never');
+  assert.equal(r.negative, 1);
+});
+
+test('parse errors name the line', () => {
+  const cases: Array<[string, number, RegExp]> = [
+    ['C bad\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1)\n}\nexists (x=1)\n', 6, /expected ';'/],
+    ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, r9); }\nexists (x=1)\n', 3, /unknown name 'r9'/],
+    ['C bad\n{}\nP0(int *x) { frobnicate(x); }\nexists (x=1)\n', 3, /unknown function 'frobnicate'/],
+    ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n', 4, /missing final condition/],
+    ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (x 1)\n', 4, /expected '='/],
+    ['no header\n', 1, /starts with 'C <name>'/],
+  ];
+  for (const [text, line, message] of cases) {
+    assert.throws(
+      () => runLitmus(text),
+      (e: unknown) => e instanceof LitmusError && e.line === line && message.test(e.message),
+      `${JSON.stringify(text)} should fail on line ${line} with ${message}`,
+    );
+  }
+});
