@@ -1,0 +1,73 @@
+/**
+ * `wakeaudit litmus PATH...`: runs every .litmus file under the given files and directories
+ * through the runtime's LKMM checker and compares each verdict with the file's `Result:` line.
+ *
+ * Exit status: 0 when every file matches, 1 when some file mismatches, has no Result line or
+ * cannot be parsed, 2 on usage or I/O errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runLitmus, LitmusError } from '../../../analyzer-runtime/src';
+
+const USAGE = 'usage: wakeaudit litmus FILE_OR_DIRECTORY...';
+
+/** Every .litmus file under the given paths, directories searched recursively, sorted. */
+function collectLitmusFiles(target: string, out: string[]): void {
+  const stat = fs.statSync(target);
+  if (stat.isDirectory()) {
+    for (const entry of fs.readdirSync(target).sort()) {
+      const child = path.join(target, entry);
+      if (fs.statSync(child).isDirectory() || entry.endsWith('.litmus')) collectLitmusFiles(child, out);
+    }
+  } else {
+    out.push(target);
+  }
+}
+
+export async function runLitmusCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  if (args.length === 0 || args.some((a) => a === '-h' || a === '--help')) {
+    out.write(`${USAGE}\n`);
+    return 2;
+  }
+  const files: string[] = [];
+  try {
+    for (const a of args) collectLitmusFiles(a, files);
+  } catch (e) {
+    out.write(`wakeaudit litmus: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (files.length === 0) {
+    out.write(`wakeaudit litmus: no .litmus files under ${args.join(' ')}\n`);
+    return 2;
+  }
+  const started = Date.now();
+  let matched = 0;
+  const width = Math.max(...files.map((f) => path.basename(f).length));
+  for (const file of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      out.write(`wakeaudit litmus: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const label = path.basename(file).padEnd(width);
+    try {
+      const r = runLitmus(text);
+      const expected = r.expected ?? '(no Result line)';
+      const ok = r.expected === r.verdict;
+      if (ok) matched++;
+      const flags = r.flags.length > 0 ? `  flags: ${r.flags.join(',')}` : '';
+      out.write(
+        `${ok ? 'ok      ' : 'MISMATCH'} ${label}  expected ${expected.padEnd(9)} got ${r.verdict.padEnd(9)} ` +
+          `(${r.positive}+/${r.negative}-, ${r.candidates} candidates) ${r.milliseconds} ms${flags}\n`,
+      );
+    } catch (e) {
+      const where = e instanceof LitmusError ? `${file}:${e.line}` : file;
+      out.write(`ERROR    ${label}  ${where}: ${(e as Error).message}\n`);
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  out.write(`${matched}/${files.length} match in ${seconds.toFixed(2)} s\n`);
+  return matched === files.length ? 0 : 1;
+}
