@@ -20,17 +20,22 @@ const VERDICT_LABEL: Record<TraceResult['verdict'], string> = {
 
 export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: string): string {
   const lanes = trace.threads.length > 0 ? trace.threads : ['(no threads)'];
-  const header = lanes.map((thread, column) => `<div class="lane-head" style="grid-column:${column + 1}">${escapeHtml(thread)}</div>`).join('');
-  const laneBodies = lanes
-    .map((thread, column) => `<div class="lane" data-thread="${escapeHtml(thread)}" style="grid-column:${column + 1};grid-row:2 / span ${Math.max(1, trace.steps.length)}"></div>`)
-    .join('');
+  // The CSP forbids style attributes, so grid positions are classes defined in the nonce'd sheet.
+  const rowCount = Math.max(1, trace.steps.length);
+  const placement = [
+    ...lanes.map((_, column) => `.col-${column + 1} { grid-column: ${column + 1}; }`),
+    ...Array.from({ length: rowCount + 1 }, (_, row) => `.row-${row + 1} { grid-row: ${row + 1}; }`),
+    `.lane { grid-row: 2 / span ${rowCount}; }`,
+  ].join('\n  ');
+  const header = lanes.map((thread, column) => `<div class="lane-head col-${column + 1} row-1">${escapeHtml(thread)}</div>`).join('');
+  const laneBodies = lanes.map((thread, column) => `<div class="lane col-${column + 1}" data-thread="${escapeHtml(thread)}"></div>`).join('');
   const steps = trace.steps
     .map((step, row) => {
       const column = Math.max(0, lanes.indexOf(step.thread)) + 1;
       const where = step.range ? ` title="line ${step.range.start.line + 1}"` : '';
       const label = `<span class="step-number">${step.index + 1}</span> ${escapeHtml(step.text)}`;
       const body = step.uri ? `<a href="#" class="step-link" data-step="${row}"${where}>${label}</a>` : `<span class="step-model">${label}</span>`;
-      return `<div class="step" data-thread="${escapeHtml(step.thread)}" style="grid-column:${column};grid-row:${row + 2}">${body}</div>`;
+      return `<div class="step col-${column} row-${row + 2}" data-thread="${escapeHtml(step.thread)}">${body}</div>`;
     })
     .join('');
   const proof = trace.proof ? `<div class="proof">${trace.proof.states} states, ${trace.proof.milliseconds} ms${trace.proof.bound ? `, bound ${escapeHtml(trace.proof.bound)}` : ''}</div>` : '';
@@ -50,7 +55,7 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
   .message { margin: 4px 0 12px; }
   .proof { color: var(--vscode-descriptionForeground); margin-bottom: 12px; }
   .lanes { display: grid; grid-template-columns: repeat(${lanes.length}, minmax(160px, 1fr)); column-gap: 12px; row-gap: 4px; }
-  .lane-head { grid-row: 1; font-weight: bold; padding: 4px; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-editorWidget-border)); }
+  .lane-head { font-weight: bold; padding: 4px; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-editorWidget-border)); }
   .lane { background: var(--vscode-editorWidget-background); border-radius: 3px; opacity: 0.5; }
   .step { position: relative; padding: 3px 6px; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
   .step-link { color: var(--vscode-textLink-foreground); text-decoration: none; }
@@ -58,6 +63,7 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
   .step-model { color: var(--vscode-descriptionForeground); font-style: italic; }
   .step-number { display: inline-block; min-width: 1.6em; color: var(--vscode-descriptionForeground); }
   .empty { color: var(--vscode-descriptionForeground); }
+  ${placement}
 </style>
 </head>
 <body>

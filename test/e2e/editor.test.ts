@@ -1,6 +1,6 @@
 // The packaged extension in a real VS Code (code-server 4.100.3) driven by chromium: what a user
 // sees. One code-server start for the whole file; screenshots go to test-results/e2e/.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -49,6 +49,14 @@ describe('wakeaudit in code-server', { skip }, () => {
     console.log(`# real-editor tests: ${Date.now() - started} ms wall time (code-server start to stop)`);
   });
 
+  // A screenshot after every test, named after it: the artifact to look at when one fails.
+  let testNumber = 0;
+  afterEach(async (context) => {
+    testNumber++;
+    const name = (context as unknown as { name: string }).name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    if (page) await screenshot(page, `after-${String(testNumber).padStart(2, '0')}-${name}`).catch(() => undefined);
+  });
+
   async function openFile(name: string): Promise<void> {
     // Close whatever widget an earlier step may have left open, so Ctrl+P reaches the workbench.
     await page.keyboard.press('Escape');
@@ -56,7 +64,8 @@ describe('wakeaudit in code-server', { skip }, () => {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor();
     await input.fill(name);
-    await page.locator('.quick-input-widget .monaco-list-row').first().waitFor();
+    // Wait for the filtered row: before filtering, the list shows recently opened files.
+    await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: name }).first().waitFor();
     await page.keyboard.press('Enter');
     await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
     await page.locator('.monaco-editor .view-lines').first().waitFor();
@@ -67,7 +76,7 @@ describe('wakeaudit in code-server', { skip }, () => {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor();
     await input.fill(`>${title}`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first().waitFor();
     await page.keyboard.press('Enter');
   }
 
@@ -123,6 +132,15 @@ describe('wakeaudit in code-server', { skip }, () => {
     assert.equal(await webview.locator('.verdict').getAttribute('data-verdict'), 'violated');
     const lanes = await webview.locator('.lane').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-thread')));
     assert.deepEqual(lanes, ['P0', 'P1']);
+    // Every step is drawn inside its own thread's lane (the layout survives the webview's CSP).
+    for (const thread of ['P0', 'P1']) {
+      const lane = await webview.locator(`.lane[data-thread="${thread}"]`).boundingBox();
+      const steps = webview.locator(`.step[data-thread="${thread}"]`);
+      assert.ok((await steps.count()) > 0, `no steps in lane ${thread}`);
+      for (const box of await Promise.all((await steps.all()).map((step) => step.boundingBox()))) {
+        assert.ok(lane && box && box.x >= lane.x - 1 && box.x + box.width <= lane.x + lane.width + 1, `a ${thread} step is outside its lane`);
+      }
+    }
     // Each step is a link to its source line: following one moves the editor's cursor there.
     await webview.locator('.step-link', { hasText: 'r0 = READ_ONCE(*x)' }).click();
     await page.locator('.statusbar-item', { hasText: /Ln 24, Col/ }).first().waitFor({ timeout: 10_000 });

@@ -38,6 +38,8 @@ export class RuntimeSimulator implements Simulator {
     const steps: TraceViewStep[] = [];
     for (const thread of test.threads) {
       for (const statement of thread.body) {
+        // A bare register declaration does nothing a reader needs to see in the lanes.
+        if (statement.kind === 'declare' && !statement.init) continue;
         const lineIndex = statement.line - 1;
         const source = (lines[lineIndex] ?? '').trim();
         steps.push({
