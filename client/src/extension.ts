@@ -35,6 +35,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Wakeau
     documentSelector: [
       { scheme: 'file', language: 'c' },
       { scheme: 'untitled', language: 'c' },
+      // VS Code gives .h files the C++ language id; kernel headers are C.
+      { scheme: 'file', language: 'cpp', pattern: '**/*.h' },
       { scheme: 'file', language: 'litmus' },
       { scheme: 'file', language: 'wakeaudit-program' },
     ],

@@ -44,6 +44,8 @@ export interface TestClient {
   /** Every $/progress value seen, in order. */
   progress: { token: string | number; value: { kind: string; title?: string; message?: string; percentage?: number } }[];
   logs: string[];
+  /** The last `wakeaudit/status` the server sent. */
+  lastStatus?: StatusParams;
   /** The `wakeaudit` settings section the client answers workspace/configuration with. */
   settings: Record<string, unknown>;
   waitForDiagnostics(uri: string, predicate: (diagnostics: Diagnostic[]) => boolean, timeoutMs?: number): Promise<Diagnostic[]>;
@@ -111,6 +113,7 @@ export async function startServer(options: { workspaceFolder?: string; settings?
     for (const listener of [...diagnosticListeners]) listener();
   });
   connection.onNotification('wakeaudit/status', (status: StatusParams) => {
+    client.lastStatus = status;
     if (status.state !== 'idle') return;
     for (const listener of idleListeners.splice(0)) listener(status);
   });
