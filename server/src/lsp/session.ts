@@ -71,7 +71,9 @@ const VERDICT_ORDER: Verdict[] = ['violated', 'unknown', 'safe', 'unproved'];
 export class Session {
   private settings: ServerSettings = structuredClone(DEFAULT_SETTINGS);
   private roots: string[] = [];
+  private rootUris: string[] = [];
   private supportsConfiguration = false;
+  private supportsWorkspaceFolderChanges = false;
   /** Every file the analyzer holds, with the hash of the text it holds. */
   private readonly fileHashes = new Map<string, string>();
   /** Analysis file name -> URI the client uses (only where it differs from a file: URI of the path). */
@@ -106,6 +108,14 @@ export class Session {
       if (this.supportsConfiguration) {
         void connection.client.register(DidChangeConfigurationNotification.type, { section: 'wakeaudit' });
       }
+      if (this.supportsWorkspaceFolderChanges) {
+        connection.workspace.onDidChangeWorkspaceFolders((event) => {
+          const removed = new Set(event.removed.map((folder) => folder.uri));
+          const kept = this.rootUris.filter((uri) => !removed.has(uri));
+          this.setRoots([...kept, ...event.added.map((folder) => folder.uri)]);
+          this.indexing = this.reindex();
+        });
+      }
       this.indexing = this.reindex();
     });
     connection.onDidChangeConfiguration(() => void this.reloadSettings());
@@ -133,9 +143,9 @@ export class Session {
 
   private initialize(params: InitializeParams): InitializeResult {
     this.supportsConfiguration = params.capabilities.workspace?.configuration === true;
-    const folders = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    this.supportsWorkspaceFolderChanges = params.capabilities.workspace?.workspaceFolders === true;
+    this.setRoots(params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []));
     const clientRegistersCommands = (params.initializationOptions as { clientRegistersCommands?: unknown } | undefined)?.clientRegistersCommands === true;
-    this.roots = folders.filter((uri) => uri.startsWith('file:')).map((uri) => fileURLToPath(uri));
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -143,10 +153,16 @@ export class Session {
         // Our own VS Code client registers palette commands with these names and forwards them;
         // advertising them would make its LSP library register them a second time.
         executeCommandProvider: { commands: clientRegistersCommands ? [] : [COMMAND_SIMULATE, COMMAND_SHOW_TRACE, COMMAND_REINDEX] },
-        workspace: { workspaceFolders: { supported: true } },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'wakeaudit' },
     };
+  }
+
+  private setRoots(uris: string[]): void {
+    this.rootUris = uris;
+    // Only folders on disk are walked; files of other schemes are analysed when opened.
+    this.roots = uris.filter((uri) => uri.startsWith('file:')).map((uri) => fileURLToPath(uri));
   }
 
   private async fetchSettings(): Promise<ServerSettings> {
