@@ -82,6 +82,13 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     return true;
   };
   for (const [loc, v] of initial) addValue(loc, v);
+  // Forward propagation from the initial values misses self-justifying values: a constant
+  // stored only on a branch that tests a value derived from that very store (LB-like cycles,
+  // which LKMM allows when no dependency orders them). herd7 finds those by solving value
+  // equations; here every integer constant of the program is also a possible value of every
+  // integer location. Guesses no write can justify are dropped when rf is chosen.
+  const literals = integerLiterals(test);
+  for (const [loc, v] of initial) if (typeof v === 'number') for (const k of literals) addValue(loc, k);
   const readValues = (loc: string): Scalar[] => {
     if (!values.has(loc)) {
       // A location reached through a pointer but never declared: herd7 gives it 0.
@@ -159,6 +166,26 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
   };
   if (test.expected !== undefined) result.expected = test.expected;
   return result;
+}
+
+/** Every integer constant written in the threads, and 0. */
+function integerLiterals(test: LitmusTest): number[] {
+  const found = new Set<number>([0]);
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const rec = node as { kind?: string; value?: unknown; op?: string; operand?: { kind?: string; value?: unknown } };
+    if (rec.kind === 'num' && typeof rec.value === 'number') found.add(rec.value);
+    if (rec.kind === 'unary' && rec.op === '-' && rec.operand?.kind === 'num' && typeof rec.operand.value === 'number') {
+      found.add(-rec.operand.value);
+    }
+    for (const child of Object.values(node)) if (child && typeof child === 'object') visit(child);
+  };
+  for (const t of test.threads) visit(t.body);
+  return [...found].sort((a, b) => a - b);
 }
 
 interface FinalState {
