@@ -105,7 +105,7 @@ class NonPointerDereference extends Error {}
 class ThreadRun {
   readonly events: ThreadEvent[] = [];
   readonly registers = new Map<string, Tracked>();
-  /** Reads that some enclosing or earlier branch condition depended on. */
+  /** Reads that the conditions of the enclosing if statements depend on. */
   private ctrlDeps: number[] = [];
 
   constructor(
@@ -146,9 +146,12 @@ class ThreadRun {
         return;
       case 'if': {
         const test = this.eval(s.test);
-        // herd7: the control dependency reaches every event po-after the branch.
-        this.ctrlDeps = union(this.ctrlDeps, test.deps);
+        // As in herd7's C semantics, the control dependency reaches the events of the taken
+        // branch only, not the statements after the if.
+        const outer = this.ctrlDeps;
+        this.ctrlDeps = union(outer, test.deps);
         this.block(truthy(test.value) ? s.then : s.otherwise);
+        this.ctrlDeps = outer;
         return;
       }
     }
