@@ -83,6 +83,7 @@ export class Session {
   private readonly published = new Set<string>();
   /** Bumped by every change; an analysis pass stops when the generation it started in is over. */
   private generation = 0;
+  private indexGeneration = 0;
   private pass: Promise<void> = Promise.resolve();
   private debounceTimer: NodeJS.Timeout | undefined;
   private indexing: Promise<void> | undefined;
@@ -135,6 +136,7 @@ export class Session {
     }));
     connection.onShutdown(() => {
       this.generation++;
+      this.indexGeneration++;
       if (this.debounceTimer) clearTimeout(this.debounceTimer);
     });
   }
@@ -187,10 +189,11 @@ export class Session {
 
   /** Reads the workspace's files into the analyzer in the background, with work-done progress. */
   async reindex(): Promise<void> {
-    const generation = ++this.generation;
+    // Edits do not stop indexing (they only restart analysis passes); a newer re-index does.
+    const indexGeneration = ++this.indexGeneration;
     this.settings = await this.fetchSettings();
     const reporter = await this.connection.window.createWorkDoneProgress();
-    const isCancelled = () => generation !== this.generation || reporter.token.isCancellationRequested;
+    const isCancelled = () => indexGeneration !== this.indexGeneration || reporter.token.isCancellationRequested;
     reporter.begin('wakeaudit: indexing', 0, 'listing files', true);
     this.setState('indexing');
     try {
@@ -217,7 +220,7 @@ export class Session {
       reporter.done();
       this.indexProgress = undefined;
     }
-    if (generation === this.generation) this.scheduleAnalysis(0);
+    if (indexGeneration === this.indexGeneration) this.scheduleAnalysis(0);
   }
 
   private async loadFromDisk(file: string): Promise<void> {
