@@ -127,13 +127,45 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
   const states = new Set<string>();
   const locations = [...initial.keys()].sort();
 
+  // Every read must read a write of its value: the initial one, a po-earlier one of its own
+  // thread, or one of another thread. Paths whose guesses no other thread can ever supply are
+  // dropped first (to a fixpoint); the product below then checks the same against the paths
+  // already chosen, so it never builds candidates for combinations that cannot exist.
+  const summaries = paths.map((tp) => tp.map((p) => summarizePath(p, initial)));
+  const provided = (t: number): Set<string> => new Set(summaries[t]!.flatMap((s) => [...s.writes]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    const supply = paths.map((_, t) => provided(t));
+    paths.forEach((tp, t) => {
+      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => supply.some((w, u) => u !== t && w.has(k))));
+      if (keep.every((k) => k)) return;
+      changed = true;
+      paths[t] = tp.filter((_, i) => keep[i]);
+      summaries[t] = summaries[t]!.filter((_, i) => keep[i]);
+    });
+  }
+  const supplyOf = paths.map((_, t) => provided(t));
+
   // Cartesian product of one path per thread.
   const choice = new Array<number>(test.threads.length).fill(0);
+  const feasibleSoFar = (upTo: number): boolean => {
+    for (let t = 0; t <= upTo; t++) {
+      for (const k of summaries[t]![choice[t]!]!.externalReads) {
+        let found = false;
+        for (let u = 0; u < test.threads.length && !found; u++) {
+          if (u === t) continue;
+          found = u <= upTo ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
+        }
+        if (!found) return false;
+      }
+    }
+    return true;
+  };
   const combine = (t: number): void => {
     if (t < test.threads.length) {
       for (let i = 0; i < paths[t]!.length; i++) {
         choice[t] = i;
-        combine(t + 1);
+        if (feasibleSoFar(t)) combine(t + 1);
       }
       return;
     }
@@ -166,6 +198,28 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
   };
   if (test.expected !== undefined) result.expected = test.expected;
   return result;
+}
+
+interface PathSummary {
+  /** loc+value keys this path writes. */
+  writes: Set<string>;
+  /** loc+value keys of reads that neither the initial value nor a po-earlier write of the same thread can satisfy. */
+  externalReads: string[];
+}
+
+function summarizePath(p: ThreadPath, initial: Map<string, Scalar>): PathSummary {
+  const writes = new Set<string>();
+  const externalReads: string[] = [];
+  for (const e of p.events) {
+    if (e.loc === undefined || e.value === undefined) continue;
+    const key = `${e.loc}\u0000${scalarKey(e.value)}`;
+    if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') writes.add(key);
+    else if (e.kind === 'R' || e.kind === 'LKR' || e.kind === 'LF' || e.kind === 'RL' || e.kind === 'RU') {
+      const init = initial.get(e.loc) ?? 0;
+      if (!sameScalar(init, e.value) && !writes.has(key)) externalReads.push(key);
+    }
+  }
+  return { writes, externalReads };
 }
 
 /** Every integer constant written in the threads, and 0. */
