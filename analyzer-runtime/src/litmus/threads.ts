@@ -381,9 +381,11 @@ class ThreadRun {
       }
       case 'srcu_read_lock': {
         const { loc } = this.location(this.arg(args, 0, callee, line));
-        // The returned index only serves to pair the unlock with its lock (srcu-bad-nesting).
-        this.emit({ kind: 'SRCU', annot: 'srcu-lock', loc, value: 0, addr: [], data: [], line });
-        return none;
+        // The returned index only pairs each unlock with its lock (srcu-bad-nesting); like
+        // herd7 we give every srcu_read_lock() its own value, far from any test constant.
+        const index = -(1_000_000_000 + this.thread.index * 100_000 + this.events.length);
+        this.emit({ kind: 'SRCU', annot: 'srcu-lock', loc, value: index, addr: [], data: [], line });
+        return { value: index, deps: [] };
       }
       case 'srcu_read_unlock': {
         const { loc } = this.location(this.arg(args, 0, callee, line));
