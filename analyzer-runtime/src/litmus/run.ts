@@ -377,6 +377,7 @@ function* executionsOf(
       [iw, ...writes].filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!)),
     );
     if (sources.some((s) => s.length === 0)) return; // some read has no write of its value
+    const local = new LocationChecker(events, [iw, ...writes, ...reads], rmw);
     for (const order of permutationsRespectingPo(writes, events)) {
       const co = [iw, ...order];
       const rfChoice = new Array<number>(reads.length).fill(0);
@@ -389,7 +390,7 @@ function* executionsOf(
           return;
         }
         const rf = reads.map((r, i): [number, number] => [rfChoice[i]!, r]);
-        if (locallyConsistent(events, co, rf, rmw)) options.push({ co, rf });
+        if (local.consistent(co, rf)) options.push({ co, rf });
       };
       walk(0);
     }
@@ -448,31 +449,51 @@ function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Gener
   yield* go();
 }
 
-/** sc-per-location and atomicity restricted to one location's events. */
-function locallyConsistent(events: ExecEvent[], co: number[], rf: Array<[number, number]>, rmw: Array<[number, number]>): boolean {
-  const ids = [...new Set([...co, ...rf.map(([, r]) => r)])];
-  const local = new Map(ids.map((id, i) => [id, i]));
-  const n = ids.length;
-  const poLoc = Relation.where(n, (a, b) => {
-    const ea = events[ids[a]!]!;
-    const eb = events[ids[b]!]!;
-    return ea.thread >= 0 && ea.thread === eb.thread && ea.poIndex < eb.poIndex;
-  });
-  const coRel = Relation.empty(n);
-  for (let i = 0; i < co.length; i++) for (let j = i + 1; j < co.length; j++) coRel.add(local.get(co[i]!)!, local.get(co[j]!)!);
-  const rfRel = Relation.fromPairs(n, rf.map(([w, r]) => [local.get(w)!, local.get(r)!] as const));
-  const fr = rfRel.inverse().seq(coRel);
-  if (!poLoc.union(rfRel, coRel, fr).isAcyclic()) return false;
-  // Atomicity: no write of another thread between an RMW's read source and its write.
-  const position = new Map(co.map((w, i) => [w, i]));
-  const source = new Map(rf.map(([w, r]) => [r, w]));
-  for (const [r, w] of rmw) {
-    if (!local.has(r) || !position.has(w)) continue;
-    const from = position.get(source.get(r)!)!;
-    const to = position.get(w)!;
-    for (let i = from + 1; i < to; i++) {
-      if (events[co[i]!]!.thread !== events[w]!.thread) return false;
-    }
+/**
+ * sc-per-location (acyclic po-loc | rf | co | fr) and RMW atomicity restricted to one
+ * location's events, checked for many rf/co choices of the same events. The graph is small,
+ * so edges are kept as one Relation row per event and cycles found by Warshall closure.
+ */
+class LocationChecker {
+  private readonly local = new Map<number, number>();
+  private readonly poLoc: Relation;
+
+  constructor(
+    private readonly events: ExecEvent[],
+    private readonly ids: number[],
+    private readonly rmw: Array<[number, number]>,
+  ) {
+    ids.forEach((id, i) => this.local.set(id, i));
+    this.poLoc = Relation.where(ids.length, (a, b) => {
+      const ea = events[ids[a]!]!;
+      const eb = events[ids[b]!]!;
+      return ea.thread >= 0 && ea.thread === eb.thread && ea.poIndex < eb.poIndex;
+    });
   }
-  return true;
+
+  consistent(co: number[], rf: Array<[number, number]>): boolean {
+    const local = this.local;
+    const position = new Map(co.map((w, i) => [w, i]));
+    const graph = this.poLoc.clone();
+    for (let i = 0; i < co.length; i++) for (let j = i + 1; j < co.length; j++) graph.add(local.get(co[i]!)!, local.get(co[j]!)!);
+    const source = new Map<number, number>();
+    for (const [w, r] of rf) {
+      source.set(r, w);
+      const rl = local.get(r)!;
+      graph.add(local.get(w)!, rl);
+      // fr: the read precedes every write co-after the one it reads.
+      for (let i = position.get(w)! + 1; i < co.length; i++) graph.add(rl, local.get(co[i]!)!);
+    }
+    if (!graph.isAcyclic()) return false;
+    // Atomicity: no write of another thread between an RMW's read source and its write.
+    for (const [r, w] of this.rmw) {
+      if (!local.has(r) || !position.has(w)) continue;
+      const from = position.get(source.get(r)!)!;
+      const to = position.get(w)!;
+      for (let i = from + 1; i < to; i++) {
+        if (this.events[co[i]!]!.thread !== this.events[w]!.thread) return false;
+      }
+    }
+    return true;
+  }
 }

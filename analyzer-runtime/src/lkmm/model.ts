@@ -46,8 +46,35 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   });
   const set = (p: (e: ExecEvent) => boolean): EventSet => setOf(n, (i) => p(ev[i]!));
   const R = (a: Relation, ...rest: Relation[]): Relation => Relation.seqAll(a, ...rest);
-  const id = (s?: EventSet): Relation => Relation.identity(n, s);
-  const fencerel = (s: EventSet): Relation => R(po, id(s), po);
+  // [S] is built once per set: the same sets recur in many definitions.
+  const identities = new Map<EventSet | undefined, Relation>();
+  const id = (s?: EventSet): Relation => {
+    let r = identities.get(s);
+    if (!r) identities.set(s, (r = Relation.identity(n, s)));
+    return r;
+  };
+  // fencerel(S) = po ; [S] ; po, built directly: pairs of one thread with an S event between.
+  const byThread = new Map<number, ExecEvent[]>();
+  for (const e of ev) {
+    if (e.thread < 0) continue;
+    let list = byThread.get(e.thread);
+    if (!list) byThread.set(e.thread, (list = []));
+    list.push(e);
+  }
+  for (const list of byThread.values()) list.sort((a, b) => a.poIndex - b.poIndex);
+  const fencerel = (s: EventSet): Relation => {
+    const r = Relation.empty(n);
+    for (const list of byThread.values()) {
+      // Walking backwards, nextInS is the poIndex of the nearest S event po-after the current one.
+      let nextInS = Infinity;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const a = list[i]!;
+        for (let j = i + 1; j < list.length; j++) if (list[j]!.poIndex > nextInS) r.add(a.id, list[j]!.id);
+        if (s[a.id]) nextInS = a.poIndex;
+      }
+    }
+    return r;
+  };
   const violated: string[] = [];
   const flags = new Set<string>();
 
@@ -209,10 +236,11 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   const srcuGp = id(SyncSrcu);
   const rcuRscsi = rcuRscs.inverse();
   const srcuRscsi = srcuRscs.inverse();
-  const rcuLink = R(po.opt(), hbStar, pbStar, prop, po);
+  const rcuLink = hasGracePeriodEvent(SyncRcu, SyncSrcu) ? R(po.opt(), hbStar, pbStar, prop, po) : Relation.empty(n);
   let rcuOrder = Relation.empty(n);
-  // Least fixpoint of the recursive rcu-order definition.
-  for (;;) {
+  // Least fixpoint of the recursive rcu-order definition. Every disjunct contains a grace
+  // period, so without synchronize_rcu()/synchronize_srcu() rcu-order is empty.
+  for (; hasGracePeriodEvent(SyncRcu, SyncSrcu); ) {
     const ro = rcuOrder;
     const next = rcuGp.union(
       srcuGp,
@@ -300,6 +328,10 @@ function matchCriticalSections(po: Relation, locks: EventSet, unlocks: EventSet,
     if (sameRelation(next, matched)) return matched;
     matched = next;
   }
+}
+
+function hasGracePeriodEvent(syncRcu: EventSet, syncSrcu: EventSet): boolean {
+  return syncRcu.some((x) => x) || syncSrcu.some((x) => x);
 }
 
 function sameRelation(a: Relation, b: Relation): boolean {

@@ -84,16 +84,20 @@ export class Relation {
     return r;
   }
 
-  /** r1 ; r2: relational composition. */
+  /** r1 ; r2: relational composition. Scans set bits only: relations are sparse. */
   seq(o: Relation): Relation {
     const r = new Relation(this.size);
     const w = this.words;
     for (let a = 0; a < this.size; a++) {
       const rowA = a * w;
-      for (let b = 0; b < this.size; b++) {
-        if ((this.bits[rowA + (b >>> 5)]! & (1 << (b & 31))) === 0) continue;
-        const rowB = b * w;
-        for (let k = 0; k < w; k++) r.bits[rowA + k]! |= o.bits[rowB + k]!;
+      for (let k = 0; k < w; k++) {
+        let word = this.bits[rowA + k]!;
+        while (word !== 0) {
+          const bit = 31 - Math.clz32(word & -word);
+          word &= word - 1;
+          const rowB = (k * 32 + bit) * w;
+          for (let j = 0; j < w; j++) r.bits[rowA + j]! |= o.bits[rowB + j]!;
+        }
       }
     }
     return r;
@@ -101,6 +105,7 @@ export class Relation {
 
   /** Left-to-right composition of several relations. */
   static seqAll(first: Relation, ...rest: Relation[]): Relation {
+    if (first.isEmpty() || rest.some((o) => o.isEmpty())) return new Relation(first.size);
     let r = first;
     for (const o of rest) r = r.seq(o);
     return r;
@@ -108,8 +113,23 @@ export class Relation {
 
   inverse(): Relation {
     const r = new Relation(this.size);
-    for (let a = 0; a < this.size; a++) for (let b = 0; b < this.size; b++) if (this.has(a, b)) r.add(b, a);
+    this.forEachPair((a, b) => r.add(b, a));
     return r;
+  }
+
+  /** Calls f on every pair, row by row. */
+  forEachPair(f: (a: number, b: number) => void): void {
+    const w = this.words;
+    for (let a = 0; a < this.size; a++) {
+      for (let k = 0; k < w; k++) {
+        let word = this.bits[a * w + k]!;
+        while (word !== 0) {
+          const bit = 31 - Math.clz32(word & -word);
+          word &= word - 1;
+          f(a, k * 32 + bit);
+        }
+      }
+    }
   }
 
   /** r+: transitive closure (Warshall, row-wise). */
@@ -170,7 +190,9 @@ export class Relation {
 
   range(): EventSet {
     const s: EventSet = new Array<boolean>(this.size).fill(false);
-    for (let a = 0; a < this.size; a++) for (let b = 0; b < this.size; b++) if (this.has(a, b)) s[b] = true;
+    this.forEachPair((_, b) => {
+      s[b] = true;
+    });
     return s;
   }
 
@@ -190,7 +212,7 @@ export class Relation {
 
   pairs(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let a = 0; a < this.size; a++) for (let b = 0; b < this.size; b++) if (this.has(a, b)) out.push([a, b]);
+    this.forEachPair((a, b) => out.push([a, b]));
     return out;
   }
 }
