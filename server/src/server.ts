@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createWorkspaceAnalyzer } from './lsp/analysisAdapter';
+import { AnalyzerByFileKind, LitmusAnalyzer } from './lsp/litmusAnalyzer';
 import { Session } from './lsp/session';
 import { RuntimeSimulator } from './lsp/simulator';
 
@@ -15,8 +16,8 @@ const documents = new TextDocuments(TextDocument);
 const extensionRoot = path.resolve(__dirname, '..');
 
 const session = new Session(connection, documents, {
-  analyzer: createWorkspaceAnalyzer(),
-  createScratchAnalyzer: createWorkspaceAnalyzer,
+  analyzer: new AnalyzerByFileKind(createWorkspaceAnalyzer(), new LitmusAnalyzer()),
+  createScratchAnalyzer: () => new AnalyzerByFileKind(createWorkspaceAnalyzer(), new LitmusAnalyzer()),
   simulator: new RuntimeSimulator(),
   extensionRoot,
 });

@@ -179,6 +179,36 @@ describe('language server over stdio', () => {
     }
   });
 
+  test('a litmus test whose Result line LKMM contradicts: diagnostic, verified quick fix, diagnostic gone', async () => {
+    const name = 'MP-wrong-result.litmus';
+    const uri = fixtureUri(name);
+    const text = fixtureText(name);
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'litmus', version: 1, text } });
+    const [diagnostic] = ours(await client.waitForDiagnostics(uri, (d) => ours(d).length > 0));
+    assert.equal(diagnostic.code, 'litmus-result-mismatch');
+    assert.equal(diagnostic.severity, 2);
+    const resultLine = text.split('\n').findIndex((line) => line.includes('Result: Never'));
+    assert.equal(diagnostic.range.start.line, resultLine);
+    assert.match(diagnostic.message, /answers Sometimes/);
+    const [step] = diagnostic.relatedInformation ?? [];
+    assert.match(step?.message ?? '', /^step 1: LKMM: allowed final states: .*1:r0=1; 1:r1=0;/);
+
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic] },
+    })) as CodeAction[];
+    assert.deepEqual(actions.map((a) => [a.title, a.isPreferred]), [['Set "Result: Sometimes"', true]]);
+    const edits = actions[0].edit?.changes?.[uri] ?? [];
+    const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'litmus', 1, text), edits as TextEdit[]);
+    assert.ok(fixed.includes('Result: Sometimes') && !fixed.includes('Result: Never'));
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: edits.map((edit) => ({ range: edit.range, text: edit.newText })),
+    });
+    await client.waitForDiagnostics(uri, (d) => ours(d).length === 0);
+  });
+
   test('show trace for the diagnostic at a position', async () => {
     const uri = fixtureUri('ready_flag.c');
     const [diagnostic] = ours(client.diagnostics.get(uri) ?? []);

@@ -50,6 +50,23 @@ export async function run(): Promise<void> {
       },
     ],
     [
+      'a litmus test with a wrong Result line gets a diagnostic and a preferred quick fix',
+      async () => {
+        check(folder, 'no workspace folder open');
+        const uri = vscode.Uri.joinPath(folder, 'MP-wrong-result.litmus');
+        const document = await vscode.workspace.openTextDocument(uri);
+        await vscode.window.showTextDocument(document);
+        const diagnostic = await waitFor('a wakeaudit diagnostic in MP-wrong-result.litmus', () =>
+          vscode.languages.getDiagnostics(uri).find((d) => d.source === 'wakeaudit'),
+        );
+        check(diagnostic.code === 'litmus-result-mismatch', `unexpected code ${JSON.stringify(diagnostic.code)}`);
+        check(document.getText(diagnostic.range) === 'Never', `range covers ${JSON.stringify(document.getText(diagnostic.range))}`);
+        const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+        const preferred = actions.find((action) => action.isPreferred);
+        check(preferred?.edit, `no preferred quick fix among ${JSON.stringify(actions.map((a) => a.title))}`);
+      },
+    ],
+    [
       'a proved finding appears as a diagnostic with its code, rule link and trace',
       async () => {
         check(folder, 'no workspace folder open');

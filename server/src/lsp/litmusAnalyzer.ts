@@ -1,0 +1,129 @@
+// Findings for C litmus files: a test whose `Result:` line disagrees with what the bundled LKMM
+// checker answers is reported (code litmus-result-mismatch), with a quick fix that writes the
+// checker's answer into the Result line. The fix is verified the only way that matters for a
+// comment-only change: the fixed text is parsed again and its Result now equals the verdict.
+import { LitmusError, parseLitmus, runParsedLitmus } from '../../../analyzer-runtime/src';
+import type { Finding, FileProblem, SourceSpan } from '../analysis/findings';
+import type { Analyzer, IsCancelled } from './analyzer';
+import type { ServerSettings } from './settings';
+
+export const LITMUS_RESULT_MISMATCH = 'litmus-result-mismatch';
+
+/** 1-based position of a string offset. */
+function positionAt(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
+function spanOf(file: string, text: string, start: number, end: number): SourceSpan {
+  const from = positionAt(text, start);
+  const to = positionAt(text, end);
+  return { file, line: from.line, column: from.column, endLine: to.line, endColumn: to.column };
+}
+
+export function checkLitmusText(file: string, text: string, settings: ServerSettings): { findings: Finding[]; problems: FileProblem[] } {
+  let test;
+  try {
+    test = parseLitmus(text);
+  } catch (error) {
+    if (error instanceof LitmusError) return { findings: [], problems: [{ file, message: error.message }] };
+    throw error;
+  }
+  const resultWord = /Result:\s*([A-Za-z]+)/.exec(text);
+  if (!test.expected || !resultWord) return { findings: [], problems: [] };
+  const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates });
+  if (result.verdict === test.expected) return { findings: [], problems: [] };
+
+  const wordStart = resultWord.index + resultWord[0].length - resultWord[1].length;
+  const wordEnd = wordStart + resultWord[1].length;
+  const span = spanOf(file, text, wordStart, wordEnd);
+  const fixedText = text.slice(0, wordStart) + result.verdict + text.slice(wordEnd);
+  const verified = parseLitmus(fixedText).expected === result.verdict;
+  const condition = /^\s*(~\s*exists|exists|forall)\b.*$/m.exec(text);
+  const conditionSpan = condition ? spanOf(file, text, condition.index + (condition[0].length - condition[0].trimStart().length), condition.index + condition[0].length) : undefined;
+  return {
+    findings: [
+      {
+        ...span,
+        code: LITMUS_RESULT_MISMATCH,
+        severity: 'warning',
+        message: `The test says "Result: ${test.expected}" but the Linux-kernel memory model answers ${result.verdict} (${result.positive} allowed executions satisfy the ${test.quantifier} clause, ${result.negative} do not).`,
+        verdict: 'violated',
+        trace: [
+          {
+            index: 0,
+            thread: 'LKMM',
+            text: `allowed final states: ${result.states.join(' | ') || 'none'}`,
+            ...(conditionSpan ? { location: conditionSpan } : {}),
+          },
+        ],
+        fixes: [
+          {
+            title: `Set "Result: ${result.verdict}"`,
+            verified,
+            preferred: true,
+            edits: [{ file, range: { line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn }, newText: result.verdict }],
+          },
+        ],
+        proof: { states: result.candidates, milliseconds: result.milliseconds },
+      },
+    ],
+    problems: [],
+  };
+}
+
+/** The Analyzer for .litmus files: each test stands alone, so nothing outside the file matters. */
+export class LitmusAnalyzer implements Analyzer {
+  private readonly texts = new Map<string, string>();
+
+  setFile(file: string, text: string): void {
+    this.texts.set(file, text);
+  }
+
+  removeFile(file: string): void {
+    this.texts.delete(file);
+  }
+
+  contextKey(): string {
+    return '';
+  }
+
+  async analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
+    const text = this.texts.get(file);
+    if (text === undefined || isCancelled()) return { findings: [], problems: [] };
+    return checkLitmusText(file, text, settings);
+  }
+}
+
+/** Sends each file to the analyzer for its kind: .litmus files to the LKMM checker, the rest to the C analysis. */
+export class AnalyzerByFileKind implements Analyzer {
+  constructor(
+    private readonly c: Analyzer,
+    private readonly litmus: Analyzer,
+  ) {}
+
+  private of(file: string): Analyzer {
+    return file.endsWith('.litmus') ? this.litmus : this.c;
+  }
+
+  setFile(file: string, text: string): void {
+    this.of(file).setFile(file, text);
+  }
+
+  removeFile(file: string): void {
+    this.of(file).removeFile(file);
+  }
+
+  contextKey(file: string): string {
+    return this.of(file).contextKey(file);
+  }
+
+  enclosingFunction(file: string, line: number, column: number): ReturnType<NonNullable<Analyzer['enclosingFunction']>> {
+    return this.of(file).enclosingFunction?.(file, line, column);
+  }
+
+  analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
+    return this.of(file).analyzeFile(file, settings, isCancelled);
+  }
+}
