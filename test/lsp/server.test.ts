@@ -126,19 +126,25 @@ describe('language server over stdio', () => {
   });
 
   test('an edit in another file re-proves nothing that did not change', async () => {
-    await open(client, 'ready_flag.c', fixtureText('ready_flag.c'));
-    await client.waitForDiagnostics(fixtureUri('ready_flag.c'), (d) => ours(d).length > 0);
+    // A document of its own (not on disk) holding a test LKMM contradicts: its proof is a full
+    // candidate enumeration, so a re-proof would show in the counters.
+    const probe = fixtureUri('cache-probe.litmus');
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: probe, languageId: 'litmus', version: 1, text: fixtureText('MP-wrong-result.litmus') },
+    });
+    await client.waitForDiagnostics(probe, (d) => ours(d).length > 0);
     await client.nextIdle().catch(() => undefined);
-    const before = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number };
+    const before = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number; cacheHits: number };
     const idle = client.nextIdle();
     await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri: fixtureUri('odd_input.c'), version: 2 },
       contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* edited */\n' }],
     });
     await idle;
-    const afterEdit = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number };
+    const afterEdit = (await client.connection.sendRequest('wakeaudit/stats')) as { analysesRun: number; cacheHits: number };
     assert.equal(afterEdit.analysesRun - before.analysesRun, 1, 'only the edited file was analysed again');
-    assert.ok(ours(client.diagnostics.get(fixtureUri('ready_flag.c')) ?? []).length > 0, 'the finding elsewhere is still shown');
+    assert.ok(afterEdit.cacheHits > before.cacheHits, 'the other files came from the cache');
+    assert.equal(ours(client.diagnostics.get(probe) ?? []).length, 1, 'the finding elsewhere is still shown');
   });
 
   test('simulate a document range: verdict and a trace on at least two threads', async () => {
@@ -210,19 +216,26 @@ describe('language server over stdio', () => {
   });
 
   test('show trace for the diagnostic at a position', async () => {
-    const uri = fixtureUri('ready_flag.c');
+    const uri = fixtureUri('cache-probe.litmus');
     const [diagnostic] = ours(client.diagnostics.get(uri) ?? []);
+    assert.ok(diagnostic, 'the probe from the cache test still has its finding');
     const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
       command: 'wakeaudit.showTrace',
       arguments: [{ uri, position: diagnostic.range.start }],
-    })) as { code: string; steps: unknown[] };
-    assert.equal(trace.code, FLAGGED_CODE);
-    assert.ok(trace.steps.length >= 2);
+    })) as { code: string; verdict: string; threads: string[]; steps: { uri?: string }[] };
+    assert.equal(trace.code, 'litmus-result-mismatch');
+    assert.equal(trace.verdict, 'violated');
+    assert.deepEqual(trace.threads, ['LKMM']);
+    assert.equal(trace.steps[0]?.uri, uri);
+    await assert.rejects(
+      client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.showTrace', arguments: [{ uri, position: { line: 0, character: 0 } }] }),
+      /no wakeaudit finding at this position/,
+    );
   });
 
-  test('a rule turned off in the settings disappears', async () => {
-    const uri = fixtureUri('ready_flag.c');
-    client.settings = { rules: { [FLAGGED_CODE]: false } };
+  test('a rule turned off in the settings disappears, and comes back', async () => {
+    const uri = fixtureUri('cache-probe.litmus');
+    client.settings = { rules: { 'litmus-result-mismatch': false } };
     await client.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     await client.waitForDiagnostics(uri, (d) => ours(d).length === 0);
     client.settings = {};
