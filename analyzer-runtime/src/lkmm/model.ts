@@ -93,7 +93,6 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   const Rd = setUnion(plainR, LKR, LF, RU); // lock.cat: let R = R | LKR | LF | RU
   const Wr = setUnion(plainW, LKW, UL); // lock.cat: W = W | LKW, later W | UL
   const M = setUnion(Rd, Wr);
-  const F = kind('F');
   const fenceKind = (a: string) => set((e) => e.kind === 'F' && e.annot === a);
   const srcuKind = (a: string) => set((e) => e.kind === 'SRCU' && e.annot === a);
   const Mb = fenceKind('mb');
@@ -114,7 +113,6 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   const Noreturn = annot('noreturn');
   const Acquire = setUnion(set((e) => e.annot === 'acquire' && (e.kind === 'R' || e.kind === 'W')), LKR);
   const Release = setUnion(set((e) => e.annot === 'release' && (e.kind === 'R' || e.kind === 'W')), UL);
-  void F;
 
   // ---- Base relations ----
   const po = Relation.where(
@@ -183,8 +181,6 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
   if (!setIsEmpty(setMinus(UL, critical.range()))) flags.add('unmatched-unlock');
   const UNMATCHED_LKW = setMinus(LKW, critical.domain());
   if (!R(id(UNMATCHED_LKW), loc, id(UNMATCHED_LKW)).minus(id()).isEmpty()) violated.push('unmatched-locks');
-  const finalWrites = new Set(Object.values(x.co).map((order) => order[order.length - 1]));
-  void finalWrites;
 
   // ---- Basic relations (linux-kernel.cat) ----
   const acqPo = R(id(Acquire), po, id(M));
