@@ -58,9 +58,25 @@ export interface ExecEvent {
   value?: number;
 }
 
+/**
+ * Conventions checkExecution relies on (the litmus front end produces them; other producers
+ * must too):
+ * - Every location has one initial write (kind 'W', thread -1), first in its co list.
+ * - Within a thread, poIndex increases along program order; fences are events too.
+ * - Fully ordered RMWs (xchg(), cmpxchg() that succeeds, atomic_*_return(), ...) are the
+ *   relaxed RMW between two 'mb' fences, as herd7 builds them; an acquire RMW tags its read
+ *   'acquire', a release RMW its write 'release'; non-returning atomics (atomic_inc()) tag their
+ *   read 'noreturn'. A failed cmpxchg() is a lone 'once' read with no fences.
+ * - Locks as lock.cat generates them: spin_lock() is LKR (reads the value that unlocked, from
+ *   the initial write or a UL) then LKW, paired in rmw; spin_unlock() is UL. Both LKW and UL
+ *   are in the lock's co list, each UL right after its LKW. A failed spin_trylock() is LF and
+ *   spin_is_locked() is RL/RU: LF and RL read an LKW, RU the initial write or a UL.
+ * - srcu_read_unlock()'s value is the index its srcu_read_lock() returned (else the
+ *   srcu-bad-nesting flag is raised).
+ */
 export interface Execution {
   events: ExecEvent[];
-  /** Reads-from: [write id, read id]. Every R (and LKR, RL, RU) has exactly one entry. */
+  /** Reads-from: [write id, read id]. Every R (and LKR, LF, RL, RU) has exactly one entry. */
   rf: Array<[number, number]>;
   /** Coherence: per location, the total order of its write ids (initial write first). */
   co: Record<string, number[]>;
