@@ -2,7 +2,7 @@
 // sees. One code-server start for the whole file; screenshots go to test-results/e2e/.
 import { after, afterEach, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -168,9 +168,12 @@ describe('wakeaudit in code-server', { skip }, () => {
       ['extensionDevelopmentPath', remote(repoRoot)],
       ['extensionTestsPath', remote(hostSuite)],
     ]);
+    // A fresh copy of the fixtures: the UI tests above edited (and VS Code backs up) the first one.
+    const hostWorkspace = path.join(server.home, 'host-workspace');
+    cpSync(fixtures, hostWorkspace, { recursive: true });
     const hostPage = await browser.newPage();
     try {
-      await hostPage.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(payload)}`);
+      await hostPage.goto(`${server.url}/?folder=${encodeURIComponent(hostWorkspace)}&payload=${encodeURIComponent(payload)}`);
       const deadline = Date.now() + 90_000;
       while (!existsSync(hostResult()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
       await screenshot(hostPage, '06-extension-host-suite');
