@@ -118,6 +118,18 @@ describe('wakeaudit in code-server', { skip }, () => {
       await page.keyboard.press('Control+Shift+M');
     });
 
+    test(`${finding.file}: "Show trace" on the flagged line opens the trace view`, async () => {
+      await openFile(finding.file);
+      const flagged = readFileSync(path.join(fixtures, finding.file), 'utf8').split('\n').findIndex((line) => line.includes(finding.marker)) + 1;
+      await page.locator('.monaco-editor textarea').first().focus();
+      await goToLine(flagged);
+      await runCommand('wakeaudit: Show trace');
+      const webview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await webview.locator(`.verdict[data-verdict="violated"]`, { hasText: finding.code }).waitFor({ timeout: 15_000 });
+      assert.ok((await webview.locator('.lane').count()) >= 1);
+      await screenshot(page, `03-show-trace-${caseNumber}`);
+    });
+
     test(`${finding.file}: the preferred quick fix applies from the keyboard and the diagnostic goes`, async () => {
       await openFile(finding.file);
       const flagged = readFileSync(path.join(fixtures, finding.file), 'utf8').split('\n').findIndex((line) => line.includes(finding.marker)) + 1;
@@ -140,7 +152,8 @@ describe('wakeaudit in code-server', { skip }, () => {
     await openFile('SB.litmus');
     await runCommand('wakeaudit: Simulate this snippet');
     const webview: FrameLocator = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await webview.locator('.verdict').waitFor({ timeout: 30_000 });
+    // The panel may still show an earlier trace: wait for this test's lanes.
+    await webview.locator('.lane[data-thread="P1"]').waitFor({ timeout: 30_000 });
     assert.equal(await webview.locator('.verdict').getAttribute('data-verdict'), 'violated');
     const lanes = await webview.locator('.lane').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-thread')));
     assert.deepEqual(lanes, ['P0', 'P1']);

@@ -541,7 +541,11 @@ export class Session {
     const position = args.position;
     const entry = args.findingKey
       ? entries.find((e) => findingKey(e.finding) === args.findingKey)
-      : entries.find((e) => position !== undefined && rangesOverlap(e.diagnostic.range, { start: position, end: position }));
+      : position === undefined
+        ? undefined
+        : // Under the cursor, else anywhere on the cursor's line (the cursor is often at its start).
+          (entries.find((e) => rangesOverlap(e.diagnostic.range, { start: position, end: position })) ??
+          entries.find((e) => e.diagnostic.range.start.line <= position.line && position.line <= e.diagnostic.range.end.line));
     if (!entry) throw new ResponseError(ErrorCodes.InvalidParams, 'no wakeaudit finding at this position');
     return this.traceOf(entry.finding);
   }
