@@ -119,3 +119,20 @@ test('parse errors name the line', () => {
     );
   }
 });
+
+// Random programs whose verdict, counts and flags herd7 (7.57, Linux 6.1 model) computed;
+// each file's comment records herd7's answer, which must be reproduced exactly.
+const differentialDir = path.join(suiteDir, 'herd-differential');
+for (const file of litmusFiles(differentialDir)) {
+  test(`herd7 differential: ${file} reproduces herd7's verdict, counts and flags`, () => {
+    const text = fs.readFileSync(path.join(differentialDir, file), 'utf8');
+    const herd = /Positive: (\d+) Negative: (\d+) (?:with Flag ([\w, -]+)\.|and no flags\.)/.exec(text);
+    assert.ok(herd, 'the comment records herd7 counts');
+    const r = runLitmus(text);
+    assert.equal(r.verdict, r.expected);
+    assert.deepEqual(
+      [r.positive, r.negative, r.flags],
+      [Number(herd[1]), Number(herd[2]), herd[3] ? herd[3].split(', ') : []],
+    );
+  });
+}
