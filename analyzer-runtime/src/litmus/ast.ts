@@ -18,6 +18,7 @@ export type Stmt =
   | { kind: 'declare'; name: string; init?: Expr; line: number }
   | { kind: 'expr'; expr: Expr; line: number }
   | { kind: 'if'; test: Expr; then: Stmt[]; otherwise: Stmt[]; line: number }
+  | { kind: 'while'; test: Expr; body: Stmt[]; line: number }
   | { kind: 'block'; body: Stmt[]; line: number };
 
 export interface ThreadAst {

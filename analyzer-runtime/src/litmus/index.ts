@@ -2,4 +2,5 @@
 export * from './ast';
 export { parseLitmus } from './parser';
 export { runLitmus, runParsedLitmus } from './run';
+export { LOOP_UNROLL } from './threads';
 export type { LitmusResult, LitmusVerdict, LitmusOptions } from './run';

@@ -297,8 +297,15 @@ function parseStatement(ts: TokenStream): Stmt[] {
     }
     return [{ kind: 'if', test, then, otherwise, line: t.line }];
   }
-  if (t.kind === 'id' && (t.text === 'while' || t.text === 'for' || t.text === 'do' || t.text === 'goto')) {
-    throw new LitmusError(t.line, `'${t.text}' loops are not supported in litmus tests`);
+  if (t.kind === 'id' && t.text === 'while') {
+    ts.next();
+    ts.expect('(', "after 'while'");
+    const test = parseExpr(ts);
+    ts.expect(')', 'to close the while condition');
+    return [{ kind: 'while', test, body: parseStatement(ts), line: t.line }];
+  }
+  if (t.kind === 'id' && (t.text === 'for' || t.text === 'do' || t.text === 'goto')) {
+    throw new LitmusError(t.line, `'${t.text}' is not supported in litmus tests (use while)`);
   }
   if (isTypeStart(ts)) {
     const decls: Stmt[] = [];

@@ -29,6 +29,11 @@ export interface LitmusResult {
   flags: string[];
   /** Candidate executions handed to the model. */
   candidates: number;
+  /**
+   * True when some path needed more than LOOP_UNROLL iterations of a while loop and was left
+   * out, as herd7 does ("unrolling limit exceeded, legal outcomes may be missing").
+   */
+  unrollLimitHit: boolean;
   /** Distinct final states of allowed executions, in herd7's "x=1; 0:r0=0;" style. */
   states: string[];
   milliseconds: number;
@@ -98,8 +103,10 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     return [...values.get(loc)!.values()];
   };
   let paths: ThreadPath[][] = [];
+  const loopBound = { loopBound: 0 };
   for (let round = 0; ; round++) {
-    paths = test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit));
+    loopBound.loopBound = 0;
+    paths = test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit, loopBound));
     let grew = false;
     for (const tp of paths) {
       for (const p of tp) {
@@ -193,6 +200,7 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     negative,
     flags: [...flags].sort(),
     candidates,
+    unrollLimitHit: loopBound.loopBound > 0,
     states: [...states].sort(),
     milliseconds: Date.now() - started,
   };

@@ -102,6 +102,12 @@ const FENCES: Record<string, Annotation> = {
  */
 class NonPointerDereference extends Error {}
 
+/** herd7's default -unroll: how many times a while loop body may run. */
+export const LOOP_UNROLL = 2;
+
+/** Raised when a path needs more loop iterations than LOOP_UNROLL. */
+class LoopBoundExceeded extends Error {}
+
 class ThreadRun {
   readonly events: ThreadEvent[] = [];
   readonly registers = new Map<string, Tracked>();
@@ -151,6 +157,20 @@ class ThreadRun {
         const outer = this.ctrlDeps;
         this.ctrlDeps = union(outer, test.deps);
         this.block(truthy(test.value) ? s.then : s.otherwise);
+        this.ctrlDeps = outer;
+        return;
+      }
+      case 'while': {
+        // herd7 unrolls loops a bounded number of times; a path that would need one more
+        // iteration is abandoned (herd7 marks it too far and keeps no execution for it).
+        const outer = this.ctrlDeps;
+        for (let iteration = 0; ; iteration++) {
+          const test = this.eval(s.test);
+          this.ctrlDeps = union(this.ctrlDeps, test.deps);
+          if (!truthy(test.value)) break;
+          if (iteration >= LOOP_UNROLL) throw new LoopBoundExceeded();
+          this.block(s.body);
+        }
         this.ctrlDeps = outer;
         return;
       }
@@ -499,6 +519,7 @@ export function threadPaths(
   initialRegisters: Map<string, Scalar>,
   readValues: (loc: string) => Scalar[],
   limit: number,
+  dropped: { loopBound: number } = { loopBound: 0 },
 ): ThreadPath[] {
   const paths: ThreadPath[] = [];
   const pending: number[][] = [[]];
@@ -517,7 +538,8 @@ export function threadPaths(
     try {
       paths.push(new ThreadRun(thread, initialRegisters, readValues, choose).run());
     } catch (e) {
-      if (!(e instanceof NonPointerDereference)) throw e;
+      if (e instanceof LoopBoundExceeded) dropped.loopBound++;
+      else if (!(e instanceof NonPointerDereference)) throw e;
     }
     if (paths.length > limit) throw new LitmusError(thread.line, `P${thread.index} has more than ${limit} paths`);
   }

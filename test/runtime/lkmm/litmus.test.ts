@@ -136,3 +136,17 @@ for (const file of litmusFiles(differentialDir)) {
     );
   });
 }
+
+test('while loops are unrolled as herd7 does, and paths beyond the bound are reported as cut', () => {
+  const r = runLitmus(`C loop-count
+{}
+P0(int *x) { WRITE_ONCE(*x, 1); WRITE_ONCE(*x, 2); WRITE_ONCE(*x, 3); }
+P1(int *x) { int r0; int n; n = 0; r0 = READ_ONCE(*x); while (r0 != 3) { n = n + 1; r0 = READ_ONCE(*x); } }
+exists (1:n=1)
+`);
+  // herd7 7.57 (6.1 model, default -unroll 2): Sometimes 3 7, states n=0, n=1, n=2.
+  assert.deepEqual([r.verdict, r.positive, r.negative], ['Sometimes', 3, 7]);
+  assert.deepEqual(r.states, ['1:n=0;', '1:n=1;', '1:n=2;']);
+  assert.equal(r.unrollLimitHit, true);
+  assert.equal(runLitmus(SB).unrollLimitHit, false);
+});
