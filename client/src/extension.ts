@@ -115,7 +115,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Wakeau
 
   languageClient.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => updateStatus(status, params));
   await languageClient.start();
-  output.appendLine(`wakeaudit language server started (${serverModule})`);
+  const experimental = languageClient.initializeResult?.capabilities.experimental as { wakeaudit?: { analyses?: string[] } } | undefined;
+  const analyses = experimental?.wakeaudit?.analyses ?? [];
+  output.appendLine(`wakeaudit language server started (${serverModule}); it analyses: ${analyses.join(', ') || 'nothing'}`);
   return { client: languageClient, lastTrace: () => lastTrace };
 }
 

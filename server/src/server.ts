@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { createWorkspaceAnalyzer } from './lsp/analysisAdapter';
+import { createCAnalyzer } from './lsp/analysisAdapter';
 import { AnalyzerByFileKind, LitmusAnalyzer } from './lsp/litmusAnalyzer';
 import { Session } from './lsp/session';
 import { RuntimeSimulator } from './lsp/simulator';
@@ -15,9 +15,11 @@ const documents = new TextDocuments(TextDocument);
 // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
 const extensionRoot = path.resolve(__dirname, '..');
 
+const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());
 const session = new Session(connection, documents, {
-  analyzer: new AnalyzerByFileKind(createWorkspaceAnalyzer(), new LitmusAnalyzer()),
-  createScratchAnalyzer: () => new AnalyzerByFileKind(createWorkspaceAnalyzer(), new LitmusAnalyzer()),
+  analyzer,
+  analyses: analyzer.analyses,
+  createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer()),
   simulator: new RuntimeSimulator(),
   extensionRoot,
 });

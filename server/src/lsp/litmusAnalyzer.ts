@@ -96,34 +96,43 @@ export class LitmusAnalyzer implements Analyzer {
   }
 }
 
-/** Sends each file to the analyzer for its kind: .litmus files to the LKMM checker, the rest to the C analysis. */
+/**
+ * Sends each file to the analyzer for its kind: .litmus files to the LKMM checker, the rest to
+ * the C analysis. Without a C analysis in the build, C files are kept out of it entirely.
+ */
 export class AnalyzerByFileKind implements Analyzer {
   constructor(
-    private readonly c: Analyzer,
+    private readonly c: Analyzer | undefined,
     private readonly litmus: Analyzer,
   ) {}
 
-  private of(file: string): Analyzer {
+  /** What this build can analyse, as reported to clients. */
+  get analyses(): string[] {
+    return this.c ? ['c', 'litmus'] : ['litmus'];
+  }
+
+  private of(file: string): Analyzer | undefined {
     return file.endsWith('.litmus') ? this.litmus : this.c;
   }
 
   setFile(file: string, text: string): void {
-    this.of(file).setFile(file, text);
+    this.of(file)?.setFile(file, text);
   }
 
   removeFile(file: string): void {
-    this.of(file).removeFile(file);
+    this.of(file)?.removeFile(file);
   }
 
   contextKey(file: string): string {
-    return this.of(file).contextKey(file);
+    return this.of(file)?.contextKey(file) ?? '';
   }
 
   enclosingFunction(file: string, line: number, column: number): ReturnType<NonNullable<Analyzer['enclosingFunction']>> {
-    return this.of(file).enclosingFunction?.(file, line, column);
+    return this.of(file)?.enclosingFunction?.(file, line, column);
   }
 
-  analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
-    return this.of(file).analyzeFile(file, settings, isCancelled);
+  async analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
+    const analyzer = this.of(file);
+    return analyzer ? analyzer.analyzeFile(file, settings, isCancelled) : { findings: [], problems: [] };
   }
 }

@@ -54,6 +54,8 @@ export interface SessionOptions {
   /** A fresh, empty analyzer for snippets given as text, so they never mix with the workspace. */
   createScratchAnalyzer: () => Analyzer;
   simulator?: Simulator;
+  /** The kinds of input this build analyses (`c`, `litmus`), reported in the initialize result. */
+  analyses: string[];
   /** The extension folder (holds docs/rules/CODE.md). */
   extensionRoot: string;
   /** Milliseconds between the last edit and the analysis it triggers. */
@@ -156,6 +158,7 @@ export class Session {
         // advertising them would make its LSP library register them a second time.
         executeCommandProvider: { commands: clientRegistersCommands ? [] : [COMMAND_SIMULATE, COMMAND_SHOW_TRACE, COMMAND_REINDEX] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+        experimental: { wakeaudit: { analyses: this.options.analyses } },
       },
       serverInfo: { name: 'wakeaudit' },
     };
@@ -467,6 +470,7 @@ export class Session {
         const text = document?.getText(args.range) ?? (await fs.readFile(file, 'utf8'));
         return this.simulateProgram(text, language, file, isCancelled);
       }
+      this.requireCAnalysis();
       if (!this.fileHashes.has(file)) {
         if (document) this.documentChanged(document);
         else await this.loadFromDisk(file);
@@ -481,11 +485,18 @@ export class Session {
     const language = args.language ?? 'c';
     if (language !== 'c') return this.simulateProgram(args.text as string, language, `snippet.${language === 'litmus' ? 'litmus' : 'wake'}`, isCancelled);
     // A snippet given as text is analysed on its own, never mixed into the workspace index.
+    this.requireCAnalysis();
     const scratch = this.options.createScratchAnalyzer();
     const snippetFile = 'snippet.c';
     scratch.setFile(snippetFile, args.text as string);
     const result = await scratch.analyzeFile(snippetFile, this.settings, isCancelled);
     return this.traceOfFindings(result.findings, 'snippet');
+  }
+
+  private requireCAnalysis(): void {
+    if (!this.options.analyses.includes('c')) {
+      throw new ResponseError(ErrorCodes.InvalidRequest, 'this build of the server has no C analysis: it simulates .litmus files only');
+    }
   }
 
   /** An empty range (a cursor) means the function around it; without one, the whole file. */

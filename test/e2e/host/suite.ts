@@ -12,6 +12,8 @@ import type * as vscodeApi from 'vscode';
 interface CaseResult {
   name: string;
   ok: boolean;
+  /** Why the case did not run (the server lacks what it needs). */
+  skipped?: string;
   error?: string;
   milliseconds: number;
 }
@@ -38,15 +40,20 @@ export async function run(): Promise<void> {
   const results: CaseResult[] = [];
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
 
-  const cases: [string, () => Promise<void>][] = [
+  let analyses: string[] = [];
+  // A case returns a reason string when it cannot run in this build.
+  const cases: [string, () => Promise<void | string>][] = [
     [
       'the extension activates and starts its language server',
       async () => {
         const extension = vscode.extensions.getExtension(EXTENSION_ID);
         check(extension, `${EXTENSION_ID} is not installed`);
-        const api = (await extension.activate()) as { client?: { isRunning(): boolean } };
+        const api = (await extension.activate()) as { client?: { isRunning(): boolean; initializeResult?: { capabilities: { experimental?: unknown } } } };
         check(extension.isActive, 'extension did not activate');
         check(api.client?.isRunning(), 'language client is not running');
+        const experimental = api.client?.initializeResult?.capabilities.experimental as { wakeaudit?: { analyses?: string[] } } | undefined;
+        analyses = experimental?.wakeaudit?.analyses ?? [];
+        check(analyses.includes('litmus'), `server analyses ${JSON.stringify(analyses)}`);
       },
     ],
     [
@@ -69,6 +76,7 @@ export async function run(): Promise<void> {
     [
       'a proved finding appears as a diagnostic with its code, rule link and trace',
       async () => {
+        if (!analyses.includes('c')) return `the server reports no C analysis (analyses: ${analyses.join(', ')})`;
         check(folder, 'no workspace folder open');
         const uri = vscode.Uri.joinPath(folder, 'ready_flag.c');
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
@@ -102,8 +110,8 @@ export async function run(): Promise<void> {
   for (const [name, body] of cases) {
     const started = Date.now();
     try {
-      await body();
-      results.push({ name, ok: true, milliseconds: Date.now() - started });
+      const skipped = await body();
+      results.push({ name, ok: true, ...(skipped ? { skipped } : {}), milliseconds: Date.now() - started });
     } catch (error) {
       results.push({ name, ok: false, error: error instanceof Error ? error.message : String(error), milliseconds: Date.now() - started });
     }
