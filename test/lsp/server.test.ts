@@ -11,6 +11,7 @@ import {
   Diagnostic,
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   ExecuteCommandRequest,
   TextDocumentSyncKind,
@@ -269,6 +270,16 @@ describe('language server over stdio', () => {
     client.settings = {};
     await client.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     await client.waitForDiagnostics(uri, (d) => ours(d).length > 0);
+  });
+
+  test('closing a file the workspace index does not cover clears its diagnostics', async () => {
+    // On disk under the workspace folder, but not matched by the include globs (*.c, *.h).
+    const name = 'SB-wrong-result.litmus';
+    const uri = fixtureUri(name);
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) } });
+    await client.waitForDiagnostics(uri, (d) => ours(d).length === 1);
+    await client.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await client.waitForDiagnostics(uri, (d) => d.length === 0);
   });
 
   test('unknown commands are refused with an error, not a crash', async () => {

@@ -239,15 +239,22 @@ export class Session {
     if (!uri.startsWith('file:')) return;
     const file = fileURLToPath(uri);
     if (this.isOpen(file)) return; // the editor's text wins over the disk's
-    const filter = new GlobFilter(this.settings.include, this.settings.exclude);
-    const root = this.roots.find((r) => !path.relative(r, file).startsWith('..'));
-    if (!root || !filter.matches(path.relative(root, file).split(path.sep).join('/'))) return;
+    if (!this.isIndexed(file)) return;
     if (existsSync(file)) await this.loadFromDisk(file);
     else this.forgetFile(file);
     this.scheduleAnalysis();
   }
 
   // ---------------------------------------------------------------- documents
+
+  /** Whether background indexing covers `file`: under a workspace folder and matched by the globs. */
+  private isIndexed(file: string): boolean {
+    const filter = new GlobFilter(this.settings.include, this.settings.exclude);
+    return this.roots.some((root) => {
+      const relative = path.relative(root, file);
+      return !relative.startsWith('..') && !path.isAbsolute(relative) && filter.matches(relative.split(path.sep).join('/'));
+    });
+  }
 
   private fileOf(uri: string): string {
     return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
@@ -293,8 +300,7 @@ export class Session {
 
   private async documentClosed(document: TextDocument): Promise<void> {
     const file = this.fileOf(document.uri);
-    const onDisk = document.uri.startsWith('file:') && this.roots.some((root) => !path.relative(root, file).startsWith('..'));
-    if (onDisk && existsSync(file)) {
+    if (document.uri.startsWith('file:') && this.isIndexed(file) && existsSync(file)) {
       // A workspace file stays indexed with its saved text: other files' findings depend on it.
       await this.loadFromDisk(file);
       this.scheduleAnalysis();
