@@ -12,7 +12,7 @@ function escapeHtml(text: string): string {
 }
 
 const VERDICT_LABEL: Record<TraceResult['verdict'], string> = {
-  violated: 'violated: the property fails on this schedule',
+  violated: 'violated: proved by the simulator',
   safe: 'safe within the exploration bound',
   unknown: 'unknown: not decided within the bound',
   unproved: 'not proved',
