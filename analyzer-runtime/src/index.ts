@@ -2,3 +2,4 @@
 export * from './lkmm/execution';
 export * from './lkmm/model';
 export * from './litmus';
+export * from './program';

@@ -1,0 +1,3 @@
+// The program IR of the explorer, its JSON validation and its `.wake` text form.
+export * from './ir';
+export { validateProgram, rmwBase, rmwArity } from './validate';

@@ -1,0 +1,159 @@
+/**
+ * The program IR the explorer runs: a few threads of kernel wait/wake code over shared
+ * locations and kernel objects. It is plain JSON (no classes, no functions), so the C analysis
+ * can produce it, the CLI can read it from a file and the `.wake` text form prints it.
+ *
+ * Every op may carry `src`, the line of C it stands for; trace steps point back to it.
+ */
+
+export interface SourceTag {
+  file?: string;
+  line: number;
+  column?: number;
+  text?: string;
+}
+
+/** Integer expressions. Registers are thread-local; `read` is a READ_ONCE()-style load. */
+export type ProgramExpr =
+  | { kind: 'const'; value: number }
+  | { kind: 'reg'; name: string }
+  | { kind: 'read'; loc: string; order?: LoadOrder }
+  | { kind: 'not'; operand: ProgramExpr }
+  | { kind: 'binary'; op: BinaryOp; left: ProgramExpr; right: ProgramExpr };
+
+export const BINARY_OPS = ['&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export type LoadOrder = 'plain' | 'once' | 'acquire';
+export type StoreOrder = 'plain' | 'once' | 'release' | 'mb';
+export type FenceKind = 'mb' | 'wmb' | 'rmb' | 'before_atomic' | 'after_atomic' | 'after_spinlock';
+export type IrqMode = 'none' | 'irq' | 'irqsave';
+export type TaskState = 'interruptible' | 'uninterruptible';
+/** How a wait may end without its condition: never, on a signal, or on a timeout. */
+export type WaitExit = 'none' | 'signal' | 'timeout';
+export type ThreadContext = 'process' | 'hardirq' | 'softirq';
+
+/** Read-modify-write atomics; each base name also exists with _relaxed, _acquire and _release. */
+export const RMW_BASES = [
+  'atomic_inc',
+  'atomic_dec',
+  'atomic_add',
+  'atomic_sub',
+  'atomic_inc_return',
+  'atomic_dec_return',
+  'atomic_add_return',
+  'atomic_sub_return',
+  'atomic_fetch_add',
+  'atomic_fetch_sub',
+  'atomic_fetch_inc',
+  'atomic_fetch_dec',
+  'atomic_dec_and_test',
+  'atomic_inc_and_test',
+  'xchg',
+  'cmpxchg',
+  'test_and_set_bit',
+  'test_and_clear_bit',
+  'set_bit',
+  'clear_bit',
+] as const;
+export type RmwBase = (typeof RMW_BASES)[number];
+
+interface OpBase {
+  src?: SourceTag;
+}
+
+export type Op = OpBase &
+  (
+    | { op: 'load'; loc: string; reg: string; order: LoadOrder }
+    | { op: 'store'; loc: string; value: ProgramExpr; order: StoreOrder }
+    | { op: 'fence'; kind: FenceKind }
+    /** fn: an RMW_BASES name, optionally suffixed _relaxed/_acquire/_release. */
+    | { op: 'rmw'; fn: string; loc: string; args: ProgramExpr[]; reg?: string }
+    | { op: 'assign'; reg: string; value: ProgramExpr }
+    | { op: 'lock'; lock: string; irq?: IrqMode }
+    | { op: 'unlock'; lock: string; irq?: IrqMode }
+    | { op: 'irq_disable' }
+    | { op: 'irq_enable' }
+    | { op: 'if'; cond: ProgramExpr; then: Op[]; else: Op[] }
+    /** Something that may sleep: mutex_lock, msleep, a GFP_KERNEL allocation... */
+    | { op: 'sleep_call'; what: string }
+    | { op: 'assert'; cond: ProgramExpr; property?: 'assertion' | 'mutual-exclusion'; message?: string }
+    // Tasks.
+    | { op: 'set_current_state'; state: TaskState | 'running'; barrier: boolean }
+    /** until: the condition the sleeper waits for (used to judge a task asleep at the end). */
+    | { op: 'schedule'; timeout?: boolean; until?: ProgramExpr }
+    | { op: 'wake_up_process'; task: string }
+    // Wait queues (wait.h).
+    | { op: 'prepare_to_wait'; wq: string; exclusive: boolean; state?: TaskState }
+    | { op: 'finish_wait'; wq: string }
+    | { op: 'wait_event'; wq: string; cond: ProgramExpr; exclusive: boolean; exit: WaitExit }
+    | { op: 'wake_up'; wq: string; nr: number | 'all'; locked?: boolean }
+    | { op: 'waitqueue_active'; wq: string; reg: string }
+    | { op: 'wq_has_sleeper'; wq: string; reg: string }
+    // Simple wait queues (swait.h).
+    | { op: 'swait_event'; wq: string; cond: ProgramExpr; exit: WaitExit }
+    | { op: 'swake_up_one'; wq: string }
+    | { op: 'swake_up_locked'; wq: string }
+    | { op: 'swake_up_all'; wq: string }
+    | { op: 'swait_active'; wq: string; reg: string }
+    | { op: 'swq_has_sleeper'; wq: string; reg: string }
+    // rcuwait.
+    | { op: 'rcuwait_wait_event'; w: string; cond: ProgramExpr; exit: WaitExit }
+    | { op: 'rcuwait_wake_up'; w: string }
+    // Completions.
+    | { op: 'wait_for_completion'; c: string; exit: WaitExit }
+    | { op: 'complete'; c: string }
+    | { op: 'complete_all'; c: string }
+  );
+
+export type OpName = Op['op'];
+
+export type ObjectKind = 'task' | 'waitqueue' | 'swait' | 'rcuwait' | 'completion' | 'spinlock';
+export const OBJECT_KINDS: readonly ObjectKind[] = ['task', 'waitqueue', 'swait', 'rcuwait', 'completion', 'spinlock'];
+
+export interface ProgramObject {
+  kind: ObjectKind;
+  name: string;
+}
+
+export interface Thread {
+  name: string;
+  context: ThreadContext;
+  ops: Op[];
+}
+
+export type PropertyKind = 'lost-wakeup' | 'sleep-in-atomic' | 'mutual-exclusion' | 'deadlock' | 'assertion';
+export const PROPERTY_KINDS: readonly PropertyKind[] = [
+  'lost-wakeup',
+  'sleep-in-atomic',
+  'mutual-exclusion',
+  'deadlock',
+  'assertion',
+];
+
+export interface PropertySpec {
+  /** The properties to check; all of them when absent. */
+  check?: PropertyKind[];
+}
+
+export interface Program {
+  name: string;
+  /** Shared integer locations with their initial values. */
+  locations: Record<string, number>;
+  objects: ProgramObject[];
+  threads: Thread[];
+  property?: PropertySpec;
+}
+
+export class ProgramError extends Error {
+  /** JSON path of the offending value, e.g. "threads[1].ops[2].wq". */
+  readonly path: string;
+  /** Source line, when the error comes from the text form. */
+  readonly line?: number;
+  constructor(path: string, message: string, line?: number) {
+    super(line !== undefined ? `line ${line}: ${message}` : path ? `${path}: ${message}` : message);
+    this.name = 'ProgramError';
+    this.path = path;
+    if (line !== undefined) this.line = line;
+  }
+}
