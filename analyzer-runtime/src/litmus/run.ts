@@ -75,8 +75,68 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     if (typeof v !== 'number' && !initial.has(v.address)) initial.set(v.address, 0);
   }
 
-  // Values each location may hold: grow to a fixpoint. Without loops, a value produced by a
-  // chain of k dependent writes needs k write events, so the number of rounds is bounded.
+  // A location reached through a pointer but never declared: herd7 gives it 0.
+  const readValuesFrom = (loc: string): void => {
+    if (!initial.has(loc)) initial.set(loc, 0);
+  };
+  const loopBound = { loopBound: 0 };
+  const paths = pathsAtFixpoint(initial, integerLiterals(test), readValuesFrom, (readValues) => {
+    loopBound.loopBound = 0;
+    return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit, loopBound));
+  });
+
+  let positive = 0;
+  let negative = 0;
+  const flags = new Set<string>();
+  const states = new Set<string>();
+  const { candidates, exhausted } = forEachCandidate(paths, initial, limit, (execution, chosen) => {
+    const verdict = checkExecution(execution);
+    if (!verdict.allowed) return;
+    const state = finalState(execution, chosen);
+    if (test.filter && !evalProp(test.filter, state)) return;
+    for (const f of verdict.flags) flags.add(f);
+    states.add(showState(state, test));
+    if (evalProp(test.condition, state)) positive++;
+    else negative++;
+  });
+  if (exhausted) throw new LitmusError(1, `more than ${limit} candidate executions`);
+
+  const verdict: LitmusVerdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
+  const result: LitmusResult = {
+    name: test.name,
+    verdict,
+    positive,
+    negative,
+    flags: [...flags].sort(),
+    candidates,
+    unrollLimitHit: loopBound.loopBound > 0,
+    states: [...states].sort(),
+    milliseconds: Date.now() - started,
+  };
+  if (test.expected !== undefined) result.expected = test.expected;
+  return result;
+}
+
+/**
+ * Thread paths computed with every value each location may hold, grown to a fixpoint: paths are
+ * recomputed while some path writes a value no read could yet guess. Without loops, a value
+ * produced by a chain of k dependent writes needs k write events, so the rounds are bounded.
+ *
+ * Forward propagation from the initial values misses self-justifying values: a constant
+ * stored only on a branch that tests a value derived from that very store (LB-like cycles,
+ * which LKMM allows when no dependency orders them). herd7 finds those by solving value
+ * equations; here every given integer literal is also a possible value of every integer
+ * location. Guesses no write can justify are dropped when rf is chosen.
+ *
+ * onNewLocation is called when a path reads a location `initial` does not know yet (it may
+ * add it to `initial`); the location's values are then its initial value (default 0).
+ */
+export function pathsAtFixpoint<P extends ThreadPath>(
+  initial: Map<string, Scalar>,
+  literals: number[],
+  onNewLocation: (loc: string) => void,
+  makePaths: (readValues: (loc: string) => Scalar[]) => P[][],
+): P[][] {
   const values = new Map<string, Map<string, Scalar>>();
   const addValue = (loc: string, v: Scalar): boolean => {
     let m = values.get(loc);
@@ -86,54 +146,60 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     m.set(key, v);
     return true;
   };
-  for (const [loc, v] of initial) addValue(loc, v);
-  // Forward propagation from the initial values misses self-justifying values: a constant
-  // stored only on a branch that tests a value derived from that very store (LB-like cycles,
-  // which LKMM allows when no dependency orders them). herd7 finds those by solving value
-  // equations; here every integer constant of the program is also a possible value of every
-  // integer location. Guesses no write can justify are dropped when rf is chosen.
-  const literals = integerLiterals(test);
-  for (const [loc, v] of initial) if (typeof v === 'number') for (const k of literals) addValue(loc, k);
+  const seed = (loc: string, v: Scalar): void => {
+    addValue(loc, v);
+    if (typeof v === 'number') for (const k of literals) addValue(loc, k);
+  };
+  for (const [loc, v] of initial) seed(loc, v);
   const readValues = (loc: string): Scalar[] => {
     if (!values.has(loc)) {
-      // A location reached through a pointer but never declared: herd7 gives it 0.
-      initial.set(loc, 0);
-      addValue(loc, 0);
+      onNewLocation(loc);
+      addValue(loc, initial.get(loc) ?? 0);
     }
     return [...values.get(loc)!.values()];
   };
-  let paths: ThreadPath[][] = [];
-  const loopBound = { loopBound: 0 };
   for (let round = 0; ; round++) {
-    loopBound.loopBound = 0;
-    paths = test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit, loopBound));
+    const paths = makePaths(readValues);
     let grew = false;
     for (const tp of paths) {
       for (const p of tp) {
         for (const e of p.events) {
           if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && e.value !== undefined) {
+            if (!values.has(e.loc)) readValues(e.loc);
             if (addValue(e.loc, e.value)) grew = true;
           }
         }
       }
     }
-    if (!grew) break;
+    if (!grew) return paths;
     // Round r reads values made by chains of at most r writes; an execution has at most
     // maxWrites writes, so values first made after that round can never be read.
     const maxWrites = paths.reduce(
       (sum, tp) => sum + Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length)),
       0,
     );
-    if (round >= maxWrites) break;
+    if (round >= maxWrites) return paths;
   }
+}
 
-  let candidates = 0;
-  let positive = 0;
-  let negative = 0;
-  const flags = new Set<string>();
-  const states = new Set<string>();
+/**
+ * Every candidate execution of one path per thread, with every reads-from and coherence choice
+ * that is coherent and atomic per location. Paths whose reads no other thread can ever supply
+ * are dropped first; the product then skips combinations that cannot supply each other.
+ * visit gets the execution and the index of the path chosen in each thread; returning false
+ * stops the enumeration. More than `budget` candidates also stops it (exhausted: true).
+ */
+export function forEachCandidate<P extends ThreadPath>(
+  pathsIn: P[][],
+  initial: Map<string, Scalar>,
+  budget: number,
+  visit: (x: Execution, chosen: P[], choice: number[]) => boolean | void,
+): { candidates: number; exhausted: boolean; stopped: boolean } {
+  const paths = pathsIn.map((tp) => [...tp]);
   const locations = [...initial.keys()].sort();
-
+  let candidates = 0;
+  let exhausted = false;
+  let stopped = false;
   // Every read must read a write of its value: the initial one, a po-earlier one of its own
   // thread, or one of another thread. Paths whose guesses no other thread can ever supply are
   // dropped first (to a fixpoint); the product below then checks the same against the paths
@@ -152,14 +218,13 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     });
   }
   const supplyOf = paths.map((_, t) => provided(t));
-
-  // Cartesian product of one path per thread.
-  const choice = new Array<number>(test.threads.length).fill(0);
+  const n = paths.length;
+  const choice = new Array<number>(n).fill(0);
   const feasibleSoFar = (upTo: number): boolean => {
     for (let t = 0; t <= upTo; t++) {
       for (const k of summaries[t]![choice[t]!]!.externalReads) {
         let found = false;
-        for (let u = 0; u < test.threads.length && !found; u++) {
+        for (let u = 0; u < n && !found; u++) {
           if (u === t) continue;
           found = u <= upTo ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
         }
@@ -169,43 +234,29 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     return true;
   };
   const combine = (t: number): void => {
-    if (t < test.threads.length) {
-      for (let i = 0; i < paths[t]!.length; i++) {
+    if (exhausted || stopped) return;
+    if (t < n) {
+      for (let i = 0; i < paths[t]!.length && !exhausted && !stopped; i++) {
         choice[t] = i;
         if (feasibleSoFar(t)) combine(t + 1);
       }
       return;
     }
     const chosen = choice.map((c, i) => paths[i]![c]!);
-    for (const x of executionsOf(chosen, initial, locations, limit - candidates)) {
+    for (const x of executionsOf(chosen, initial, locations, budget - candidates)) {
       candidates++;
-      if (candidates > limit) throw new LitmusError(1, `more than ${limit} candidate executions`);
-      const verdict = checkExecution(x.execution);
-      if (!verdict.allowed) continue;
-      const state = finalState(x.execution, chosen);
-      if (test.filter && !evalProp(test.filter, state)) continue;
-      for (const f of verdict.flags) flags.add(f);
-      states.add(showState(state, test));
-      if (evalProp(test.condition, state)) positive++;
-      else negative++;
+      if (candidates > budget) {
+        exhausted = true;
+        return;
+      }
+      if (visit(x.execution, chosen, [...choice]) === false) {
+        stopped = true;
+        return;
+      }
     }
   };
   combine(0);
-
-  const verdict: LitmusVerdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
-  const result: LitmusResult = {
-    name: test.name,
-    verdict,
-    positive,
-    negative,
-    flags: [...flags].sort(),
-    candidates,
-    unrollLimitHit: loopBound.loopBound > 0,
-    states: [...states].sort(),
-    milliseconds: Date.now() - started,
-  };
-  if (test.expected !== undefined) result.expected = test.expected;
-  return result;
+  return { candidates: Math.min(candidates, budget), exhausted, stopped };
 }
 
 interface PathSummary {
