@@ -2,7 +2,7 @@
 // WebAssembly parser files beside the bundles: the extension loads them from its own folder,
 // never from node_modules, so the VSIX works without a node_modules directory.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,23 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   absWorkingDir: root,
+  // web-tree-sitter's CommonJS build asks import.meta.url where it lives; in a CJS bundle that
+  // is undefined, so give it the bundle's own URL (the wasm files sit beside the bundle).
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "var __bundleUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
 ]);
 
 copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(dist, 'tree-sitter-c.wasm'));
+
+// The tree-sitter queries are data files (server/src/analysis/queries/*.scm), read at run time.
+mkdirSync(join(dist, 'queries'), { recursive: true });
+for (const name of readdirSync(join(root, 'server', 'src', 'analysis', 'queries')).filter((n) => n.endsWith('.scm'))) {
+  copyFileSync(join(root, 'server', 'src', 'analysis', 'queries', name), join(dist, 'queries', name));
+}

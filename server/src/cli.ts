@@ -1,14 +1,51 @@
 // `wakeaudit` command line: the same analysis as the editor, headless.
-const USAGE = 'usage: wakeaudit check [--format text|json|sarif] PATH...';
+import { runCheckCommand } from './commands/check';
+import { runLitmusCommand } from './commands/litmus';
 
-function main(argv: string[]): number {
-  const [command] = argv;
-  if (command === '--help' || command === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
+const USAGE = `usage: wakeaudit <command> ...
+  check [options] PATH...     audit C files and directories (--help for options)
+  litmus FILE_OR_DIR...       run C litmus tests and compare with their Result: lines
+  simulate FILE               explore a runtime program (.wake/.json) or a .litmus test`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check':
+      return runCheckCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'litmus':
+      return runLitmusCommand(rest, process.stdout);
+    case 'simulate': {
+      // Loaded lazily: the simulate command is written alongside the runtime's explorer.
+      const simulate = await loadSimulate();
+      if (!simulate) {
+        process.stderr.write('wakeaudit simulate: not available in this build\n');
+        return 2;
+      }
+      return simulate(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    default:
+      process.stderr.write(`wakeaudit: unknown command ${JSON.stringify(command ?? '')}\n${USAGE}\n`);
+      return 2;
   }
-  process.stderr.write(`wakeaudit: unknown command ${JSON.stringify(command ?? '')}\n${USAGE}\n`);
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+type SimulateCommand = (args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<number> | number;
+
+async function loadSimulate(): Promise<SimulateCommand | undefined> {
+  return undefined;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`wakeaudit: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

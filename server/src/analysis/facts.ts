@@ -1,0 +1,603 @@
+/**
+ * Facts: what each function of a file does to wait queues, condition variables, barriers,
+ * locks and task states, in source order, as plain data (no tree-sitter objects survive this
+ * module). Rules and extraction read only these facts and the index built from them.
+ *
+ * Order is source order inside a function. That is what a reader means by "the store before
+ * the wake"; branches are kept as events (`check`) so a rule can see that a condition was
+ * tested, but the walk does not split paths.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { CParser, ParsedFile } from './parser';
+import {
+  ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
+  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
+  WAKE_MACROS, WakeMacro, AtomicOrdering,
+} from './wrappers';
+
+/** 1-based lines and columns (as Finding), plus 0-based offsets into the text. */
+export interface Span {
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface VarDecl {
+  name: string;
+  /** `struct kvm_vcpu` for `struct kvm_vcpu *vcpu`; the type name otherwise. */
+  type: string;
+  structName?: string;
+  pointer: boolean;
+  isStatic: boolean;
+  span: Span;
+}
+
+/** An lvalue or queue expression reduced to root + member chain: `vcpu->arch.wq`. */
+export interface AccessPath {
+  text: string;
+  root: string;
+  rootKind: 'param' | 'local' | 'global' | 'unknown';
+  /** Struct type of the root, when declared as one. */
+  rootStruct?: string;
+  /** Type name of the root when it is not a struct (e.g. `wait_queue_head_t`). */
+  rootType?: string;
+  fields: string[];
+  /** Taken by address (`&x->wq`): the object itself, not a pointer value. */
+  addressOf: boolean;
+}
+
+export interface EventContext {
+  irqsOff: boolean;
+  /** Normalised texts of the spin locks held (not sleeping locks). */
+  locksHeld: string[];
+  loopDepth: number;
+  /** Inside the then/else of an if (the event may not run on every path). */
+  conditional: boolean;
+}
+
+interface EventBase {
+  span: Span;
+  ctx: EventContext;
+}
+
+export type FactEvent =
+  | (EventBase & { kind: 'store'; via: string; target: AccessPath; value?: string; fullBarrierAfter: boolean; release: boolean })
+  | (EventBase & { kind: 'atomic'; name: string; target?: AccessPath; returning: boolean; ordering: AtomicOrdering })
+  | (EventBase & { kind: 'barrier'; name: string; barrier: string })
+  | (EventBase & { kind: 'lock'; name: string; lock: string; action: 'lock' | 'unlock'; irq: string; raw: boolean; sleeps: boolean })
+  | (EventBase & { kind: 'irq'; name: string; action: 'off' | 'on' })
+  | (EventBase & { kind: 'wait'; name: string; queue?: AccessPath; info: WaitMacro; condition?: Condition; stateArg?: string })
+  | (EventBase & { kind: 'wake'; name: string; queue?: AccessPath; info: WakeMacro })
+  | (EventBase & { kind: 'active'; name: string; queue?: AccessPath; info: ActiveMacro; guardsWake: boolean })
+  | (EventBase & { kind: 'state'; name: string; barrier: boolean; state: string })
+  | (EventBase & { kind: 'schedule'; name: string })
+  | (EventBase & { kind: 'sleep'; name: string; why: string })
+  | (EventBase & { kind: 'check'; condition: Condition; exits: boolean })
+  | (EventBase & { kind: 'call'; name: string; args: string[] });
+
+export interface Condition {
+  /** The user's text of the condition expression. */
+  text: string;
+  /** Shared locations it reads (locals left out). */
+  reads: AccessPath[];
+  span: Span;
+}
+
+export type FunctionContext = 'process' | 'hardirq' | 'softirq' | 'wake-callback' | 'kthread';
+
+export interface FunctionFacts {
+  name: string;
+  isStatic: boolean;
+  span: Span;
+  /** The name's span (where a finding about the whole function points). */
+  nameSpan: Span;
+  returnType: string;
+  params: VarDecl[];
+  locals: VarDecl[];
+  events: FactEvent[];
+  /** What the signature alone says (irqreturn_t handler, wait-queue callback, hrtimer). */
+  signatureContext?: FunctionContext;
+}
+
+export interface StructField {
+  struct: string;
+  field: string;
+  type: string;
+  structName?: string;
+  pointer: boolean;
+  span: Span;
+}
+
+export interface Registration {
+  /** The function installed as a callback. */
+  callee: string;
+  context: FunctionContext;
+  via: string;
+  span: Span;
+}
+
+export interface FileFacts {
+  file: string;
+  functions: FunctionFacts[];
+  structFields: StructField[];
+  globals: VarDecl[];
+  registrations: Registration[];
+  /** ERROR/MISSING nodes left in the tree (after sanitizing). */
+  parseErrors: number;
+}
+
+/** Bounds that keep one pathological file from stalling the run (the rest goes on). */
+const MAX_DEPTH = 400;
+
+export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, parseErrors: number): FileFacts {
+  const lines = lineStarts(parsed.text);
+  const span = (n: Node): Span => spanOf(lines, n.startIndex, n.endIndex);
+  const userText = (n: Node) => parsed.text.slice(n.startIndex, n.endIndex);
+  const root = parsed.tree.rootNode;
+
+  const globals: VarDecl[] = [];
+  for (const m of parser.query('globals.scm').matches(root)) {
+    const type = m.captures.find((c) => c.name === 'type')?.node;
+    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
+    const declaration = m.captures.find((c) => c.name === 'declaration')?.node;
+    if (!type || !declarator || !declaration) continue;
+    const isStatic = declaration.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
+    for (const d of declaratorNames(declarator)) {
+      if (d.isFunction) continue;
+      globals.push({ name: d.name, ...typeInfo(type, d.pointer), isStatic, span: span(declarator) });
+    }
+  }
+
+  const structFields: StructField[] = [];
+  for (const m of parser.query('structs.scm').matches(root)) {
+    const struct = m.captures.find((c) => c.name === 'struct')?.node;
+    const type = m.captures.find((c) => c.name === 'type')?.node;
+    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
+    if (!struct || !type || !declarator) continue;
+    for (const d of declaratorNames(declarator)) {
+      const t = typeInfo(type, d.pointer);
+      structFields.push({ struct: struct.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator) });
+    }
+  }
+
+  const registrations: Registration[] = [];
+  for (const m of parser.query('initializers.scm').matches(root)) {
+    const field = m.captures.find((c) => c.name === 'field')?.node.text;
+    const value = m.captures.find((c) => c.name === 'value')?.node;
+    if (!field || !value) continue;
+    if (field === 'func') registrations.push({ callee: value.text, context: 'wake-callback', via: '.func', span: span(value) });
+    if (field === 'function') registrations.push({ callee: value.text, context: 'hardirq', via: '.function (hrtimer)', span: span(value) });
+  }
+
+  const functions: FunctionFacts[] = [];
+  for (const m of parser.query('functions.scm').matches(root)) {
+    const fn = m.captures.find((c) => c.name === 'function')?.node;
+    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
+    const body = m.captures.find((c) => c.name === 'body')?.node;
+    const returnType = m.captures.find((c) => c.name === 'return_type')?.node;
+    if (!fn || !declarator || !body || !returnType) continue;
+    const fnDecl = findFunctionDeclarator(declarator);
+    const nameNode = fnDecl?.childForFieldName('declarator');
+    if (!fnDecl || !nameNode || nameNode.type !== 'identifier') continue;
+    const params: VarDecl[] = [];
+    for (const p of fnDecl.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (!p || p.type !== 'parameter_declaration') continue;
+      const ptype = p.childForFieldName('type');
+      const pdecl = p.childForFieldName('declarator');
+      if (!ptype || !pdecl) continue;
+      for (const d of declaratorNames(pdecl)) params.push({ name: d.name, ...typeInfo(ptype, d.pointer), isStatic: false, span: span(pdecl) });
+    }
+    const facts: FunctionFacts = {
+      name: nameNode.text,
+      isStatic: fn.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static'),
+      span: span(fn),
+      nameSpan: span(nameNode),
+      returnType: returnType.text,
+      params,
+      locals: [],
+      events: [],
+    };
+    facts.signatureContext = signatureContext(facts, returnType.text);
+    new BodyWalker(facts, globals, span, userText, registrations).walk(body);
+    functions.push(facts);
+  }
+
+  return { file, functions, structFields, globals, registrations, parseErrors };
+}
+
+function signatureContext(f: FunctionFacts, returnType: string): FunctionContext | undefined {
+  if (returnType === 'irqreturn_t') return 'hardirq';
+  if (/hrtimer_restart/.test(returnType)) return 'hardirq';
+  const first = f.params[0];
+  if (first && /^(?:wait_queue_entry_t|struct wait_queue_entry|wait_queue_t)$/.test(first.type) && f.params.length === 4) return 'wake-callback';
+  return undefined;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+class BodyWalker {
+  private irqOffDepth = 0;
+  private readonly locks: string[] = [];
+  private loopDepth = 0;
+  private conditionalDepth = 0;
+
+  constructor(
+    private readonly fn: FunctionFacts,
+    private readonly globals: VarDecl[],
+    private readonly span: (n: Node) => Span,
+    private readonly userText: (n: Node) => string,
+    private readonly registrations: Registration[],
+  ) {}
+
+  walk(body: Node): void {
+    this.visit(body, 0);
+  }
+
+  private ctx(): EventContext {
+    return { irqsOff: this.irqOffDepth > 0, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional: this.conditionalDepth > 0 };
+  }
+
+  private visit(node: Node, depth: number): void {
+    if (depth > MAX_DEPTH) return;
+    switch (node.type) {
+      case 'declaration':
+        this.declaration(node);
+        break;
+      case 'call_expression':
+        // Arguments first: `wake_up(x)` inside `if (f(y))` happens after f(y).
+        for (const a of node.childForFieldName('arguments')?.namedChildren ?? []) if (a) this.visit(a, depth + 1);
+        this.call(node);
+        return;
+      case 'assignment_expression': {
+        const right = node.childForFieldName('right');
+        if (right) this.visit(right, depth + 1);
+        this.assignment(node);
+        return;
+      }
+      case 'if_statement': {
+        const cond = node.childForFieldName('condition');
+        if (cond) {
+          this.visit(cond, depth + 1);
+          const then = node.childForFieldName('consequence');
+          this.push({ kind: 'check', condition: this.condition(cond), exits: !!then && exits(then), span: this.span(cond) });
+        }
+        this.conditionalDepth++;
+        for (const field of ['consequence', 'alternative']) {
+          const child = node.childForFieldName(field);
+          if (child) this.visit(child, depth + 1);
+        }
+        this.conditionalDepth--;
+        return;
+      }
+      case 'while_statement':
+      case 'for_statement':
+      case 'do_statement': {
+        // A loop condition is a check whose failure leaves the loop: `while (!done) { ... }`.
+        const cond = node.childForFieldName('condition');
+        // Iterator macros read as `while (pos, head, member)` (see sanitize.ts): not a check.
+        const iteratorHead = cond?.namedChildren[0]?.type === 'comma_expression';
+        if (cond && node.type !== 'do_statement' && !iteratorHead) {
+          this.visit(cond, depth + 1);
+          this.push({ kind: 'check', condition: this.condition(cond), exits: true, span: this.span(cond) });
+        }
+        this.loopDepth++;
+        if (node.type !== 'do_statement' && cond) {
+          for (const c of node.namedChildren) if (c && c.id !== cond.id) this.visit(c, depth + 1);
+          this.loopDepth--;
+          return;
+        }
+        for (const c of node.namedChildren) if (c) this.visit(c, depth + 1);
+        this.loopDepth--;
+        return;
+      }
+      default:
+        break;
+    }
+    for (const c of node.namedChildren) if (c) this.visit(c, depth + 1);
+  }
+
+  private push(e: DistributiveOmit<FactEvent, 'ctx'>): void {
+    this.fn.events.push({ ...e, ctx: this.ctx() } as FactEvent);
+  }
+
+  private declaration(node: Node): void {
+    const type = node.childForFieldName('type');
+    if (!type) return;
+    for (const d of node.childrenForFieldName('declarator')) {
+      if (!d) continue;
+      for (const name of declaratorNames(d)) {
+        this.fn.locals.push({ name: name.name, ...typeInfo(type, name.pointer), isStatic: false, span: this.span(d) });
+      }
+      // `DECLARE_SWAITQUEUE(wait);` and friends declare locals through a macro "type".
+    }
+    if (type.type === 'type_identifier' && /^DECLARE_|^DEFINE_/.test(type.text)) {
+      for (const d of node.childrenForFieldName('declarator')) {
+        if (!d) continue;
+        for (const name of declaratorNames(d)) this.fn.locals.push({ name: name.name, type: type.text, pointer: false, isStatic: false, span: this.span(d) });
+      }
+    }
+  }
+
+  private call(node: Node): void {
+    const callee = node.childForFieldName('function');
+    if (!callee || callee.type !== 'identifier') return;
+    const name = callee.text;
+    const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
+    const span = this.span(node);
+    const wait = WAIT_MACROS.get(name);
+    if (wait) {
+      const cond = wait.conditionArg !== undefined ? args[wait.conditionArg] : undefined;
+      const stateArg = wait.manual ? args[2]?.text : undefined;
+      const exits = [...wait.exits];
+      if (stateArg && /INTERRUPTIBLE/.test(stateArg) && !exits.includes('signal')) exits.push('signal');
+      if (stateArg && /KILLABLE/.test(stateArg) && !exits.includes('fatal-signal')) exits.push('fatal-signal');
+      this.push({ kind: 'wait', name, queue: args[0] ? this.access(args[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
+      if (wait.locked) return;
+      return;
+    }
+    const wake = WAKE_MACROS.get(name);
+    if (wake) {
+      this.push({ kind: 'wake', name, queue: args[0] ? this.access(args[0]) : undefined, info: wake, span });
+      return;
+    }
+    const active = ACTIVE_MACROS.get(name);
+    if (active) {
+      const q = args[active.queueArg];
+      this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), span });
+      return;
+    }
+    const barrier = BARRIERS.get(name);
+    if (barrier) {
+      this.push({ kind: 'barrier', name, barrier, span });
+      if (name === 'synchronize_rcu') this.push({ kind: 'sleep', name, why: 'synchronize_rcu() waits for a grace period', span });
+      return;
+    }
+    const store = STORE_MACROS.get(name);
+    if (store) {
+      const loc = args[store.locArg];
+      if (loc) {
+        const value = store.valueArg !== undefined ? args[store.valueArg] : undefined;
+        this.push({ kind: 'store', via: name, target: this.access(loc), value: value ? this.userText(value) : undefined, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
+      }
+      return;
+    }
+    const atomic = classifyAtomic(name);
+    if (atomic) {
+      const loc = args[atomic.locArg];
+      this.push({ kind: 'atomic', name, target: loc ? this.access(loc) : undefined, returning: atomic.returning, ordering: atomic.ordering, span });
+      return;
+    }
+    const lock = LOCK_MACROS.get(name);
+    if (lock) {
+      const lockText = args[0] ? normaliseText(this.userText(args[0])) : '?';
+      if (lock.action === 'lock') {
+        if (lock.sleeps) this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
+        this.push({ kind: 'lock', name, lock: lockText, action: 'lock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
+        if (!lock.sleeps) this.locks.push(lockText);
+        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth++;
+      } else {
+        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
+        const at = this.locks.lastIndexOf(lockText);
+        if (at >= 0) this.locks.splice(at, 1);
+        this.push({ kind: 'lock', name, lock: lockText, action: 'unlock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
+      }
+      return;
+    }
+    const irq = IRQ_MACROS.get(name);
+    if (irq) {
+      if (irq === 'off') this.irqOffDepth++;
+      else this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
+      this.push({ kind: 'irq', name, action: irq, span });
+      return;
+    }
+    const state = STATE_SETTERS.get(name);
+    if (state) {
+      this.push({ kind: 'state', name, barrier: state.barrier, state: args[0] ? this.userText(args[0]) : '', span });
+      return;
+    }
+    if (SCHEDULE_CALLS.has(name)) {
+      this.push({ kind: 'schedule', name, span });
+      this.push({ kind: 'sleep', name, why: `${name}() sleeps`, span });
+      return;
+    }
+    if (SLEEPING_CALLS.has(name)) {
+      this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
+      return;
+    }
+    const allocFlags = ALLOC_CALLS.get(name);
+    if (allocFlags !== undefined) {
+      const flags = allocFlags >= 0 ? args[allocFlags]?.text ?? '' : 'GFP_KERNEL';
+      if (/GFP_KERNEL|GFP_USER|GFP_NOFS|GFP_NOIO|GFP_HIGHUSER/.test(flags)) this.push({ kind: 'sleep', name, why: `${name}(${flags}) may sleep to reclaim memory`, span });
+    }
+    const registrar = CALLBACK_REGISTRARS.get(name);
+    if (registrar) {
+      const cb = args[registrar.arg];
+      if (cb && cb.type === 'identifier') this.registrations.push({ callee: cb.text, context: registrar.context, via: name, span });
+      if (name === 'request_threaded_irq' || name === 'devm_request_threaded_irq') {
+        const threadFn = args[registrar.arg + 1];
+        if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
+      }
+    }
+    this.push({ kind: 'call', name, args: args.map((a) => normaliseText(this.userText(a))), span });
+  }
+
+  private assignment(node: Node): void {
+    const left = node.childForFieldName('left');
+    if (!left) return;
+    const target = this.access(left);
+    // Assignments to a plain local are private to the thread: not a store others can see.
+    if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) return;
+    if (target.rootKind === 'param' && target.fields.length === 0) return;
+    const right = node.childForFieldName('right');
+    this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, span: this.span(node) });
+  }
+
+  private condition(node: Node): Condition {
+    const reads: AccessPath[] = [];
+    const seen = new Set<string>();
+    const visit = (n: Node, depth: number) => {
+      if (depth > MAX_DEPTH) return;
+      if (n.type === 'field_expression' || n.type === 'identifier') {
+        if (n.type === 'identifier' && n.parent?.type === 'call_expression' && n.parent.childForFieldName('function')?.id === n.id) return;
+        const a = this.access(n);
+        if (a.rootKind !== 'local' || a.fields.length > 0) {
+          if (!/^[A-Z_][A-Z0-9_]*$/.test(a.root) && !seen.has(a.text)) {
+            seen.add(a.text);
+            reads.push(a);
+          }
+        }
+        if (n.type === 'field_expression') return;
+      }
+      for (const c of n.namedChildren) if (c) visit(c, depth + 1);
+    };
+    visit(node, 0);
+    return { text: this.userText(node).replace(/^\(\s*|\s*\)$/g, ''), reads, span: this.span(node) };
+  }
+
+  access(node: Node): AccessPath {
+    let n: Node = node;
+    let addressOf = false;
+    for (let guard = 0; guard < 20; guard++) {
+      if (n.type === 'parenthesized_expression' && n.namedChildren[0]) n = n.namedChildren[0];
+      else if (n.type === 'pointer_expression' && n.child(0)?.type === '&' && n.childForFieldName('argument')) {
+        addressOf = true;
+        n = n.childForFieldName('argument')!;
+      } else if (n.type === 'cast_expression' && n.childForFieldName('value')) n = n.childForFieldName('value')!;
+      else break;
+    }
+    const fields: string[] = [];
+    let cur: Node | null = n;
+    for (let guard = 0; cur && guard < 50; guard++) {
+      if (cur.type === 'field_expression') {
+        fields.unshift(cur.childForFieldName('field')?.text ?? '?');
+        cur = cur.childForFieldName('argument');
+      } else if (cur.type === 'subscript_expression') {
+        fields.unshift('[]');
+        cur = cur.childForFieldName('argument');
+      } else if (cur.type === 'pointer_expression') {
+        cur = cur.childForFieldName('argument');
+      } else if (cur.type === 'parenthesized_expression') {
+        cur = cur.namedChildren[0] ?? null;
+      } else break;
+    }
+    const root = cur && cur.type === 'identifier' ? cur.text : cur ? normaliseText(cur.text) : '?';
+    const param = this.fn.params.find((p) => p.name === root);
+    const local = this.fn.locals.find((p) => p.name === root);
+    const global = this.globals.find((g) => g.name === root);
+    const decl = local ?? param ?? global;
+    return {
+      text: normaliseText(this.userText(node)),
+      root,
+      rootKind: local ? 'local' : param ? 'param' : global ? 'global' : 'unknown',
+      rootStruct: decl?.structName,
+      rootType: decl && !decl.structName ? decl.type : undefined,
+      fields,
+      addressOf,
+    };
+  }
+}
+
+/** Does this active check decide whether a wake happens (`if (waitqueue_active(q)) wake_up(q)`)? */
+function guardsWake(call: Node): boolean {
+  let n: Node | null = call.parent;
+  for (let i = 0; n && i < 6; i++, n = n.parent) {
+    if (n.type === 'if_statement') {
+      const then = n.childForFieldName('consequence');
+      return !!then && /\b(?:s?wake_up\w*|wake_up_process|complete\w*)\s*\(/.test(then.text);
+    }
+    if (n.type === 'return_statement' || n.type === 'expression_statement') return false;
+  }
+  return false;
+}
+
+/** Does a branch leave the loop or function (break, return, goto)? */
+function exits(node: Node): boolean {
+  if (node.type === 'break_statement' || node.type === 'return_statement' || node.type === 'goto_statement') return true;
+  if (node.type === 'compound_statement') return node.namedChildren.some((c) => !!c && exits(c));
+  return false;
+}
+
+interface DeclaredName {
+  name: string;
+  pointer: boolean;
+  isFunction: boolean;
+}
+
+function declaratorNames(node: Node): DeclaredName[] {
+  let pointer = false;
+  let isFunction = false;
+  let n: Node | null = node;
+  for (let guard = 0; n && guard < 20; guard++) {
+    switch (n.type) {
+      case 'identifier':
+      case 'field_identifier':
+        return [{ name: n.text, pointer, isFunction }];
+      case 'pointer_declarator':
+        pointer = true;
+        n = n.childForFieldName('declarator');
+        break;
+      case 'init_declarator':
+      case 'array_declarator':
+      case 'attributed_declarator':
+        n = n.childForFieldName('declarator') ?? n.namedChildren[0];
+        break;
+      case 'function_declarator':
+        isFunction = true;
+        n = n.childForFieldName('declarator');
+        break;
+      case 'parenthesized_declarator':
+        n = n.namedChildren[0];
+        break;
+      default:
+        return [];
+    }
+  }
+  return [];
+}
+
+function findFunctionDeclarator(node: Node): Node | undefined {
+  let n: Node | null = node;
+  for (let guard = 0; n && guard < 20; guard++) {
+    if (n.type === 'function_declarator') return n;
+    n = n.childForFieldName('declarator');
+  }
+  return undefined;
+}
+
+function typeInfo(type: Node, pointer: boolean): { type: string; structName?: string; pointer: boolean } {
+  if (type.type === 'struct_specifier' || type.type === 'union_specifier') {
+    const name = type.childForFieldName('name')?.text;
+    return { type: `struct ${name ?? '?'}`, structName: name, pointer };
+  }
+  return { type: normaliseText(type.text), pointer };
+}
+
+export function normaliseText(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/\s*(->|\.)\s*/g, '$1').replace(/\(\s+/g, '(').replace(/\s+\)/g, ')').trim();
+}
+
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+export function spanOf(lines: number[], start: number, end: number): Span {
+  const a = positionOf(lines, start);
+  const b = positionOf(lines, end);
+  return { start, end, line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
+}
+
+export function positionOf(lines: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - lines[lo] + 1 };
+}

@@ -1,0 +1,184 @@
+/**
+ * The workspace index: queue identity -> wait, wake and active-check sites across all files;
+ * struct field types; callback registrations (which function runs in which context); call
+ * sites (for following a helper one level). Files are added and replaced one at a time; the
+ * aggregate maps are rebuilt lazily on the next query, which costs a pass over the facts, not
+ * a re-parse.
+ */
+import { createHash } from 'node:crypto';
+import type { AccessPath, FactEvent, FileFacts, FunctionContext, FunctionFacts, StructField } from './facts';
+
+export interface Site<E extends FactEvent = FactEvent> {
+  file: string;
+  fn: FunctionFacts;
+  event: E;
+  /** Normalised queue identity (`struct kvm_vcpu.wq`, `global my_wq`, `file.c:local`). */
+  queue: string;
+}
+
+type WaitEvent = Extract<FactEvent, { kind: 'wait' }>;
+type WakeEvent = Extract<FactEvent, { kind: 'wake' }>;
+type ActiveEvent = Extract<FactEvent, { kind: 'active' }>;
+type CallEvent = Extract<FactEvent, { kind: 'call' }>;
+
+interface Aggregate {
+  waits: Map<string, Array<Site<WaitEvent>>>;
+  wakes: Map<string, Array<Site<WakeEvent>>>;
+  actives: Map<string, Array<Site<ActiveEvent>>>;
+  fields: Map<string, StructField>;
+  functions: Map<string, Array<{ file: string; fn: FunctionFacts }>>;
+  calls: Map<string, Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }>>;
+  contexts: Map<string, FunctionContext>;
+  globalsByName: Map<string, { file: string; structName?: string; isStatic: boolean }>;
+}
+
+export class WorkspaceIndex {
+  private readonly files = new Map<string, FileFacts>();
+  private aggregate: Aggregate | undefined;
+
+  set(facts: FileFacts): void {
+    this.files.set(facts.file, facts);
+    this.aggregate = undefined;
+  }
+
+  remove(file: string): void {
+    if (this.files.delete(file)) this.aggregate = undefined;
+  }
+
+  get(file: string): FileFacts | undefined {
+    return this.files.get(file);
+  }
+
+  allFiles(): FileFacts[] {
+    return [...this.files.values()];
+  }
+
+  private agg(): Aggregate {
+    if (this.aggregate) return this.aggregate;
+    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map() };
+    this.aggregate = a;
+    for (const f of this.files.values()) {
+      for (const field of f.structFields) {
+        const key = `${field.struct}.${field.field}`;
+        if (!a.fields.has(key)) a.fields.set(key, field);
+      }
+      for (const g of f.globals) if (!g.isStatic || !a.globalsByName.has(g.name)) a.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
+      for (const r of f.registrations) {
+        // Hard-IRQ wins over anything else: a function registered both ways must obey both.
+        const prev = a.contexts.get(r.callee);
+        if (!prev || r.context === 'hardirq') a.contexts.set(r.callee, r.context);
+      }
+    }
+    for (const f of this.files.values()) {
+      for (const fn of f.functions) {
+        push(a.functions, fn.name, { file: f.file, fn });
+        fn.events.forEach((e, index) => {
+          if (e.kind === 'call') push(a.calls, e.name, { file: f.file, fn, event: e, index });
+          if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) {
+            const queue = this.identityIn(a, f.file, fn, e.queue);
+            if (e.kind === 'wait') push(a.waits, queue, { file: f.file, fn, event: e, queue });
+            if (e.kind === 'wake') push(a.wakes, queue, { file: f.file, fn, event: e, queue });
+            if (e.kind === 'active') push(a.actives, queue, { file: f.file, fn, event: e, queue });
+          }
+        });
+      }
+    }
+    return a;
+  }
+
+  /** The identity two accesses share when they name the same object (same queue, same flag). */
+  identity(file: string, fn: FunctionFacts, path: AccessPath): string {
+    return this.identityIn(this.agg(), file, fn, path);
+  }
+
+  private identityIn(a: Aggregate, file: string, fn: FunctionFacts, path: AccessPath): string {
+    let struct = path.rootStruct;
+    if (!struct && (path.rootKind === 'unknown' || path.rootKind === 'global')) struct = a.globalsByName.get(path.root)?.structName;
+    let fields = path.fields;
+    if (struct && fields.length > 0) {
+      // Descend through struct-typed members so `kvm->arch.x` and `arch->x` meet.
+      while (fields.length > 1) {
+        const f: StructField | undefined = a.fields.get(`${struct}.${fields[0]}`);
+        if (!f?.structName) break;
+        struct = f.structName;
+        fields = fields.slice(1);
+      }
+      return `struct ${struct}.${fields.join('.')}`;
+    }
+    if (path.rootKind === 'global' || path.rootKind === 'unknown') {
+      const g = a.globalsByName.get(path.root);
+      const base = g?.isStatic ? `${g.file}:${path.root}` : `global ${path.root}`;
+      return fields.length ? `${base}.${fields.join('.')}` : base;
+    }
+    return `${file}:${fn.name}:${path.text.replace(/^&/, '')}`;
+  }
+
+  fieldOf(struct: string, field: string): StructField | undefined {
+    return this.agg().fields.get(`${struct}.${field}`);
+  }
+
+  waitsOn(queue: string): Array<Site<WaitEvent>> {
+    return this.agg().waits.get(queue) ?? [];
+  }
+
+  wakesOn(queue: string): Array<Site<WakeEvent>> {
+    return this.agg().wakes.get(queue) ?? [];
+  }
+
+  activesOn(queue: string): Array<Site<ActiveEvent>> {
+    return this.agg().actives.get(queue) ?? [];
+  }
+
+  allWakes(): Array<Site<WakeEvent>> {
+    return [...this.agg().wakes.values()].flat();
+  }
+
+  allWaits(): Array<Site<WaitEvent>> {
+    return [...this.agg().waits.values()].flat();
+  }
+
+  functionsNamed(name: string): Array<{ file: string; fn: FunctionFacts }> {
+    return this.agg().functions.get(name) ?? [];
+  }
+
+  /** Call sites of a function (by name; a static function only from its own file). */
+  callersOf(file: string, fn: FunctionFacts): Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }> {
+    const sites = this.agg().calls.get(fn.name) ?? [];
+    return fn.isStatic ? sites.filter((s) => s.file === file) : sites;
+  }
+
+  /** The context a function runs in: its signature, or what registered it as a callback. */
+  contextOf(fn: FunctionFacts): FunctionContext {
+    return fn.signatureContext ?? this.agg().contexts.get(fn.name) ?? 'process';
+  }
+
+  /**
+   * A key that changes when anything another file contributes to `file`'s findings changes:
+   * the sites on the queues it uses, the callers of its functions, the contexts of its functions.
+   */
+  contextKey(file: string): string {
+    const facts = this.files.get(file);
+    if (!facts) return '';
+    const a = this.agg();
+    const hash = createHash('sha1');
+    const queues = new Set<string>();
+    for (const fn of facts.functions) {
+      for (const e of fn.events) if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) queues.add(this.identityIn(a, file, fn, e.queue));
+      hash.update(`ctx ${fn.name} ${this.contextOf(fn)}\n`);
+      for (const c of this.callersOf(file, fn)) if (c.file !== file) hash.update(`caller ${c.file}:${c.event.span.line} ${c.fn.name}\n`);
+    }
+    for (const q of [...queues].sort()) {
+      for (const s of [...this.waitsOn(q), ...this.wakesOn(q), ...this.activesOn(q)]) {
+        if (s.file === file) continue;
+        hash.update(`${q} ${s.file}:${s.event.span.line} ${s.event.kind} ${s.event.name} ${JSON.stringify(s.fn.events.length)}\n`);
+      }
+    }
+    return hash.digest('hex');
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}

@@ -1,0 +1,282 @@
+/**
+ * Rules: suspicions drawn from facts and the index. A candidate is not a finding: it carries
+ * what the extraction needs (the sites involved) and becomes a finding only with a verdict
+ * from the runtime (prove.ts). Each rule's meaning is in docs/rules/<code>.md.
+ */
+import type { FactEvent, FunctionFacts, Span } from './facts';
+import type { Site, WorkspaceIndex } from './index';
+
+export const RULE_CODES = [
+  'swake-exclusive-multi-waiter',
+  'swait-single-waiter',
+  'swake-all-atomic-context',
+  'waitqueue-active-no-barrier',
+  'sleep-state-order',
+] as const;
+export type RuleCode = (typeof RULE_CODES)[number];
+
+type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
+
+export interface FnEvent<K extends FactEvent['kind'] = FactEvent['kind']> {
+  file: string;
+  fn: FunctionFacts;
+  event: E<K>;
+}
+
+export type Subject =
+  | {
+      kind: 'active-check';
+      check: Site<E<'active'>>;
+      /** The condition store the check must be ordered after (maybe in a caller). */
+      store: FnEvent<'store' | 'atomic'>;
+      /** The caller, when the check sits in a helper it calls. */
+      via?: FnEvent<'call'>;
+      waits: Array<Site<E<'wait'>>>;
+    }
+  | { kind: 'exclusive-wake'; wake: Site<E<'wake'>>; waits: Array<Site<E<'wait'>>>; why: string }
+  | { kind: 'atomic-wake'; wake: Site<E<'wake'>>; why: string; waits: Array<Site<E<'wait'>>> }
+  | { kind: 'state-order'; file: string; fn: FunctionFacts; state: E<'state'>; check: E<'check'>; schedule: E<'schedule'>; variant: 'check-before-state' | 'no-barrier' }
+  | { kind: 'single-waiter'; queue: string; wait: Site<E<'wait'>>; wakes: Array<Site<E<'wake'>>>; owner: string };
+
+export interface Candidate {
+  code: RuleCode;
+  file: string;
+  span: Span;
+  message: string;
+  subject: Subject;
+}
+
+export function findCandidates(index: WorkspaceIndex, file: string): Candidate[] {
+  const facts = index.get(file);
+  if (!facts) return [];
+  const out: Candidate[] = [];
+  for (const fn of facts.functions) {
+    activeChecks(index, file, fn, out);
+    stateOrder(file, fn, out);
+    wakes(index, file, fn, out);
+  }
+  singleWaiter(index, file, out);
+  out.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+  return out;
+}
+
+// --- waitqueue-active-no-barrier ------------------------------------------------------------
+
+/** Walks back from `before` for the condition store not separated by a full barrier. */
+export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store?: E<'store' | 'atomic'>; ordered: boolean } {
+  let sawAfterAtomic = false;
+  for (let i = before - 1; i >= 0; i--) {
+    const e = fn.events[i];
+    if (e.kind === 'barrier') {
+      if (e.barrier === 'full') return { ordered: true };
+      if (e.barrier === 'after-atomic') sawAfterAtomic = true;
+      continue;
+    }
+    if (e.kind === 'store') {
+      if (e.fullBarrierAfter) return { ordered: true };
+      return { store: e, ordered: false };
+    }
+    if (e.kind === 'atomic') {
+      if (e.returning && e.ordering === 'full') return { ordered: true };
+      // smp_mb__after_atomic() after a non-returning atomic is a full barrier for both.
+      if (sawAfterAtomic && !e.returning) return { ordered: true };
+      return { store: e, ordered: false };
+    }
+    // A lock taken (not released) after the store and before the check: spin_lock is only an
+    // acquire, it does not order the earlier store before the later load.
+  }
+  return { ordered: false };
+}
+
+function holdsQueueLock(ctxLocks: string[], queueText: string): boolean {
+  const q = queueText.replace(/^&/, '');
+  return ctxLocks.some((l) => {
+    const lock = l.replace(/^&/, '');
+    return lock === `${q}.lock` || lock === `${q}->lock` || lock === `${q}.lock.rlock`;
+  });
+}
+
+function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
+  fn.events.forEach((e, i) => {
+    if (e.kind !== 'active' || e.info.fullBarrier || !e.queue) return;
+    if (holdsQueueLock(e.ctx.locksHeld, e.queue.text)) return;
+    const queue = index.identity(file, fn, e.queue);
+    const check: Site<E<'active'>> = { file, fn, event: e, queue };
+    const waits = index.waitsOn(queue);
+    const local = unorderedStoreBefore(fn, i);
+    if (local.ordered) return;
+    if (local.store) {
+      out.push(activeCandidate(check, { file, fn, event: local.store }, undefined, waits));
+      return;
+    }
+    // No store in this function: follow one level up into the callers (a waker calling a
+    // helper that does the check).
+    for (const caller of index.callersOf(file, fn)) {
+      const up = unorderedStoreBefore(caller.fn, caller.index);
+      if (!up.store) continue;
+      out.push(activeCandidate(check, { file: caller.file, fn: caller.fn, event: up.store }, { file: caller.file, fn: caller.fn, event: caller.event }, waits));
+      return;
+    }
+  });
+}
+
+function activeCandidate(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>, via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>): Candidate {
+  const e = check.event;
+  const target = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
+  const where = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
+  return {
+    code: 'waitqueue-active-no-barrier',
+    file: check.file,
+    span: e.span,
+    message: `${e.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`,
+    subject: { kind: 'active-check', check, store, via, waits },
+  };
+}
+
+// --- sleep-state-order ----------------------------------------------------------------------
+
+function isSleepingState(state: string): boolean {
+  return /TASK_(?:UN)?INTERRUPTIBLE|TASK_KILLABLE|TASK_IDLE|TASK_PARKED|TASK_STOPPED|TASK_FREEZABLE/.test(state) && !/TASK_RUNNING/.test(state);
+}
+
+function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
+  fn.events.forEach((e, i) => {
+    if (e.kind !== 'schedule') return;
+    // The closest state change before this schedule().
+    let s = -1;
+    for (let k = i - 1; k >= 0; k--) {
+      const ev = fn.events[k];
+      if (ev.kind === 'state') {
+        s = k;
+        break;
+      }
+      if (ev.kind === 'schedule' || ev.kind === 'wait') return;
+    }
+    if (s < 0) return;
+    const state = fn.events[s] as E<'state'>;
+    if (!isSleepingState(state.state)) return;
+    const between = fn.events.slice(s + 1, i);
+    const checksBetween = between.filter((ev): ev is E<'check'> => ev.kind === 'check' && ev.condition.reads.length > 0);
+    const fullBarrierBetween = between.some((ev) => ev.kind === 'barrier' && ev.barrier === 'full');
+    if (!state.barrier && checksBetween.length > 0 && !fullBarrierBetween) {
+      const check = checksBetween[0];
+      // A check made under a lock the waker also takes is ordered by that lock.
+      if (check.ctx.locksHeld.length > 0) return;
+      out.push({
+        code: 'sleep-state-order',
+        file,
+        span: state.span,
+        message: `${state.name}(${state.state}) has no barrier: the check of ${check.condition.text} (line ${check.span.line}) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state()`,
+        subject: { kind: 'state-order', file, fn, state, check, schedule: e, variant: 'no-barrier' },
+      });
+      return;
+    }
+    if (checksBetween.length > 0) return;
+    // No re-check after the state store: the condition must have been checked before it.
+    for (let k = s - 1; k >= 0; k--) {
+      const ev = fn.events[k];
+      if (ev.kind === 'schedule' || ev.kind === 'wait' || ev.kind === 'state') break;
+      if (ev.kind === 'check' && ev.exits && ev.condition.reads.length > 0) {
+        if (ev.ctx.locksHeld.length > 0 && state.ctx.locksHeld.some((l) => ev.ctx.locksHeld.includes(l))) return;
+        out.push({
+          code: 'sleep-state-order',
+          file,
+          span: ev.span,
+          message: `${ev.condition.text} is checked before ${state.name}() (line ${state.span.line}) and not again before schedule(): a wake-up that lands between the check and the state change is lost; check the condition after setting the state`,
+          subject: { kind: 'state-order', file, fn, state, check: ev, schedule: e, variant: 'check-before-state' },
+        });
+        return;
+      }
+    }
+  });
+}
+
+// --- wake-side rules -------------------------------------------------------------------------
+
+/** Does the waiter change what it waited for after waking (take the item, reset the flag)? */
+export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean {
+  const cond = wait.event.condition;
+  if (!cond) return false;
+  const ids = new Set(cond.reads.map((r) => index.identity(wait.file, wait.fn, r)));
+  const at = wait.fn.events.indexOf(wait.event);
+  return wait.fn.events.slice(at + 1).some((e) => {
+    if (e.kind === 'store') return ids.has(index.identity(wait.file, wait.fn, e.target));
+    if (e.kind === 'atomic' && e.target) return ids.has(index.identity(wait.file, wait.fn, e.target));
+    return false;
+  });
+}
+
+function wakes(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
+  for (const e of fn.events) {
+    if (e.kind !== 'wake' || !e.queue) continue;
+    const queue = index.identity(file, fn, e.queue);
+    const wake: Site<E<'wake'>> = { file, fn, event: e, queue };
+    const waits = index.waitsOn(queue);
+    if (e.info.needsIrqsOn) {
+      const ctx = index.contextOf(fn);
+      const why = e.ctx.irqsOff ? 'with interrupts disabled' : ctx === 'hardirq' ? 'from a hard-IRQ handler' : undefined;
+      if (why) {
+        out.push({
+          code: 'swake-all-atomic-context',
+          file,
+          span: e.span,
+          message: `${e.name}() called ${why}: it drops and retakes the queue lock with raw_spin_lock_irq(), which re-enables interrupts, and it may wake an unbounded number of tasks`,
+          subject: { kind: 'atomic-wake', wake, why, waits },
+        });
+      }
+      continue;
+    }
+    if (e.info.nr !== 1 || (e.info.queue !== 'swait' && e.info.queue !== 'waitqueue')) continue;
+    const exclusiveWaits = waits.filter((w) => w.event.info.exclusive);
+    if (exclusiveWaits.length === 0) continue;
+    if (singleOwner(index, queue, waits)) continue;
+    const reasons: string[] = [];
+    const leaving = exclusiveWaits.filter((w) => w.event.info.exits.length > 0);
+    if (leaving.length) reasons.push(`a woken waiter can leave without consuming the wakeup (${leaving[0].event.name} at ${leaving[0].file}:${leaving[0].event.span.line})`);
+    const conditions = new Set(exclusiveWaits.map((w) => w.event.condition?.text ?? ''));
+    if (conditions.size > 1) reasons.push('waiters on this queue wait for different conditions');
+    const nonConsuming = exclusiveWaits.filter((w) => w.event.condition && !consumes(index, w));
+    if (nonConsuming.length) reasons.push(`the waiters test ${nonConsuming[0].event.condition!.text}, a state every sleeper needs, and do not consume it`);
+    if (!reasons.length) continue;
+    out.push({
+      code: 'swake-exclusive-multi-waiter',
+      file,
+      span: e.span,
+      message: `${e.name}() wakes one exclusive waiter but several tasks can sleep on ${e.queue.text}: ${reasons[0]}; wake them all or make every woken sleeper consume or pass the wakeup on`,
+      subject: { kind: 'exclusive-wake', wake, waits: exclusiveWaits, why: reasons.join('; ') },
+    });
+  }
+}
+
+/** Objects owned by one task: a per-vCPU queue is only ever slept on by that vCPU's thread. */
+const SINGLE_OWNER_STRUCTS = new Set(['kvm_vcpu', 'task_struct']);
+
+/** Proof obligations for "exactly one sleeper": one wait site, on a per-task object or in a kthread. */
+function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<Site<E<'wait'>>>): string | undefined {
+  if (waits.length !== 1) return undefined;
+  const w = waits[0];
+  const struct = /^struct (\w+)\./.exec(queue)?.[1];
+  if (struct && SINGLE_OWNER_STRUCTS.has(struct)) return `struct ${struct}`;
+  if (index.contextOf(w.fn) === 'kthread') return `the kthread ${w.fn.name}()`;
+  return undefined;
+}
+
+function singleWaiter(index: WorkspaceIndex, file: string, out: Candidate[]): void {
+  const seen = new Set<string>();
+  for (const w of index.allWaits()) {
+    if (w.file !== file || w.event.info.queue !== 'swait' || seen.has(w.queue)) continue;
+    seen.add(w.queue);
+    const waits = index.waitsOn(w.queue);
+    const owner = singleOwner(index, w.queue, waits);
+    if (!owner) continue;
+    const wakes = index.wakesOn(w.queue);
+    if (wakes.length === 0) continue;
+    out.push({
+      code: 'swait-single-waiter',
+      file,
+      span: w.event.span,
+      message: `only one task ever sleeps on ${w.event.queue?.text ?? 'this queue'} (${owner}): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue`,
+      subject: { kind: 'single-waiter', queue: w.queue, wait: w, wakes, owner },
+    });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The analysis' entry point, shared by the CLI and the language server: a workspace of C
+ * files (text in), facts and index kept up to date per file, findings of one file out.
+ *
+ * Bad input never stops the run: oversized, binary or non-UTF-8 files and parses that take too
+ * long give a one-line FileProblem for that file and the other files go on.
+ */
+import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
+import { collectFacts, FileFacts } from './facts';
+import { WorkspaceIndex } from './index';
+import { Candidate, findCandidates, RuleCode } from './rules';
+import type { FileProblem, Finding } from './findings';
+import { PREFILTER } from './wrappers';
+
+export interface WorkspaceLimits {
+  /** Files larger than this are reported and skipped (the parser would take seconds). */
+  maxFileBytes: number;
+  /** A parse that takes longer than this is abandoned for that file. */
+  parseTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: WorkspaceLimits = { maxFileBytes: 4 * 1024 * 1024, parseTimeoutMs: 5_000 };
+
+export interface FileStats {
+  parsed: number;
+  skippedByPrefilter: number;
+  bytesParsed: number;
+  parseErrors: number;
+  parseMilliseconds: number;
+}
+
+/** Turns raw bytes into text, or says in one line why the file is not C source. */
+export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceLimits = DEFAULT_LIMITS): { text?: string; problem?: FileProblem } {
+  if (bytes.length > limits.maxFileBytes) {
+    return { problem: { file, message: `skipped: ${(bytes.length / 1048576).toFixed(1)} MB is over the ${(limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` } };
+  }
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return { problem: { file, message: 'skipped: binary file (contains NUL bytes)' } };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // Kernel sources are ASCII or UTF-8; a stray Latin-1 byte (an old author's name) should not
+    // cost the file its analysis. Latin-1 maps every byte to one character, so offsets hold.
+    const text = new TextDecoder('latin1').decode(bytes);
+    return { text, problem: { file, message: 'note: not valid UTF-8; analysed as Latin-1' } };
+  }
+}
+
+export class Workspace {
+  readonly index = new WorkspaceIndex();
+  private readonly parsed = new Map<string, ParsedFile>();
+  readonly stats: FileStats = { parsed: 0, skippedByPrefilter: 0, bytesParsed: 0, parseErrors: 0, parseMilliseconds: 0 };
+
+  private constructor(
+    private readonly parser: CParser,
+    readonly limits: WorkspaceLimits,
+    private readonly options: { keepTrees: boolean },
+  ) {}
+
+  /**
+   * `keepTrees`: keep each file's syntax tree for incremental re-parse (the editor). The CLI
+   * parses each file once and drops the tree after collecting facts, so memory stays flat.
+   */
+  static async create(limits: WorkspaceLimits = DEFAULT_LIMITS, options = { keepTrees: true }): Promise<Workspace> {
+    return new Workspace(await loadCParser(), limits, options);
+  }
+
+  /**
+   * Adds or replaces a file. Files that mention no wait/wake primitive are indexed as empty
+   * without parsing (the prefilter); `force` parses anyway (an open editor document).
+   */
+  setFile(file: string, text: string, force = false): FileProblem | undefined {
+    if (text.length > this.limits.maxFileBytes) {
+      this.remove(file);
+      return { file, message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(this.limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` };
+    }
+    if (!force && !PREFILTER.test(text)) {
+      this.stats.skippedByPrefilter++;
+      this.parsed.delete(file);
+      this.index.set(emptyFacts(file));
+      return undefined;
+    }
+    const started = performance.now();
+    let parsed: ParsedFile;
+    try {
+      parsed = this.parser.parse(text, this.parsed.get(file), this.limits.parseTimeoutMs);
+    } catch (error) {
+      this.remove(file);
+      return { file, message: `skipped: ${(error as Error).message}` };
+    }
+    this.stats.parseMilliseconds += performance.now() - started;
+    this.stats.parsed++;
+    this.stats.bytesParsed += text.length;
+    const previous = this.parsed.get(file);
+    if (previous && previous.tree !== parsed.tree) previous.tree.delete();
+    this.parsed.set(file, parsed);
+    const errors = countErrors(parsed.tree.rootNode);
+    this.stats.parseErrors += errors;
+    try {
+      this.index.set(collectFacts(file, parsed, this.parser, errors));
+    } catch (error) {
+      this.index.set(emptyFacts(file));
+      return { file, message: `facts not collected: ${(error as Error).message}` };
+    } finally {
+      if (!this.options.keepTrees) {
+        parsed.tree.delete();
+        this.parsed.delete(file);
+      }
+    }
+    return undefined;
+  }
+
+  remove(file: string): void {
+    this.parsed.get(file)?.tree.delete();
+    this.parsed.delete(file);
+    this.index.remove(file);
+  }
+
+  facts(file: string): FileFacts | undefined {
+    return this.index.get(file);
+  }
+
+  candidates(file: string, enabled?: (code: RuleCode) => boolean): Candidate[] {
+    const all = findCandidates(this.index, file);
+    return enabled ? all.filter((c) => enabled(c.code)) : all;
+  }
+
+  /** The enclosing function of a 1-based position, for "simulate the function under the cursor". */
+  enclosingFunction(file: string, line: number, column: number) {
+    const facts = this.index.get(file);
+    if (!facts) return undefined;
+    const hit = facts.functions.find((f) => (f.span.line < line || (f.span.line === line && f.span.column <= column)) && (f.span.endLine > line || (f.span.endLine === line && f.span.endColumn >= column)));
+    return hit ? { name: hit.name, span: hit.span } : undefined;
+  }
+}
+
+function emptyFacts(file: string): FileFacts {
+  return { file, functions: [], structFields: [], globals: [], registrations: [], parseErrors: 0 };
+}
+
+/** A candidate as a finding before (or without) a proof. */
+export function unprovedFinding(c: Candidate): Finding {
+  return {
+    file: c.file,
+    line: c.span.line,
+    column: c.span.column,
+    endLine: c.span.endLine,
+    endColumn: c.span.endColumn,
+    code: c.code,
+    severity: 'information',
+    message: c.message,
+    verdict: 'unproved',
+    trace: [],
+    fixes: [],
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * What the kernel's wait/wake, barrier, atomic and locking macros mean, as data. The facts pass
+ * classifies every call by this table; nothing else in the analysis matches on macro names.
+ * Semantics follow include/linux/wait.h, swait.h, rcuwait.h, completion.h, atomic_t.txt and
+ * memory-barriers.txt of the kernel tree (see ../shared/DOMAIN.md).
+ */
+
+export type QueueKind = 'waitqueue' | 'swait' | 'rcuwait' | 'completion' | 'task' | 'var';
+
+/** How a waiter can come back without its condition being true. */
+export type WaitExit = 'signal' | 'fatal-signal' | 'timeout';
+
+export interface WaitMacro {
+  queue: QueueKind;
+  exclusive: boolean;
+  exits: WaitExit[];
+  /** Index of the condition argument, if the macro has one (wait_event(wq, cond)). */
+  conditionArg?: number;
+  /** prepare_to_wait-style: the caller runs the loop itself; the state is an argument. */
+  manual?: boolean;
+  /** Sleeps with the queue lock held (wait_event_lock_irq family). */
+  locked?: boolean;
+}
+
+export interface WakeMacro {
+  queue: QueueKind;
+  /** How many exclusive waiters it wakes: 1, all, or an argument (wake_up_nr). */
+  nr: 1 | 'all' | 'arg';
+  /** Caller must hold the queue lock (wake_up_locked, swake_up_locked). */
+  locked: boolean;
+  /** swake_up_all and friends may not be called with IRQs disabled. */
+  needsIrqsOn: boolean;
+}
+
+export interface ActiveMacro {
+  queue: QueueKind;
+  /** wq_has_sleeper/swq_has_sleeper carry their own smp_mb(); the bare checks do not. */
+  fullBarrier: boolean;
+  queueArg: number;
+}
+
+const WAIT_QUEUE_EXITS: Array<[string, WaitExit[]]> = [
+  ['', []],
+  ['_interruptible', ['signal']],
+  ['_killable', ['fatal-signal']],
+  ['_timeout', ['timeout']],
+  ['_interruptible_timeout', ['signal', 'timeout']],
+  ['_killable_timeout', ['fatal-signal', 'timeout']],
+  ['_hrtimeout', ['timeout']],
+  ['_interruptible_hrtimeout', ['signal', 'timeout']],
+  ['_freezable', ['signal']],
+  ['_freezable_timeout', ['signal', 'timeout']],
+  ['_idle', []],
+  ['_idle_timeout', ['timeout']],
+  ['_state', ['signal']],
+];
+
+function buildWaitTable(): Map<string, WaitMacro> {
+  const t = new Map<string, WaitMacro>();
+  for (const [suffix, exits] of WAIT_QUEUE_EXITS) {
+    t.set(`wait_event${suffix}`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1 });
+    t.set(`wait_event${suffix}_exclusive`, { queue: 'waitqueue', exclusive: true, exits, conditionArg: 1 });
+    t.set(`io_wait_event${suffix}`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1 });
+    // swait queues are exclusive-only (swake_up_one wakes exactly one).
+    t.set(`swait_event${suffix}_exclusive`, { queue: 'swait', exclusive: true, exits, conditionArg: 1 });
+    t.set(`swait_event${suffix}`, { queue: 'swait', exclusive: true, exits, conditionArg: 1 });
+    t.set(`rcuwait_wait_event${suffix}`, { queue: 'rcuwait', exclusive: true, exits, conditionArg: 1 });
+  }
+  for (const [suffix, exits] of [['', []], ['_interruptible', ['signal']], ['_killable', ['fatal-signal']]] as Array<[string, WaitExit[]]>) {
+    t.set(`wait_event${suffix}_lock_irq`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1, locked: true });
+    t.set(`wait_event${suffix}_locked`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1, locked: true });
+    t.set(`wait_event${suffix}_exclusive_locked`, { queue: 'waitqueue', exclusive: true, exits, conditionArg: 1, locked: true });
+  }
+  t.set('wait_event_interruptible_lock_irq_timeout', { queue: 'waitqueue', exclusive: false, exits: ['signal', 'timeout'], conditionArg: 1, locked: true });
+  t.set('rcuwait_wait_event', { queue: 'rcuwait', exclusive: true, exits: [], conditionArg: 1 });
+  t.set('rcuwait_wait_event_timeout', { queue: 'rcuwait', exclusive: true, exits: ['timeout'], conditionArg: 1 });
+  // Manual loops: the caller sets the state through the macro's argument.
+  t.set('prepare_to_wait', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
+  t.set('prepare_to_wait_exclusive', { queue: 'waitqueue', exclusive: true, exits: [], manual: true });
+  t.set('prepare_to_wait_event', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
+  t.set('prepare_to_swait_exclusive', { queue: 'swait', exclusive: true, exits: [], manual: true });
+  t.set('prepare_to_swait_event', { queue: 'swait', exclusive: true, exits: [], manual: true });
+  t.set('prepare_to_rcuwait', { queue: 'rcuwait', exclusive: true, exits: [], manual: true });
+  t.set('add_wait_queue', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
+  t.set('add_wait_queue_exclusive', { queue: 'waitqueue', exclusive: true, exits: [], manual: true });
+  // Completions: the count is consumed by the waiter (done--), so one complete() = one waiter.
+  for (const [suffix, exits] of [
+    ['', []],
+    ['_interruptible', ['signal']],
+    ['_killable', ['fatal-signal']],
+    ['_timeout', ['timeout']],
+    ['_interruptible_timeout', ['signal', 'timeout']],
+    ['_killable_timeout', ['fatal-signal', 'timeout']],
+    ['_io', []],
+    ['_io_timeout', ['timeout']],
+  ] as Array<[string, WaitExit[]]>) {
+    t.set(`wait_for_completion${suffix}`, { queue: 'completion', exclusive: true, exits });
+  }
+  return t;
+}
+
+export const WAIT_MACROS = buildWaitTable();
+
+export const WAKE_MACROS = new Map<string, WakeMacro>([
+  ['wake_up', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_poll', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible_poll', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible_sync', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible_sync_poll', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_sync', { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_all', { queue: 'waitqueue', nr: 'all', locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible_all', { queue: 'waitqueue', nr: 'all', locked: false, needsIrqsOn: false }],
+  ['wake_up_nr', { queue: 'waitqueue', nr: 'arg', locked: false, needsIrqsOn: false }],
+  ['wake_up_interruptible_nr', { queue: 'waitqueue', nr: 'arg', locked: false, needsIrqsOn: false }],
+  ['wake_up_locked', { queue: 'waitqueue', nr: 1, locked: true, needsIrqsOn: false }],
+  ['wake_up_all_locked', { queue: 'waitqueue', nr: 'all', locked: true, needsIrqsOn: false }],
+  ['wake_up_locked_poll', { queue: 'waitqueue', nr: 1, locked: true, needsIrqsOn: false }],
+  ['swake_up', { queue: 'swait', nr: 1, locked: false, needsIrqsOn: false }],
+  ['swake_up_one', { queue: 'swait', nr: 1, locked: false, needsIrqsOn: false }],
+  ['swake_up_locked', { queue: 'swait', nr: 1, locked: true, needsIrqsOn: false }],
+  ['swake_up_all', { queue: 'swait', nr: 'all', locked: false, needsIrqsOn: true }],
+  ['swake_up_all_locked', { queue: 'swait', nr: 'all', locked: true, needsIrqsOn: false }],
+  ['rcuwait_wake_up', { queue: 'rcuwait', nr: 1, locked: false, needsIrqsOn: false }],
+  ['complete', { queue: 'completion', nr: 1, locked: false, needsIrqsOn: false }],
+  ['complete_all', { queue: 'completion', nr: 'all', locked: false, needsIrqsOn: false }],
+  ['wake_up_process', { queue: 'task', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_state', { queue: 'task', nr: 1, locked: false, needsIrqsOn: false }],
+  ['wake_up_var', { queue: 'var', nr: 'all', locked: false, needsIrqsOn: false }],
+]);
+
+export const ACTIVE_MACROS = new Map<string, ActiveMacro>([
+  ['waitqueue_active', { queue: 'waitqueue', fullBarrier: false, queueArg: 0 }],
+  ['swait_active', { queue: 'swait', fullBarrier: false, queueArg: 0 }],
+  ['wq_has_sleeper', { queue: 'waitqueue', fullBarrier: true, queueArg: 0 }],
+  ['swq_has_sleeper', { queue: 'swait', fullBarrier: true, queueArg: 0 }],
+  ['rcuwait_active', { queue: 'rcuwait', fullBarrier: false, queueArg: 0 }],
+]);
+
+/** Barriers: `full` orders an earlier store before a later load (the one that matters here). */
+export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomic' | 'before-atomic' | 'compiler' | 'after-spinlock'>([
+  ['smp_mb', 'full'],
+  ['mb', 'full'],
+  ['smp_mb__after_atomic', 'after-atomic'],
+  ['smp_mb__before_atomic', 'before-atomic'],
+  ['smp_mb__after_spinlock', 'after-spinlock'],
+  ['smp_mb__after_unlock_lock', 'full'],
+  ['smp_wmb', 'write'],
+  ['wmb', 'write'],
+  ['smp_rmb', 'read'],
+  ['rmb', 'read'],
+  ['barrier', 'compiler'],
+  ['synchronize_rcu', 'full'],
+]);
+
+/** Store-like primitives: name -> index of the location argument, and whether it implies smp_mb. */
+export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; fullBarrierAfter: boolean; release?: boolean }>([
+  ['WRITE_ONCE', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
+  ['smp_store_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
+  ['smp_store_mb', { locArg: 0, valueArg: 1, fullBarrierAfter: true }],
+  ['atomic_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
+  ['atomic64_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
+  ['atomic_long_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
+  ['atomic_set_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
+  ['set_bit', { locArg: 1, fullBarrierAfter: false }],
+  ['clear_bit', { locArg: 1, fullBarrierAfter: false }],
+  ['__set_bit', { locArg: 1, fullBarrierAfter: false }],
+  ['__clear_bit', { locArg: 1, fullBarrierAfter: false }],
+  ['change_bit', { locArg: 1, fullBarrierAfter: false }],
+  ['clear_bit_unlock', { locArg: 1, fullBarrierAfter: false, release: true }],
+]);
+
+const ATOMIC_FAMILIES = ['atomic', 'atomic64', 'atomic_long'];
+const NON_RETURNING_OPS = ['inc', 'dec', 'add', 'sub', 'and', 'or', 'xor', 'andnot'];
+const RETURNING_SUFFIXES = ['_return', '_and_test', '_if_positive', '_unless'];
+
+export type AtomicOrdering = 'full' | 'relaxed' | 'acquire' | 'release';
+
+/**
+ * Classifies an atomic RMW call: value-returning ones without an ordering suffix are fully
+ * ordered (a full barrier on each side, atomic_t.txt); non-returning ones order nothing.
+ */
+export function classifyAtomic(name: string): { returning: boolean; ordering: AtomicOrdering; locArg: number } | undefined {
+  let base = name;
+  let ordering: AtomicOrdering = 'full';
+  for (const [suffix, o] of [['_relaxed', 'relaxed'], ['_acquire', 'acquire'], ['_release', 'release']] as const) {
+    if (base.endsWith(suffix)) {
+      base = base.slice(0, -suffix.length);
+      ordering = o;
+    }
+  }
+  if (['xchg', 'cmpxchg', 'try_cmpxchg', 'cmpxchg64', 'xchg64'].includes(base)) return { returning: true, ordering, locArg: 0 };
+  for (const bit of ['test_and_set_bit', 'test_and_clear_bit', 'test_and_change_bit']) {
+    if (base === bit) return { returning: true, ordering, locArg: 1 };
+  }
+  if (base === 'test_and_set_bit_lock') return { returning: true, ordering: 'acquire', locArg: 1 };
+  for (const family of ATOMIC_FAMILIES) {
+    if (!base.startsWith(family + '_')) continue;
+    const op = base.slice(family.length + 1);
+    // The atomic_t is the first argument for inc/dec/xchg/cmpxchg/_unless forms, else the last.
+    const locArg = /^(?:fetch_)?(?:inc|dec)|unless|^x?chg$|^(?:try_)?cmpxchg$/.test(op) ? 0 : 1;
+    if (NON_RETURNING_OPS.includes(op)) return { returning: false, ordering: ordering === 'full' ? 'relaxed' : ordering, locArg };
+    if (op.startsWith('fetch_') || RETURNING_SUFFIXES.some((s) => op.endsWith(s)) || op === 'inc_not_zero' || op === 'xchg' || op === 'cmpxchg' || op === 'try_cmpxchg') {
+      return { returning: true, ordering, locArg };
+    }
+  }
+  return undefined;
+}
+
+export interface LockMacro {
+  action: 'lock' | 'unlock';
+  irq: 'none' | 'irq' | 'irqsave' | 'bh';
+  raw: boolean;
+  /** A sleeping lock (mutex, semaphore): sleeping in atomic context if taken there. */
+  sleeps: boolean;
+}
+
+function buildLockTable(): Map<string, LockMacro> {
+  const t = new Map<string, LockMacro>();
+  for (const raw of [false, true]) {
+    const p = raw ? 'raw_spin' : 'spin';
+    t.set(`${p}_lock`, { action: 'lock', irq: 'none', raw, sleeps: false });
+    t.set(`${p}_lock_irq`, { action: 'lock', irq: 'irq', raw, sleeps: false });
+    t.set(`${p}_lock_irqsave`, { action: 'lock', irq: 'irqsave', raw, sleeps: false });
+    t.set(`${p}_lock_bh`, { action: 'lock', irq: 'bh', raw, sleeps: false });
+    t.set(`${p}_unlock`, { action: 'unlock', irq: 'none', raw, sleeps: false });
+    t.set(`${p}_unlock_irq`, { action: 'unlock', irq: 'irq', raw, sleeps: false });
+    t.set(`${p}_unlock_irqrestore`, { action: 'unlock', irq: 'irqsave', raw, sleeps: false });
+    t.set(`${p}_unlock_bh`, { action: 'unlock', irq: 'bh', raw, sleeps: false });
+  }
+  for (const kind of ['read', 'write']) {
+    t.set(`${kind}_lock`, { action: 'lock', irq: 'none', raw: false, sleeps: false });
+    t.set(`${kind}_lock_irqsave`, { action: 'lock', irq: 'irqsave', raw: false, sleeps: false });
+    t.set(`${kind}_lock_irq`, { action: 'lock', irq: 'irq', raw: false, sleeps: false });
+    t.set(`${kind}_unlock`, { action: 'unlock', irq: 'none', raw: false, sleeps: false });
+    t.set(`${kind}_unlock_irqrestore`, { action: 'unlock', irq: 'irqsave', raw: false, sleeps: false });
+    t.set(`${kind}_unlock_irq`, { action: 'unlock', irq: 'irq', raw: false, sleeps: false });
+  }
+  t.set('mutex_lock', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('mutex_lock_interruptible', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('mutex_lock_killable', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('mutex_unlock', { action: 'unlock', irq: 'none', raw: false, sleeps: false });
+  t.set('down', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('down_interruptible', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('up', { action: 'unlock', irq: 'none', raw: false, sleeps: false });
+  t.set('down_read', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('down_write', { action: 'lock', irq: 'none', raw: false, sleeps: true });
+  t.set('up_read', { action: 'unlock', irq: 'none', raw: false, sleeps: false });
+  t.set('up_write', { action: 'unlock', irq: 'none', raw: false, sleeps: false });
+  return t;
+}
+
+export const LOCK_MACROS = buildLockTable();
+
+export const IRQ_MACROS = new Map<string, 'off' | 'on'>([
+  ['local_irq_disable', 'off'],
+  ['local_irq_save', 'off'],
+  ['local_irq_enable', 'on'],
+  ['local_irq_restore', 'on'],
+]);
+
+/** Calls that may sleep (beyond sleeping locks and the wait macros). */
+export const SLEEPING_CALLS = new Set([
+  'schedule', 'schedule_timeout', 'schedule_timeout_interruptible', 'schedule_timeout_uninterruptible',
+  'schedule_timeout_killable', 'schedule_hrtimeout', 'io_schedule', 'msleep', 'msleep_interruptible', 'ssleep',
+  'usleep_range', 'might_sleep', 'cond_resched', 'synchronize_rcu', 'synchronize_srcu', 'flush_work',
+  'flush_workqueue', 'cancel_work_sync', 'cancel_delayed_work_sync', 'kthread_stop', 'vfree',
+  'copy_from_user', 'copy_to_user', 'get_user', 'put_user',
+]);
+
+/** Allocation calls whose flags argument decides whether they sleep (GFP_KERNEL does). */
+export const ALLOC_CALLS = new Map<string, number>([
+  ['kmalloc', 1], ['kzalloc', 1], ['kcalloc', 2], ['kmalloc_array', 2], ['kmem_cache_alloc', 1],
+  ['kmem_cache_zalloc', 1], ['alloc_pages', 0], ['__get_free_page', 0], ['__get_free_pages', 0],
+  ['kvmalloc', 1], ['kvzalloc', 1], ['krealloc', 2], ['kstrdup', 1], ['kmemdup', 2], ['vmalloc', -1],
+]);
+
+export const STATE_SETTERS = new Map<string, { barrier: boolean }>([
+  ['set_current_state', { barrier: true }],
+  ['__set_current_state', { barrier: false }],
+  ['set_special_state', { barrier: true }],
+]);
+
+export const SCHEDULE_CALLS = new Set([
+  'schedule', 'schedule_timeout', 'schedule_timeout_interruptible', 'schedule_timeout_uninterruptible',
+  'schedule_timeout_killable', 'schedule_timeout_idle', 'io_schedule', 'io_schedule_timeout', 'freezable_schedule',
+  'schedule_hrtimeout', 'schedule_hrtimeout_range', 'schedule_preempt_disabled',
+]);
+
+/** Functions that register a callback: name -> (argument index of the callback, its context). */
+export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hardirq' | 'wake-callback' | 'kthread' | 'process' | 'softirq' }>([
+  ['request_irq', { arg: 1, context: 'hardirq' }],
+  ['devm_request_irq', { arg: 2, context: 'hardirq' }],
+  ['request_threaded_irq', { arg: 1, context: 'hardirq' }],
+  ['devm_request_threaded_irq', { arg: 2, context: 'hardirq' }],
+  ['request_percpu_irq', { arg: 1, context: 'hardirq' }],
+  ['init_waitqueue_func_entry', { arg: 1, context: 'wake-callback' }],
+  ['kthread_run', { arg: 0, context: 'kthread' }],
+  ['kthread_create', { arg: 0, context: 'kthread' }],
+  ['kthread_create_on_node', { arg: 0, context: 'kthread' }],
+  ['kthread_run_on_cpu', { arg: 0, context: 'kthread' }],
+  ['INIT_WORK', { arg: 1, context: 'process' }],
+  ['INIT_DELAYED_WORK', { arg: 1, context: 'process' }],
+  ['timer_setup', { arg: 1, context: 'softirq' }],
+  ['tasklet_init', { arg: 1, context: 'softirq' }],
+  ['tasklet_setup', { arg: 1, context: 'softirq' }],
+]);
+
+/** Cheap prefilter: a file that mentions none of these cannot hold a finding. */
+export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|schedule)\w*/;

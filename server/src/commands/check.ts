@@ -1,0 +1,258 @@
+/**
+ * `wakeaudit check PATH...`: the editor's analysis, headless, for CI and scripts.
+ *
+ * Output: `text` (gcc style, so make and editors parse it), `json` (the shape in
+ * analysis/findings.ts plus stats) or SARIF 2.1.0. Exit status: 0 no finding, 1 findings,
+ * 2 usage or I/O error. A bad file (unreadable, binary, huge, unparsable in time) gives one
+ * line on stderr and the run goes on with the others.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyzeWorkspaceFile, ProofOptions } from '../analysis/prove';
+import type { FileProblem, Finding } from '../analysis/findings';
+import { RULE_CODES, RuleCode } from '../analysis/rules';
+import { decodeSource, DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
+import { toSarif } from './sarif';
+
+const USAGE = `usage: wakeaudit check [options] PATH...
+  --format text|json|sarif   output format (default text)
+  --explain                  with text: print each finding's trace step by step
+  --show-unknown             also report findings the runtime could not decide
+  --fix                      apply the preferred verified fix of each finding and print what changed
+  --rules CODE,...           only these rules (default: all)
+  --max-states N             exploration budget per proof (candidate executions)
+  --timeout-ms N             exploration time budget per proof
+  --max-file-mb N            skip files larger than this (default 4)`;
+
+export interface CheckIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface CheckOptions {
+  format: 'text' | 'json' | 'sarif';
+  explain: boolean;
+  showUnknown: boolean;
+  fix: boolean;
+  rules: Set<RuleCode>;
+  proof: ProofOptions;
+  maxFileBytes: number;
+  paths: string[];
+}
+
+function parseArgs(args: string[]): CheckOptions | string {
+  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, paths: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === '--format') {
+        const f = value();
+        if (f !== 'text' && f !== 'json' && f !== 'sarif') return `unknown format ${JSON.stringify(f)}`;
+        o.format = f;
+      } else if (a.startsWith('--format=')) {
+        const f = a.slice(9);
+        if (f !== 'text' && f !== 'json' && f !== 'sarif') return `unknown format ${JSON.stringify(f)}`;
+        o.format = f;
+      } else if (a === '--explain') o.explain = true;
+      else if (a === '--show-unknown') o.showUnknown = true;
+      else if (a === '--fix') o.fix = true;
+      else if (a === '--rules') {
+        const codes = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = codes.filter((c) => !(RULE_CODES as readonly string[]).includes(c));
+        if (bad.length) return `unknown rule ${bad.join(', ')} (known: ${RULE_CODES.join(', ')})`;
+        o.rules = new Set(codes as RuleCode[]);
+      } else if (a === '--max-states') o.proof.maxStates = positive(value(), a);
+      else if (a === '--timeout-ms') o.proof.timeoutMs = positive(value(), a);
+      else if (a === '--max-file-mb') o.maxFileBytes = positive(value(), a) * 1024 * 1024;
+      else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
+      else o.paths.push(a);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  if (o.paths.length === 0) return 'no PATH given';
+  return o;
+}
+
+function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const SOURCE = /\.[ch]$/;
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.svn', '.hg']);
+
+/** Every .c/.h file under the given paths, sorted; unreadable paths become problems. */
+export function collectSources(paths: string[], problems: FileProblem[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string, explicit: boolean) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch (error) {
+      problems.push({ file: p, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      return;
+    }
+    if (stat.isDirectory()) {
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(p).sort();
+      } catch (error) {
+        problems.push({ file: p, message: `cannot list directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+        return;
+      }
+      for (const e of entries) {
+        if (SKIP_DIRS.has(e)) continue;
+        walk(path.join(p, e), false);
+      }
+    } else if (explicit || SOURCE.test(p)) {
+      out.push(p);
+    }
+  };
+  for (const p of paths) walk(p, true);
+  return out;
+}
+
+export async function runCheckCommand(args: string[], io: CheckIo): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    io.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const options = parseArgs(args);
+  if (typeof options === 'string') {
+    io.stderr.write(`wakeaudit check: ${options}\n${USAGE}\n`);
+    return 2;
+  }
+  const started = performance.now();
+  const problems: FileProblem[] = [];
+  let ioError = false;
+  const files = collectSources(options.paths, problems);
+  if (problems.length) ioError = true;
+  const workspace = await Workspace.create({ ...DEFAULT_LIMITS, maxFileBytes: options.maxFileBytes }, { keepTrees: false });
+  const progress = io.stderr.isTTY ? (n: number, total: number, what: string) => io.stderr.write(`\r\x1b[K${what} ${n}/${total}`) : undefined;
+  const analysed: string[] = [];
+  const texts = new Map<string, string>();
+  files.forEach((file, n) => {
+    if (progress && n % 50 === 0) progress(n, files.length, 'indexing');
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (error) {
+      problems.push({ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      ioError = true;
+      return;
+    }
+    const decoded = decodeSource(file, bytes, workspace.limits);
+    if (decoded.problem) problems.push(decoded.problem);
+    if (decoded.text === undefined) return;
+    const problem = workspace.setFile(file, decoded.text);
+    if (problem) problems.push(problem);
+    else {
+      analysed.push(file);
+      if (options.fix) texts.set(file, decoded.text);
+    }
+  });
+  const findings: Finding[] = [];
+  for (const [n, file] of analysed.entries()) {
+    if (progress && n % 20 === 0) progress(n, analysed.length, 'proving');
+    try {
+      const result = await analyzeWorkspaceFile(workspace, file, { ...options.proof, enabled: (c) => options.rules.has(c) });
+      findings.push(...result.findings);
+      problems.push(...result.problems);
+    } catch (error) {
+      problems.push({ file, message: `analysis failed: ${(error as Error).message}` });
+    }
+  }
+  if (progress) io.stderr.write('\r\x1b[K');
+  const shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));
+  for (const p of problems) io.stderr.write(`${p.file}: ${p.message}\n`);
+
+  const milliseconds = Math.round(performance.now() - started);
+  const stats = {
+    files: files.length,
+    parsed: workspace.stats.parsed,
+    skippedByPrefilter: workspace.stats.skippedByPrefilter,
+    bytesParsed: workspace.stats.bytesParsed,
+    parseErrors: workspace.stats.parseErrors,
+    problems: problems.length,
+    milliseconds,
+    byRule: countBy(shown, (f) => f.code),
+    byVerdict: countBy(findings, (f) => f.verdict),
+  };
+
+  if (options.fix) applyFixes(shown, texts, io);
+  if (options.format === 'json') {
+    io.stdout.write(JSON.stringify({ findings: shown, problems, stats }, null, 2) + '\n');
+  } else if (options.format === 'sarif') {
+    io.stdout.write(JSON.stringify(toSarif(shown, problems), null, 2) + '\n');
+  } else {
+    for (const f of shown) {
+      const level = f.verdict === 'violated' || f.verdict === 'unproved' ? 'warning' : 'note';
+      io.stdout.write(`${f.file}:${f.line}:${f.column}: ${level}: ${f.message} [${f.code}]${f.verdict === 'violated' ? '' : ` (${f.verdict})`}\n`);
+      if (options.explain) {
+        for (const step of f.trace) {
+          const at = step.location ? `${step.location.file}:${step.location.line}:${step.location.column}` : `${f.file}:${f.line}:${f.column}`;
+          io.stdout.write(`${at}: note: step ${step.index + 1} [${step.thread}] ${step.text}\n`);
+        }
+        for (const fix of f.fixes) io.stdout.write(`${f.file}:${f.line}:${f.column}: note: fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified safe' : ''}: ${fix.title}\n`);
+      }
+    }
+    io.stderr.write(`wakeaudit: ${shown.length} finding${shown.length === 1 ? '' : 's'} in ${files.length} files (${stats.parsed} parsed, ${stats.skippedByPrefilter} skipped by prefilter) in ${(milliseconds / 1000).toFixed(2)} s\n`);
+  }
+  if (shown.length > 0) return 1;
+  return ioError ? 2 : 0;
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}
+
+/** Applies each finding's preferred verified fix; writes only files that change. */
+function applyFixes(findings: Finding[], texts: Map<string, string>, io: CheckIo): void {
+  const editsByFile = new Map<string, Array<{ start: number; end: number; newText: string; title: string }>>();
+  for (const f of findings) {
+    const fix = f.fixes.find((x) => x.preferred && x.verified);
+    if (!fix) continue;
+    for (const e of fix.edits) {
+      const text = texts.get(e.file);
+      if (text === undefined) continue;
+      const start = offsetOf(text, e.range.line, e.range.column);
+      const end = offsetOf(text, e.range.endLine, e.range.endColumn);
+      const list = editsByFile.get(e.file) ?? [];
+      list.push({ start, end, newText: e.newText, title: fix.title });
+      editsByFile.set(e.file, list);
+    }
+  }
+  for (const [file, edits] of editsByFile) {
+    let text = texts.get(file)!;
+    edits.sort((a, b) => b.start - a.start);
+    let lastStart = Infinity;
+    const applied: string[] = [];
+    for (const e of edits) {
+      if (e.end > lastStart) continue; // overlapping edits: keep the later one only
+      text = text.slice(0, e.start) + e.newText + text.slice(e.end);
+      lastStart = e.start;
+      applied.push(e.title);
+    }
+    fs.writeFileSync(file, text);
+    io.stderr.write(`fixed ${file}: ${[...new Set(applied)].join('; ')}\n`);
+  }
+}
+
+export function offsetOf(text: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl < 0) return text.length;
+    offset = nl + 1;
+  }
+  return Math.min(text.length, offset + column - 1);
+}

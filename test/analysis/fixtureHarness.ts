@@ -1,0 +1,63 @@
+// The fixture language: C files under test/fixtures/ carry their expectations inline.
+//   /* expect: CODE */            a finding with this code starts on this line
+//   /* expect: CODE, CODE2 */     several on one line
+// A plain file is one case (analysed alone); a directory whose name ends in `.case` is one
+// case of several files (waiter and waker in different files), analysed as one workspace.
+// Lines without an expectation must have no finding: adding a case is adding a file.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+export const fixturesRoot = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+
+export interface FixtureCase {
+  name: string;
+  files: Array<{ path: string; text: string }>;
+  /** `relative/path.c:LINE CODE` strings, sorted. */
+  expected: string[];
+}
+
+const EXPECT = /\/[*/]\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)/g;
+
+export function expectationsOf(path: string, text: string): string[] {
+  const out: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    for (const m of line.matchAll(EXPECT)) for (const code of m[1].split(',')) out.push(`${path}:${i + 1} ${code.trim()}`);
+  });
+  return out;
+}
+
+function sourcesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sourcesIn(p));
+    else if (/\.[ch]$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+export function fixtureCases(root = fixturesRoot): FixtureCase[] {
+  const cases: FixtureCase[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) {
+        if (name.endsWith('.case')) cases.push(makeCase(root, p, sourcesIn(p)));
+        else walk(p);
+      } else if (/\.c$/.test(name)) {
+        cases.push(makeCase(root, p, [p]));
+      }
+    }
+  };
+  walk(root);
+  return cases;
+}
+
+function makeCase(root: string, casePath: string, files: string[]): FixtureCase {
+  const loaded = files.map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
+  return {
+    name: relative(root, casePath),
+    files: loaded,
+    expected: loaded.flatMap((f) => expectationsOf(f.path, f.text)).sort(),
+  };
+}

@@ -1,0 +1,28 @@
+// Walks test/fixtures/: each case's findings must be exactly its inline expectations.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { analyzeWorkspaceFile } from '../../server/src/analysis/prove';
+import { Workspace } from '../../server/src/analysis/workspace';
+import { fixtureCases } from './fixtureHarness';
+
+const cases = fixtureCases();
+
+test('the fixture corpus is not empty', () => {
+  assert.ok(cases.length > 0);
+});
+
+for (const c of cases) {
+  test(`fixture ${c.name}`, async () => {
+    const ws = await Workspace.create();
+    for (const f of c.files) {
+      const problem = ws.setFile(f.path, f.text, true);
+      assert.equal(problem, undefined, `${f.path}: ${problem?.message}`);
+    }
+    const actual: string[] = [];
+    for (const f of c.files) {
+      const { findings } = await analyzeWorkspaceFile(ws, f.path);
+      for (const x of findings) if (x.verdict === 'violated' || x.verdict === 'unproved') actual.push(`${x.file}:${x.line} ${x.code}`);
+    }
+    assert.deepEqual(actual.sort(), c.expected);
+  });
+}
