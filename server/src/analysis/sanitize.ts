@@ -27,7 +27,7 @@ const BARE_ANNOTATIONS = new Set([
   '__ref', '__refdata', '__meminit', '__mempolicy', '__nocast', '__iomem_ptr', '__deprecated',
   '__flatten', '__always_used', 'fastcall', '__attribute_const__', '__malloc', '__rcu_bh',
   '__private', '__counted_by_placeholder', '__no_kcsan', '__no_sanitize_address',
-  '__no_profile', '__naked', '__ksym', '__weak_alias_placeholder',
+  '__no_profile', '__naked', '__ksym', 'noinline_for_stack', '__always_inline_placeholder',
 ]);
 
 /** Annotations followed by a parenthesised argument list, which is blanked with them. */
@@ -105,6 +105,15 @@ export function sanitize(source: string): SanitizeResult {
         i = close >= 0 ? close + 1 : j;
         continue;
       }
+      if (word === 'static' && isStaticDeclarationMacro(source, j)) {
+        // `static DEVICE_ATTR(name, mode, show, store);`: a macro that expands to a
+        // definition. With several arguments the grammar cannot read it as a declarator;
+        // without `static` it is a call statement, which it can.
+        blank(out, i, j);
+        annotations++;
+        i = j;
+        continue;
+      }
       if ((word === 'struct' || word === 'union') && isBareTypeArgument(source, i, j)) {
         // container_of(p, struct kvm_vcpu, arch): a type where the grammar wants an
         // expression. Without the keyword the argument is an identifier and the call parses.
@@ -138,6 +147,25 @@ export function sanitize(source: string): SanitizeResult {
     i++;
   }
   return { text: out.join(''), annotations, iterators };
+}
+
+/** `static UPPER_CASE(a, b, ...);` at the start of a line: a declaring macro with arguments. */
+function isStaticDeclarationMacro(s: string, wordEnd: number): boolean {
+  const q = skipSpace(s, wordEnd);
+  let r = q;
+  while (r < s.length && /[A-Z0-9_]/.test(s[r])) r++;
+  if (r === q || !/[A-Z]/.test(s[q]) || s[r] !== '(') return false;
+  const close = matchParen(s, r);
+  if (close < 0) return false;
+  const next = skipSpace(s, close + 1);
+  if (s[next] !== ';') return false;
+  let depth = 0;
+  for (let k = r; k < close; k++) {
+    if (s[k] === '(') depth++;
+    else if (s[k] === ')') depth--;
+    else if (s[k] === ',' && depth === 1) return true;
+  }
+  return false;
 }
 
 /** `struct NAME` directly between `(`/`,` and `,`/`)`: a macro argument that is a type. */

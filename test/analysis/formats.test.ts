@@ -1,0 +1,43 @@
+// Output formats of `wakeaudit check`: gcc-style text, the JSON shape tools rely on, SARIF 2.1.0.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const fixture = join('test', 'fixtures', 'waitqueue-active-no-barrier', 'plain-store-then-check.c');
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [cli, 'check', ...args, fixture], { cwd: root, encoding: 'utf8' });
+}
+
+test('text is file:line:col: warning: message [code]', () => {
+  const r = run();
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^test\/fixtures\/waitqueue-active-no-barrier\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m);
+});
+
+test('json has findings with 1-based positions, verdict, trace, fixes, and stats', () => {
+  const r = run('--format', 'json');
+  const out = JSON.parse(r.stdout);
+  const f = out.findings[0];
+  for (const key of ['file', 'line', 'column', 'endLine', 'endColumn', 'code', 'severity', 'message', 'verdict', 'trace', 'fixes']) assert.ok(key in f, key);
+  assert.equal(f.line, 14);
+  assert.equal(out.stats.files, 1);
+  assert.equal(typeof out.stats.milliseconds, 'number');
+});
+
+test('sarif is a 2.1.0 log with the rule and a region', () => {
+  const out = JSON.parse(run('--format', 'sarif').stdout);
+  assert.equal(out.version, '2.1.0');
+  const result = out.runs[0].results[0];
+  assert.equal(result.ruleId, 'waitqueue-active-no-barrier');
+  assert.equal(out.runs[0].tool.driver.rules[result.ruleIndex].id, 'waitqueue-active-no-barrier');
+  assert.equal(result.locations[0].physicalLocation.region.startLine, 14);
+});
+
+test('--rules restricts the rules; an unknown rule is a usage error', () => {
+  assert.equal(run('--rules', 'sleep-state-order').status, 0);
+  assert.equal(run('--rules', 'no-such-rule').status, 2);
+});
