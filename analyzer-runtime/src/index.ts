@@ -3,3 +3,4 @@ export * from './lkmm/execution';
 export * from './lkmm/model';
 export * from './litmus';
 export * from './program';
+export * from './explore';

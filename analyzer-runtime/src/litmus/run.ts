@@ -188,12 +188,14 @@ export function pathsAtFixpoint<P extends ThreadPath>(
  * are dropped first; the product then skips combinations that cannot supply each other.
  * visit gets the execution and the index of the path chosen in each thread; returning false
  * stops the enumeration. More than `budget` candidates also stops it (exhausted: true).
+ * accept, when given, may skip a whole combination of paths before its candidates are built.
  */
 export function forEachCandidate<P extends ThreadPath>(
   pathsIn: P[][],
   initial: Map<string, Scalar>,
   budget: number,
   visit: (x: Execution, chosen: P[], choice: number[]) => boolean | void,
+  accept?: (chosen: P[]) => boolean,
 ): { candidates: number; exhausted: boolean; stopped: boolean } {
   const paths = pathsIn.map((tp) => [...tp]);
   const locations = [...initial.keys()].sort();
@@ -243,6 +245,7 @@ export function forEachCandidate<P extends ThreadPath>(
       return;
     }
     const chosen = choice.map((c, i) => paths[i]![c]!);
+    if (accept && !accept(chosen)) return;
     for (const x of executionsOf(chosen, initial, locations, budget - candidates)) {
       candidates++;
       if (candidates > budget) {

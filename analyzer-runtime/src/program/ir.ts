@@ -70,6 +70,7 @@ export type Op = OpBase &
     /** fn: an RMW_BASES name, optionally suffixed _relaxed/_acquire/_release. */
     | { op: 'rmw'; fn: string; loc: string; args: ProgramExpr[]; reg?: string }
     | { op: 'assign'; reg: string; value: ProgramExpr }
+    /** lock: a spinlock, or a waitqueue/swait object meaning its internal queue lock. */
     | { op: 'lock'; lock: string; irq?: IrqMode }
     | { op: 'unlock'; lock: string; irq?: IrqMode }
     | { op: 'irq_disable' }

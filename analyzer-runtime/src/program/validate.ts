@@ -155,7 +155,7 @@ export function validateProgram(json: Json): Program {
           return { op: 'assign', reg: str(o.reg, `${p}.reg`), value: expr(o.value, `${p}.value`) };
         case 'lock':
         case 'unlock': {
-          const r: Op & { irq?: string } = { op: o.op, lock: object(o.lock, 'spinlock', `${p}.lock`) };
+          const r: Op & { irq?: string } = { op: o.op, lock: object(o.lock, ['spinlock', 'waitqueue', 'swait'], `${p}.lock`) };
           if (o.irq !== undefined) r.irq = oneOf(o.irq, ['none', 'irq', 'irqsave'] as const, `${p}.irq`);
           return r as Op;
         }

@@ -1,0 +1,577 @@
+/**
+ * The explorer: decides whether a Program can violate a property under the Linux-kernel
+ * memory model, axiomatically (as herd7 and GenMC do), not by interleaving.
+ *
+ * 1. Every thread is lowered on its own into paths of LKMM events (./lower), with guessed read
+ *    values grown to a fixpoint (litmus/run.ts pathsAtFixpoint); paths are memoised per thread
+ *    and identical ones merged.
+ * 2. One path per thread is combined into candidate executions with every reads-from and
+ *    coherence choice (litmus/run.ts forEachCandidate). Enumerating execution graphs rather
+ *    than interleavings is the partial-order reduction: one graph per Mazurkiewicz class.
+ *    Combinations that cannot violate anything (every path ran to its end with no local
+ *    violation) or that are not shorter than the best counterexample so far are skipped.
+ * 3. A candidate counts only if it is final (a task left asleep has no later TASK_RUNNING
+ *    store to its state; a thread left spinning finds its lock held at the end), it violates
+ *    a property, and LKMM allows it (checkExecution). The one with the fewest events is kept.
+ *
+ * So every reported outcome is one LKMM allows, and none is missed within the bounds (loop
+ * unrolling, lowerOptions.loopBound). Budgets (candidates, milliseconds, paths) give verdict
+ * `unknown`, never a guess. Nothing here depends on time except the timeout, so the same
+ * program gives the same verdict and the same trace.
+ */
+import type { Execution, ExecEvent } from '../lkmm/execution';
+import { checkExecution } from '../lkmm/model';
+import type { Scalar } from '../litmus/ast';
+import { forEachCandidate, pathsAtFixpoint } from '../litmus/run';
+import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/ir';
+import { PROPERTY_KINDS } from '../program/ir';
+import { ExplorerPath, exprText, lowerThreadPaths, PathLimitExceeded, stateName } from './lower';
+
+export interface ExploreOptions {
+  /** Candidate executions the explorer may build before answering unknown. */
+  maxCandidates?: number;
+  /** Milliseconds before answering unknown. */
+  timeoutMs?: number;
+  /** Iterations of each wait loop (default 2). */
+  loopBound?: number;
+  /** Paths per thread before answering unknown. */
+  maxPaths?: number;
+}
+
+export interface TraceRead {
+  loc: string;
+  value: number;
+  /** Index of the trace step whose write it reads, or 'init'. */
+  from: number | 'init';
+}
+
+export interface TraceWrite {
+  loc: string;
+  value: number;
+  /** Position of this write in the location's coherence order (1 = first after the initial value). */
+  order: number;
+}
+
+export interface TraceStep {
+  /** 1-based position in the trace. */
+  index: number;
+  thread: string;
+  op: string;
+  src?: SourceTag;
+  reads?: TraceRead[];
+  writes?: TraceWrite[];
+  note?: string;
+}
+
+export interface PropertyViolation {
+  kind: PropertyKind;
+  message: string;
+  /** The thread at fault (the sleeper, the one sleeping in atomic context...). */
+  thread?: string;
+  /** Trace step the violation shows at. */
+  step?: number;
+}
+
+export type ExploreVerdict = 'violated' | 'safe' | 'unknown';
+
+export interface ExploreStats {
+  /** Paths over all threads (after merging identical ones). */
+  paths: number;
+  /** Candidate executions built. */
+  candidates: number;
+  /** Candidates judged by LKMM (final and violating ones only). */
+  judged: number;
+  /** Judged candidates LKMM allows. */
+  allowed: number;
+  /** Paths dropped because a wait loop needed more than loopBound iterations. */
+  loopBoundHits: number;
+  milliseconds: number;
+}
+
+export interface ExploreResult {
+  verdict: ExploreVerdict;
+  property?: PropertyViolation;
+  /** The counterexample, a linearisation of the execution (empty unless violated). */
+  trace: TraceStep[];
+  stats: ExploreStats;
+  /** Why the verdict is unknown, or what bounds a safe verdict holds within. */
+  reason?: string;
+}
+
+const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 2, maxPaths: 20_000 };
+
+interface Prepared {
+  paths: ExplorerPath[][];
+  initial: Map<string, Scalar>;
+  loopBoundHits: number;
+}
+
+function literalsOf(program: Program): number[] {
+  const found = new Set<number>([0]);
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const rec = node as { kind?: string; value?: unknown };
+    if (rec.kind === 'const' && typeof rec.value === 'number') found.add(rec.value);
+    for (const child of Object.values(node)) if (child && typeof child === 'object') visit(child);
+  };
+  visit(program.threads);
+  return [...found].sort((a, b) => a - b);
+}
+
+function prepare(program: Program, options: Required<ExploreOptions>): Prepared {
+  const initial = new Map<string, Scalar>();
+  for (const [k, v] of Object.entries(program.locations)) initial.set(k, v);
+  const dropped = { loopBound: 0 };
+  const paths = pathsAtFixpoint(
+    initial,
+    literalsOf(program),
+    (loc) => {
+      if (!initial.has(loc)) initial.set(loc, 0);
+    },
+    (readValues) => {
+      dropped.loopBound = 0;
+      return program.threads.map((_, i) => lowerThreadPaths(program, i, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
+    },
+  );
+  return { paths, initial, loopBoundHits: dropped.loopBound };
+}
+
+/** Final value of every location: the co-last write. */
+function finalValues(x: Execution): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const [loc, order] of Object.entries(x.co)) m.set(loc, x.events[order[order.length - 1]!]!.value ?? 0);
+  return m;
+}
+
+function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map<string, number>): number {
+  switch (e.kind) {
+    case 'const':
+      return e.value;
+    case 'reg':
+      return regs.get(e.name) ?? 0;
+    case 'read':
+      return memory.get(e.loc) ?? 0;
+    case 'not':
+      return evalFinal(e.operand, memory, regs) ? 0 : 1;
+    case 'binary': {
+      const x = evalFinal(e.left, memory, regs);
+      const y = evalFinal(e.right, memory, regs);
+      switch (e.op) {
+        case '&&': return x && y ? 1 : 0;
+        case '||': return x || y ? 1 : 0;
+        case '==': return x === y ? 1 : 0;
+        case '!=': return x !== y ? 1 : 0;
+        case '<': return x < y ? 1 : 0;
+        case '>': return x > y ? 1 : 0;
+        case '<=': return x <= y ? 1 : 0;
+        case '>=': return x >= y ? 1 : 0;
+        case '+': return x + y;
+        case '-': return x - y;
+      }
+    }
+  }
+}
+
+/** The co-last event of a location, or undefined. */
+function coLast(x: Execution, loc: string): ExecEvent | undefined {
+  const order = x.co[loc];
+  return order ? x.events[order[order.length - 1]!] : undefined;
+}
+
+interface Judgement {
+  /** Every blocked thread is blocked for good. */
+  final: boolean;
+  violations: Array<PropertyViolation & { threadIndex: number; pathStep: number }>;
+}
+
+/** Whether x is a final state and which properties it violates (before asking LKMM). */
+export function judge(program: Program, x: Execution, chosen: ExplorerPath[], wanted: Set<PropertyKind>): Judgement {
+  const violations: Judgement['violations'] = [];
+  let memory: Map<string, number> | undefined;
+  for (const p of chosen) {
+    if (p.end.kind === 'asleep') {
+      const last = coLast(x, p.end.stateLoc);
+      if (!last || !last.value) return { final: false, violations: [] };
+    } else if (p.end.kind === 'lock-blocked') {
+      const last = coLast(x, p.end.lock);
+      if (!last || last.kind !== 'LKW') return { final: false, violations: [] };
+    }
+  }
+  for (const p of chosen) {
+    const name = program.threads[p.thread]!.name;
+    for (const v of p.violations) {
+      if (wanted.has(v.kind)) violations.push({ kind: v.kind, message: v.message, thread: name, threadIndex: p.thread, pathStep: v.step });
+    }
+    if (p.end.kind === 'lock-blocked' && wanted.has('deadlock')) {
+      const holder = x.events[x.co[p.end.lock]!.slice(-1)[0]!]!;
+      const holderName = program.threads[holder.thread]?.name ?? '?';
+      violations.push({
+        kind: 'deadlock',
+        message: `${name} spins forever in ${p.end.label}: ${holderName === name ? 'it already holds that lock' : `${holderName} holds it and never releases it`}`,
+        thread: name,
+        threadIndex: p.thread,
+        pathStep: p.end.step,
+      });
+    }
+    if (p.end.kind === 'asleep' && wanted.has('lost-wakeup')) {
+      memory ??= finalValues(x);
+      const st = stateName(memory.get(p.end.stateLoc) ?? 0);
+      if (p.end.until === undefined) {
+        violations.push({
+          kind: 'lost-wakeup',
+          message: `${name} sleeps forever in ${p.end.what} (${st}): nothing sets it back to TASK_RUNNING`,
+          thread: name,
+          threadIndex: p.thread,
+          pathStep: p.end.step,
+        });
+      } else if (evalFinal(p.end.until, memory, p.registerValues)) {
+        violations.push({
+          kind: 'lost-wakeup',
+          message: `lost wakeup: ${name} sleeps forever in ${p.end.what} (${st}) although ${p.end.untilText ?? exprText(p.end.until)} holds at the end`,
+          thread: name,
+          threadIndex: p.thread,
+          pathStep: p.end.step,
+        });
+      }
+    }
+  }
+  return { final: true, violations };
+}
+
+function canViolate(chosen: ExplorerPath[]): boolean {
+  return chosen.some((p) => p.violations.length > 0 || p.end.kind !== 'done');
+}
+
+function pathEvents(chosen: ExplorerPath[]): number {
+  let n = 0;
+  for (const p of chosen) n += p.events.length;
+  return n;
+}
+
+function resolve(options: ExploreOptions): Required<ExploreOptions> {
+  return {
+    maxCandidates: options.maxCandidates ?? DEFAULTS.maxCandidates,
+    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    loopBound: options.loopBound ?? DEFAULTS.loopBound,
+    maxPaths: options.maxPaths ?? DEFAULTS.maxPaths,
+  };
+}
+
+export function explore(program: Program, options: ExploreOptions = {}): ExploreResult {
+  const started = Date.now();
+  const opts = resolve(options);
+  const wanted = new Set<PropertyKind>(program.property?.check ?? PROPERTY_KINDS);
+  const stats: ExploreStats = { paths: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, milliseconds: 0 };
+  const finish = (r: Omit<ExploreResult, 'stats'>): ExploreResult => ({ ...r, stats: { ...stats, milliseconds: Date.now() - started } });
+  let prepared: Prepared;
+  try {
+    prepared = prepare(program, opts);
+  } catch (e) {
+    if (e instanceof PathLimitExceeded) return finish({ verdict: 'unknown', trace: [], reason: `${e.message} (maxPaths)` });
+    throw e;
+  }
+  stats.paths = prepared.paths.reduce((n, tp) => n + tp.length, 0);
+  stats.loopBoundHits = prepared.loopBoundHits;
+
+  let best: { x: Execution; chosen: ExplorerPath[]; violation: Judgement['violations'][number]; size: number } | undefined;
+  let timedOut = false;
+  const { candidates, exhausted } = forEachCandidate(
+    prepared.paths,
+    prepared.initial,
+    opts.maxCandidates,
+    (x, chosen) => {
+      if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+        timedOut = true;
+        return false;
+      }
+      const j = judge(program, x, chosen, wanted);
+      if (!j.final || j.violations.length === 0) return;
+      stats.judged++;
+      if (!checkExecution(x).allowed) return;
+      stats.allowed++;
+      const size = pathEvents(chosen);
+      if (!best || size < best.size) best = { x, chosen, violation: j.violations[0]!, size };
+    },
+    (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
+  );
+  stats.candidates = candidates;
+  const bounds = `within ${opts.loopBound} iteration(s) of each wait loop`;
+  if (best) {
+    const { trace, stepIndex } = buildTrace(program, best.x, best.chosen);
+    const v = best.violation;
+    const property: PropertyViolation = { kind: v.kind, message: v.message };
+    if (v.thread !== undefined) property.thread = v.thread;
+    const at = stepIndex.get(`${v.threadIndex}:${v.pathStep}`);
+    if (at !== undefined) {
+      property.step = at;
+      const s = trace[at - 1]!;
+      s.note = s.note ? `${s.note}. ${v.message}` : v.message;
+    }
+    const r: Omit<ExploreResult, 'stats'> = { verdict: 'violated', property, trace };
+    if (exhausted || timedOut) r.reason = 'a budget ran out before the search ended: a shorter counterexample may exist';
+    return finish(r);
+  }
+  if (exhausted) return finish({ verdict: 'unknown', trace: [], reason: `more than ${opts.maxCandidates} candidate executions (maxCandidates)` });
+  if (timedOut) return finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs)` });
+  const reason = prepared.loopBoundHits > 0 ? `no violation ${bounds}; ${prepared.loopBoundHits} path(s) needed more iterations and were not explored` : `no violation ${bounds}`;
+  return finish({ verdict: 'safe', trace: [], reason });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces.
+
+interface Node {
+  thread: number;
+  step: number;
+}
+
+/**
+ * Linearises the execution: a topological order of po ∪ rf ∪ co over steps, preferring the
+ * lowest thread (so each thread runs as far as it can); where those relations are cyclic (LKMM
+ * allows some such executions), the next step in program order of the lowest thread is taken.
+ */
+export function buildTrace(program: Program, x: Execution, chosen: ExplorerPath[]): { trace: TraceStep[]; stepIndex: Map<string, number> } {
+  const key = (n: Node) => `${n.thread}:${n.step}`;
+  const nodeOf = (eventId: number): Node | undefined => {
+    const e = x.events[eventId]!;
+    if (e.thread < 0) return undefined;
+    return { thread: e.thread, step: chosen[e.thread]!.eventStep[e.poIndex]! };
+  };
+  const preds = new Map<string, Set<string>>();
+  const addEdge = (a: Node | undefined, b: Node | undefined) => {
+    if (!a || !b || key(a) === key(b)) return;
+    if (a.thread === b.thread && a.step > b.step) return;
+    let s = preds.get(key(b));
+    if (!s) preds.set(key(b), (s = new Set()));
+    s.add(key(a));
+  };
+  for (const [w, r] of x.rf) addEdge(nodeOf(w), nodeOf(r));
+  for (const order of Object.values(x.co)) for (let i = 1; i + 1 < order.length; i++) addEdge(nodeOf(order[i]!), nodeOf(order[i + 1]!));
+  const next = chosen.map(() => 0);
+  const done = new Set<string>();
+  const order: Node[] = [];
+  const total = chosen.reduce((n, p) => n + p.steps.length, 0);
+  while (order.length < total) {
+    let pick = -1;
+    for (let t = 0; t < chosen.length && pick < 0; t++) {
+      if (next[t]! >= chosen[t]!.steps.length) continue;
+      const ps = preds.get(`${t}:${next[t]}`);
+      if (!ps || [...ps].every((p) => done.has(p))) pick = t;
+    }
+    if (pick < 0) pick = next.findIndex((n, t) => n < chosen[t]!.steps.length);
+    const n = { thread: pick, step: next[pick]! };
+    next[pick]!++;
+    done.add(key(n));
+    order.push(n);
+  }
+  const stepIndex = new Map<string, number>();
+  order.forEach((n, i) => stepIndex.set(key(n), i + 1));
+  const source = new Map<number, number>();
+  for (const [w, r] of x.rf) source.set(r, w);
+  const coPos = new Map<number, number>();
+  for (const o of Object.values(x.co)) o.forEach((w, i) => coPos.set(w, i));
+  const base = new Map<number, number>();
+  for (const e of x.events) if (e.thread >= 0 && e.poIndex === 0) base.set(e.thread, e.id);
+  const trace: TraceStep[] = order.map((n, i) => {
+    const p = chosen[n.thread]!;
+    const s = p.steps[n.step]!;
+    const t: TraceStep = { index: i + 1, thread: program.threads[n.thread]!.name, op: s.label };
+    if (s.src) t.src = s.src;
+    const notes: string[] = s.note ? [s.note] : [];
+    const reads: TraceRead[] = [];
+    const writes: TraceWrite[] = [];
+    for (const local of s.events) {
+      const id = base.get(n.thread)! + local;
+      const e = x.events[id]!;
+      if (e.kind === 'R' || e.kind === 'LKR') {
+        const w = source.get(id)!;
+        const wn = nodeOf(w);
+        const from = wn ? stepIndex.get(key(wn))! : 'init';
+        reads.push({ loc: e.loc!, value: e.value ?? 0, from });
+        const stale = staleNote(program, x, chosen, id, w, stepIndex, i + 1, nodeOf);
+        if (stale) notes.push(stale);
+      } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
+        writes.push({ loc: e.loc!, value: e.value ?? 0, order: coPos.get(id)! });
+      }
+    }
+    if (reads.length) t.reads = reads;
+    if (writes.length) t.writes = writes;
+    if (notes.length) t.note = notes.join('; ');
+    return t;
+  });
+  return { trace, stepIndex };
+}
+
+/** Why a read sees an old value: a co-later write of another thread appears earlier in the trace. */
+function staleNote(
+  program: Program,
+  x: Execution,
+  chosen: ExplorerPath[],
+  readId: number,
+  writeId: number,
+  stepIndex: Map<string, number>,
+  here: number,
+  nodeOf: (id: number) => Node | undefined,
+): string | undefined {
+  const r = x.events[readId]!;
+  if (r.kind !== 'R') return undefined;
+  const order = x.co[r.loc!]!;
+  const pos = order.indexOf(writeId);
+  for (let i = order.length - 1; i > pos; i--) {
+    const w = x.events[order[i]!]!;
+    if (w.thread === r.thread || w.thread < 0) continue;
+    const n = nodeOf(w.id)!;
+    const at = stepIndex.get(`${n.thread}:${n.step}`)!;
+    if (at >= here) continue;
+    const writer = chosen[w.thread]!;
+    const wstep = writer.steps[n.step]!;
+    const where = wstep.src ? ` (${wstep.src.file ? `${wstep.src.file}:` : 'line '}${wstep.src.line})` : '';
+    // Is there a full barrier after that store in its thread, before its last step shown so far?
+    const laterMb = writer.events.some((e, k) => k > w.poIndex && e.kind === 'F' && e.annot === 'mb');
+    const readerName = program.threads[r.thread]!.name;
+    const writerName = program.threads[w.thread]!.name;
+    const why = laterMb
+      ? `nothing orders ${readerName}'s read after it`
+      : `no full barrier after it in ${writerName} orders it before ${writerName}'s later reads`;
+    return `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay: the independent check of a trace used by the tests and by clients that store traces.
+
+export interface ReplayResult {
+  ok: boolean;
+  /** What went wrong when not ok. */
+  reason?: string;
+  /** The properties the replayed execution violates. */
+  violations?: PropertyKind[];
+}
+
+/**
+ * Rebuilds the execution a trace describes (each thread's path is found again by lowering the
+ * program, reads-from and coherence are taken from the trace), asks LKMM whether it is allowed
+ * and whether it is final, and evaluates the properties on it. expected, when given, is the
+ * property kind the trace is claimed to violate.
+ */
+export function replay(program: Program, trace: TraceStep[], expected?: PropertyKind, options: ExploreOptions = {}): ReplayResult {
+  const opts = resolve(options);
+  const prepared = prepare(program, opts);
+  const byThread = program.threads.map((t) => trace.filter((s) => s.thread === t.name));
+  const chosen: ExplorerPath[] = [];
+  for (let t = 0; t < program.threads.length; t++) {
+    const steps = byThread[t]!;
+    const match = prepared.paths[t]!.find((p) => p.steps.length === steps.length && p.steps.every((s, i) => sameStep(p, s, steps[i]!)));
+    if (!match) return { ok: false, reason: `no path of ${program.threads[t]!.name} matches the trace` };
+    chosen.push(match);
+  }
+  const traceIndex = new Map<string, number>();
+  for (let t = 0; t < program.threads.length; t++) {
+    byThread[t]!.forEach((s, i) => traceIndex.set(`${t}:${i}`, s.index));
+  }
+  let found: Execution | undefined;
+  forEachCandidate(
+    chosen.map((p) => [p]),
+    prepared.initial,
+    Number.MAX_SAFE_INTEGER,
+    (x) => {
+      if (matchesTrace(x, chosen, trace, traceIndex)) {
+        found = x;
+        return false;
+      }
+      return true;
+    },
+  );
+  if (!found) return { ok: false, reason: 'no coherent execution has the trace\'s reads-from and coherence order' };
+  const verdict = checkExecution(found);
+  if (!verdict.allowed) return { ok: false, reason: `LKMM forbids the trace (${verdict.violated.join(', ')})` };
+  const j = judge(program, found, chosen, new Set(PROPERTY_KINDS));
+  if (!j.final) return { ok: false, reason: 'the trace is not a final state (a blocked thread would be woken)' };
+  const kinds = [...new Set(j.violations.map((v) => v.kind))];
+  if (expected && !kinds.includes(expected)) return { ok: false, reason: `the trace does not violate ${expected}`, violations: kinds };
+  return { ok: true, violations: kinds };
+}
+
+function sameStep(p: ExplorerPath, s: ExplorerPath['steps'][number], t: TraceStep): boolean {
+  if (s.label !== t.op) return false;
+  const reads: Array<[string, number]> = [];
+  const writes: Array<[string, number]> = [];
+  for (const i of s.events) {
+    const e = p.events[i]!;
+    if (e.kind === 'R' || e.kind === 'LKR') reads.push([e.loc!, e.value as number]);
+    else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') writes.push([e.loc!, e.value as number]);
+  }
+  const tr = t.reads ?? [];
+  const tw = t.writes ?? [];
+  return (
+    reads.length === tr.length &&
+    writes.length === tw.length &&
+    reads.every(([l, v], i) => tr[i]!.loc === l && tr[i]!.value === v) &&
+    writes.every(([l, v], i) => tw[i]!.loc === l && tw[i]!.value === v)
+  );
+}
+
+function matchesTrace(x: Execution, chosen: ExplorerPath[], trace: TraceStep[], traceIndex: Map<string, number>): boolean {
+  const source = new Map<number, number>();
+  for (const [w, r] of x.rf) source.set(r, w);
+  const coPos = new Map<number, number>();
+  for (const o of Object.values(x.co)) o.forEach((w, i) => coPos.set(w, i));
+  const stepOf = (id: number): number | 'init' => {
+    const e = x.events[id]!;
+    if (e.thread < 0) return 'init';
+    return traceIndex.get(`${e.thread}:${chosen[e.thread]!.eventStep[e.poIndex]}`)!;
+  };
+  const counters = new Map<number, { r: number; w: number }>();
+  for (const e of x.events) {
+    if (e.thread < 0) continue;
+    const at = stepOf(e.id) as number;
+    const t = trace[at - 1];
+    if (!t) return false;
+    let c = counters.get(at);
+    if (!c) counters.set(at, (c = { r: 0, w: 0 }));
+    if (e.kind === 'R' || e.kind === 'LKR') {
+      const want = t.reads?.[c.r++];
+      if (!want || want.from !== stepOf(source.get(e.id)!)) return false;
+    } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
+      const want = t.writes?.[c.w++];
+      if (!want || want.order !== coPos.get(e.id)) return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes: every final state of the program's complete executions (all threads ran to their
+// end) that LKMM allows. Used to compare with other semantics (sequential consistency).
+
+export interface OutcomesResult {
+  /** "x=1; y=0; P0:r0=1;" strings (declared locations, then each thread's registers), sorted. */
+  outcomes: string[];
+  candidates: number;
+  complete: boolean;
+}
+
+export function exploreOutcomes(program: Program, options: ExploreOptions = {}): OutcomesResult {
+  const opts = resolve(options);
+  const prepared = prepare(program, opts);
+  const outcomes = new Set<string>();
+  const locs = Object.keys(program.locations).sort();
+  const { candidates, exhausted } = forEachCandidate(
+    prepared.paths,
+    prepared.initial,
+    opts.maxCandidates,
+    (x, chosen) => {
+      if (!checkExecution(x).allowed) return;
+      const memory = finalValues(x);
+      const parts = locs.map((l) => `${l}=${memory.get(l) ?? 0};`);
+      chosen.forEach((p) => {
+        for (const [r, v] of [...p.registerValues].sort(([a], [b]) => (a < b ? -1 : 1))) parts.push(`${program.threads[p.thread]!.name}:${r}=${v};`);
+      });
+      outcomes.add(parts.join(' '));
+    },
+    (chosen) => chosen.every((p) => p.end.kind === 'done'),
+  );
+  return { outcomes: [...outcomes].sort(), candidates, complete: !exhausted && prepared.loopBoundHits === 0 };
+}

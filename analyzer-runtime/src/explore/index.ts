@@ -1,0 +1,16 @@
+// The explorer: lowering of kernel objects to LKMM events and the axiomatic search.
+export { explore, replay, exploreOutcomes, buildTrace, judge } from './explore';
+export type {
+  ExploreOptions,
+  ExploreResult,
+  ExploreStats,
+  ExploreVerdict,
+  PropertyViolation,
+  TraceStep,
+  TraceRead,
+  TraceWrite,
+  ReplayResult,
+  OutcomesResult,
+} from './explore';
+export { Layout, encodeList, decodeList, stateName, lowerThreadPaths, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from './lower';
+export type { ExplorerPath, PathStep, PathEnd, PathViolation } from './lower';

@@ -1,0 +1,1037 @@
+/**
+ * Lowering: runs one thread of a Program on its own, with every shared read returning a
+ * guessed value (as threads.ts does for litmus code), and turns every op, kernel objects
+ * included, into LKMM events: reads, writes, fences, RMWs and spin locks. The result is one
+ * path per combination of guesses and of the thread's own choices (signal pending, timer
+ * expiry, blocking forever on a lock), each with its events, its trace steps and how it ends.
+ *
+ * Kernel objects become shared locations (see Layout) and the primitives the kernel builds
+ * them from:
+ * - a task's state is the location `T->__state` (0 TASK_RUNNING, 1 TASK_INTERRUPTIBLE,
+ *   2 TASK_UNINTERRUPTIBLE); set_current_state() is a store and smp_mb(), __set_current_state()
+ *   the store alone; schedule() is smp_mb__after_spinlock() (taken with the runqueue lock)
+ *   then a read of the state: TASK_RUNNING returns at once, any other value ends the path
+ *   asleep. Whether the sleep is forever is decided on the whole execution: it is iff no write
+ *   co-after the read sets the state back to TASK_RUNNING.
+ * - try_to_wake_up(p) is smp_mb__after_spinlock() (under p->pi_lock), a read of p's state and,
+ *   when that is not TASK_RUNNING, a store of TASK_RUNNING; it succeeds iff it stored.
+ * - a wait queue is its lock `Q.lock` (a spinlock) and its list `Q.head`: one location whose
+ *   value encodes the queued entries in order (see encodeList), read and written under the
+ *   lock; waitqueue_active()/swait_active() read it without the lock (READ_ONCE, list_empty()).
+ *   wake_up() walks the list under the lock, wakes every entry with try_to_wake_up() and
+ *   removes those it woke (autoremove_wake_function); it stops after nr exclusive entries were
+ *   woken. swake_up_locked() wakes and removes the first entry only; swake_up_all() empties the
+ *   list and wakes every entry, dropping the lock between wakeups.
+ * - wait_event*() is the kernel's loop: check the condition, then repeat prepare_to_wait_event()
+ *   (queue the entry if it is not queued, set the state with a barrier, under the lock; or,
+ *   when a signal is pending, dequeue instead), re-check the condition, schedule();
+ *   finish_wait() at the end.
+ * - rcuwait is the task pointer `W.task` (rcu_assign_pointer / rcu_dereference);
+ *   rcuwait_wake_up() is smp_mb() then wake_up_process() of the task it reads.
+ * - a completion is `C.done` and an swait queue `C.wait`, all under `C.wait.lock`, as
+ *   kernel/sched/completion.c does.
+ *
+ * Loops (the wait loops) are unrolled a bounded number of times; paths that need more are
+ * dropped and counted (loopBoundHits).
+ */
+import type { Annotation, EventKind } from '../lkmm/execution';
+import type { Scalar } from '../litmus/ast';
+import type { ThreadEvent, ThreadPath } from '../litmus/threads';
+import { Op, Program, ProgramExpr, SourceTag, TaskState, WaitExit } from '../program/ir';
+import { rmwBase } from '../program/validate';
+
+export const TASK_RUNNING = 0;
+export const TASK_INTERRUPTIBLE = 1;
+export const TASK_UNINTERRUPTIBLE = 2;
+/** UINT_MAX of complete_all(): large enough that no test reaches it by counting. */
+export const COMPLETION_ALL = 1 << 30;
+
+export function stateName(v: number): string {
+  return v === TASK_RUNNING ? 'TASK_RUNNING' : v === TASK_INTERRUPTIBLE ? 'TASK_INTERRUPTIBLE' : v === TASK_UNINTERRUPTIBLE ? 'TASK_UNINTERRUPTIBLE' : String(v);
+}
+
+/** Names of the shared locations kernel objects are lowered to. */
+export const Layout = {
+  state: (task: string) => `${task}->__state`,
+  queueLock: (q: string) => `${q}.lock`,
+  queueHead: (q: string) => `${q}.head`,
+  rcuwaitTask: (w: string) => `${w}.task`,
+  completionDone: (c: string) => `${c}.done`,
+  completionQueue: (c: string) => `${c}.wait`,
+};
+
+/** A queue entry: which thread's task, and whether it is exclusive. */
+export interface QueueEntry {
+  thread: number;
+  exclusive: boolean;
+}
+
+/**
+ * The list of entries as one integer: entry i (0 = first) is the base-B digit i, with
+ * digit = 2 * thread + exclusive + 1 and B = 2 * threads + 1; 0 is the empty list.
+ */
+export function encodeList(entries: QueueEntry[], threads: number): number {
+  const base = 2 * threads + 1;
+  let v = 0;
+  for (let i = entries.length - 1; i >= 0; i--) v = v * base + (2 * entries[i]!.thread + (entries[i]!.exclusive ? 1 : 0) + 1);
+  return v;
+}
+
+export function decodeList(value: number, threads: number): QueueEntry[] {
+  const base = 2 * threads + 1;
+  const out: QueueEntry[] = [];
+  let v = value;
+  while (v > 0) {
+    const d = (v % base) - 1;
+    out.push({ thread: Math.floor(d / 2), exclusive: d % 2 === 1 });
+    v = Math.floor(v / base);
+  }
+  return out;
+}
+
+/** One step of a path: what the trace shows as one line. */
+export interface PathStep {
+  label: string;
+  src?: SourceTag;
+  /** Indices of this step's events in the path's event list. */
+  events: number[];
+  note?: string;
+}
+
+/** A property violation visible on the path itself (not depending on other threads). */
+export interface PathViolation {
+  kind: 'sleep-in-atomic' | 'assertion' | 'mutual-exclusion';
+  step: number;
+  message: string;
+}
+
+export type PathEnd =
+  | { kind: 'done' }
+  /** Stopped in schedule() reading a sleeping state (read: event index of that read). */
+  | { kind: 'asleep'; step: number; read: number; stateLoc: string; what: string; until?: ProgramExpr; untilText?: string }
+  /** Spinning forever on a lock it never gets. */
+  | { kind: 'lock-blocked'; step: number; lock: string; label: string };
+
+export interface ExplorerPath extends ThreadPath {
+  thread: number;
+  steps: PathStep[];
+  /** Step index of each event. */
+  eventStep: number[];
+  end: PathEnd;
+  violations: PathViolation[];
+  registerValues: Map<string, number>;
+}
+
+/** Raised when the path needs more loop iterations than the bound: the path is dropped. */
+export class LoopBoundExceeded extends Error {}
+class PathStop extends Error {
+  constructor(readonly end: PathEnd) {
+    super('path ends');
+  }
+}
+
+interface Tracked {
+  value: number;
+  deps: number[];
+}
+
+type Chooser = (alternatives: number) => number;
+
+function union(...lists: number[][]): number[] {
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
+}
+
+const FENCE_ANNOT: Record<string, Annotation> = {
+  mb: 'mb',
+  wmb: 'wmb',
+  rmb: 'rmb',
+  before_atomic: 'before-atomic',
+  after_atomic: 'after-atomic',
+  after_spinlock: 'after-spinlock',
+};
+
+export function exprText(e: ProgramExpr, top = true): string {
+  switch (e.kind) {
+    case 'const':
+      return String(e.value);
+    case 'reg':
+      return e.name;
+    case 'read':
+      return e.order === 'plain' ? e.loc : e.order === 'acquire' ? `smp_load_acquire(${e.loc})` : `READ_ONCE(${e.loc})`;
+    case 'not':
+      return `!${exprText(e.operand, false)}`;
+    case 'binary': {
+      const s = `${exprText(e.left, false)} ${e.op} ${exprText(e.right, false)}`;
+      return top ? s : `(${s})`;
+    }
+  }
+}
+
+function srcText(src: SourceTag | undefined): string {
+  if (!src) return '';
+  return `${src.file ? `${src.file}:` : 'line '}${src.line}`;
+}
+
+export interface LowerOptions {
+  /** Iterations of each wait loop. */
+  loopBound: number;
+}
+
+class ThreadLowering {
+  readonly events: ThreadEvent[] = [];
+  readonly steps: PathStep[] = [];
+  readonly eventStep: number[] = [];
+  readonly violations: PathViolation[] = [];
+  readonly registers = new Map<string, Tracked>();
+  private ctrlDeps: number[] = [];
+  private irqOff = 0;
+  private readonly held: string[] = [];
+  private readonly me: string;
+  private readonly nThreads: number;
+  private currentSrc: SourceTag | undefined;
+
+  constructor(
+    private readonly program: Program,
+    private readonly index: number,
+    private readonly readValues: (loc: string) => Scalar[],
+    private readonly choose: Chooser,
+    private readonly options: LowerOptions,
+  ) {
+    this.me = program.threads[index]!.name;
+    this.nThreads = program.threads.length;
+  }
+
+  run(): ExplorerPath {
+    let end: PathEnd = { kind: 'done' };
+    try {
+      this.block(this.program.threads[this.index]!.ops);
+    } catch (e) {
+      if (e instanceof PathStop) end = e.end;
+      else throw e;
+    }
+    const registers = new Map<string, Scalar>();
+    const registerValues = new Map<string, number>();
+    for (const [k, v] of this.registers) {
+      registers.set(k, v.value);
+      registerValues.set(k, v.value);
+    }
+    return {
+      thread: this.index,
+      events: this.events,
+      registers,
+      registerValues,
+      steps: this.steps,
+      eventStep: this.eventStep,
+      end,
+      violations: this.violations,
+    };
+  }
+
+  // ---- steps and events ----
+
+  private step(label: string, note?: string): number {
+    const s: PathStep = { label, events: [] };
+    if (this.currentSrc) s.src = this.currentSrc;
+    if (note) s.note = note;
+    this.steps.push(s);
+    return this.steps.length - 1;
+  }
+
+  private noteStep(note: string): void {
+    const s = this.steps[this.steps.length - 1];
+    if (s) s.note = s.note ? `${s.note}; ${note}` : note;
+  }
+
+  private emit(e: Omit<ThreadEvent, 'ctrl' | 'line'>): number {
+    if (this.steps.length === 0) this.step('(start)');
+    this.events.push({ ...e, ctrl: this.ctrlDeps, line: this.currentSrc?.line ?? 0 });
+    const id = this.events.length - 1;
+    this.eventStep.push(this.steps.length - 1);
+    this.steps[this.steps.length - 1]!.events.push(id);
+    return id;
+  }
+
+  private guess(loc: string): number {
+    const options = this.readValues(loc);
+    const v = options[this.choose(options.length)]!;
+    if (typeof v !== 'number') throw new Error(`location ${loc} holds an address`);
+    return v;
+  }
+
+  private read(loc: string, annot: Annotation): Tracked {
+    const value = this.guess(loc);
+    const id = this.emit({ kind: 'R', annot, loc, value, addr: [], data: [] });
+    return { value, deps: [id] };
+  }
+
+  private write(loc: string, annot: Annotation, v: Tracked, rmwRead?: number): number {
+    const e: Omit<ThreadEvent, 'ctrl' | 'line'> = { kind: 'W', annot, loc, value: v.value, addr: [], data: v.deps };
+    if (rmwRead !== undefined) e.rmwRead = rmwRead;
+    return this.emit(e);
+  }
+
+  private fence(annot: Annotation): void {
+    this.emit({ kind: 'F', annot, addr: [], data: [] });
+  }
+
+  /** Runs body with the events' control dependency extended by deps. */
+  private under<T>(deps: number[], body: () => T): T {
+    const outer = this.ctrlDeps;
+    this.ctrlDeps = union(outer, deps);
+    try {
+      return body();
+    } finally {
+      this.ctrlDeps = outer;
+    }
+  }
+
+  /** An RMW: fences around a fully ordered one; compute undefined = failed (a lone read). */
+  private rmw(loc: string, order: 'mb' | 'relaxed' | 'acquire' | 'release', readAnnot: Annotation | undefined, compute: (old: number) => number | undefined): Tracked {
+    const old = this.guess(loc);
+    const next = compute(old);
+    if (next === undefined) {
+      const id = this.emit({ kind: 'R', annot: 'once', loc, value: old, addr: [], data: [] });
+      return { value: old, deps: [id] };
+    }
+    if (order === 'mb') this.fence('mb');
+    const rid = this.emit({ kind: 'R', annot: readAnnot ?? (order === 'acquire' ? 'acquire' : 'once'), loc, value: old, addr: [], data: [] });
+    this.write(loc, order === 'release' ? 'release' : 'once', { value: next, deps: [rid] }, rid);
+    if (order === 'mb') this.fence('mb');
+    return { value: old, deps: [rid] };
+  }
+
+  /** spin_lock(): LKR + LKW. mayBlock: the path may instead spin forever here (and end). */
+  private lockAcquire(loc: string, label: string, mayBlock: boolean): void {
+    if (mayBlock && this.choose(2) === 1) {
+      this.step(label, 'spins forever: the lock is never released');
+      throw new PathStop({ kind: 'lock-blocked', step: this.steps.length - 1, lock: loc, label });
+    }
+    const rid = this.emit({ kind: 'LKR', annot: 'acquire', loc, value: 0, addr: [], data: [] });
+    this.emit({ kind: 'LKW', annot: 'once', loc, value: 1, addr: [], data: [], rmwRead: rid });
+    this.held.push(loc);
+  }
+
+  private lockRelease(loc: string): void {
+    this.emit({ kind: 'UL', annot: 'release', loc, value: 0, addr: [], data: [] });
+    const i = this.held.lastIndexOf(loc);
+    if (i >= 0) this.held.splice(i, 1);
+  }
+
+  // ---- context ----
+
+  private atomicReason(irqOnly = false): string | undefined {
+    const ctx = this.program.threads[this.index]!.context;
+    if (ctx === 'hardirq') return 'in hard-IRQ context';
+    if (this.irqOff > 0) return 'with interrupts disabled';
+    if (irqOnly) return undefined;
+    if (ctx === 'softirq') return 'in softirq context';
+    const internal = this.held.filter((l) => !l.endsWith('->pi_lock'));
+    if (internal.length > 0) return `while holding spin lock ${internal[internal.length - 1]}`;
+    return undefined;
+  }
+
+  private mightSleep(what: string): void {
+    const reason = this.atomicReason();
+    if (reason) {
+      this.violations.push({ kind: 'sleep-in-atomic', step: this.steps.length - 1, message: `${this.me} calls ${what}, which may sleep, ${reason}` });
+    }
+  }
+
+  // ---- expressions ----
+
+  private eval(e: ProgramExpr): Tracked {
+    switch (e.kind) {
+      case 'const':
+        return { value: e.value, deps: [] };
+      case 'reg':
+        return this.registers.get(e.name) ?? { value: 0, deps: [] };
+      case 'read':
+        return this.read(e.loc, e.order === 'plain' ? 'plain' : e.order === 'acquire' ? 'acquire' : 'once');
+      case 'not': {
+        const v = this.eval(e.operand);
+        return { value: v.value ? 0 : 1, deps: v.deps };
+      }
+      case 'binary': {
+        const a = this.eval(e.left);
+        // && and || short-circuit as in C: the right operand is not evaluated (not read).
+        if (e.op === '&&' && !a.value) return { value: 0, deps: a.deps };
+        if (e.op === '||' && a.value) return { value: 1, deps: a.deps };
+        const b = this.eval(e.right);
+        const deps = union(a.deps, b.deps);
+        const x = a.value;
+        const y = b.value;
+        const value = ((): number => {
+          switch (e.op) {
+            case '&&': return x && y ? 1 : 0;
+            case '||': return x || y ? 1 : 0;
+            case '==': return x === y ? 1 : 0;
+            case '!=': return x !== y ? 1 : 0;
+            case '<': return x < y ? 1 : 0;
+            case '>': return x > y ? 1 : 0;
+            case '<=': return x <= y ? 1 : 0;
+            case '>=': return x >= y ? 1 : 0;
+            case '+': return x + y;
+            case '-': return x - y;
+          }
+        })();
+        return { value, deps };
+      }
+    }
+  }
+
+  // ---- ops ----
+
+  private block(ops: Op[]): void {
+    for (const o of ops) this.op(o);
+  }
+
+  private op(o: Op): void {
+    const outerSrc = this.currentSrc;
+    if (o.src) this.currentSrc = o.src;
+    try {
+      this.opInner(o);
+    } finally {
+      this.currentSrc = outerSrc;
+    }
+  }
+
+  private opInner(o: Op): void {
+    switch (o.op) {
+      case 'load': {
+        const label = o.order === 'plain' ? `${o.reg} = ${o.loc}` : o.order === 'acquire' ? `${o.reg} = smp_load_acquire(${o.loc})` : `${o.reg} = READ_ONCE(${o.loc})`;
+        this.step(label);
+        this.registers.set(o.reg, this.read(o.loc, o.order === 'plain' ? 'plain' : o.order));
+        return;
+      }
+      case 'store': {
+        this.step('');
+        const v = this.eval(o.value);
+        const vt = exprText(o.value);
+        const s = this.steps[this.steps.length - 1]!;
+        s.label = o.order === 'plain' ? `${o.loc} = ${vt}` : o.order === 'once' ? `WRITE_ONCE(${o.loc}, ${vt})` : o.order === 'release' ? `smp_store_release(${o.loc}, ${vt})` : `smp_store_mb(${o.loc}, ${vt})`;
+        this.write(o.loc, o.order === 'plain' ? 'plain' : o.order === 'release' ? 'release' : 'once', v);
+        if (o.order === 'mb') this.fence('mb');
+        return;
+      }
+      case 'fence':
+        this.step(o.kind === 'mb' || o.kind === 'wmb' || o.kind === 'rmb' ? `smp_${o.kind}()` : `smp_mb__${o.kind}()`);
+        this.fence(FENCE_ANNOT[o.kind]!);
+        return;
+      case 'rmw':
+        this.atomic(o.fn, o.loc, o.args, o.reg);
+        return;
+      case 'assign':
+        this.step(`${o.reg} = ${exprText(o.value)}`);
+        this.registers.set(o.reg, this.eval(o.value));
+        return;
+      case 'lock': {
+        const loc = this.lockLoc(o.lock);
+        const label = `spin_lock${o.irq === 'irq' ? '_irq' : o.irq === 'irqsave' ? '_irqsave' : ''}(${o.lock})`;
+        this.step(label);
+        if (o.irq === 'irq' || o.irq === 'irqsave') this.irqOff++;
+        this.lockAcquire(loc, label, true);
+        return;
+      }
+      case 'unlock': {
+        const loc = this.lockLoc(o.lock);
+        this.step(`spin_unlock${o.irq === 'irq' ? '_irq' : o.irq === 'irqsave' ? '_irqrestore' : ''}(${o.lock})`);
+        this.lockRelease(loc);
+        if ((o.irq === 'irq' || o.irq === 'irqsave') && this.irqOff > 0) this.irqOff--;
+        return;
+      }
+      case 'irq_disable':
+        this.step('local_irq_disable()');
+        this.irqOff++;
+        return;
+      case 'irq_enable':
+        this.step('local_irq_enable()');
+        if (this.irqOff > 0) this.irqOff--;
+        return;
+      case 'if': {
+        this.step(`if (${exprText(o.cond)})`);
+        const c = this.eval(o.cond);
+        this.noteStep(c.value ? 'taken' : 'not taken');
+        this.under(c.deps, () => this.block(c.value ? o.then : o.else));
+        return;
+      }
+      case 'sleep_call':
+        this.step(`${o.what}()`);
+        this.mightSleep(`${o.what}()`);
+        return;
+      case 'assert': {
+        const text = exprText(o.cond);
+        this.step(`assert(${text})`);
+        const c = this.eval(o.cond);
+        if (!c.value) {
+          const kind = o.property ?? 'assertion';
+          this.violations.push({ kind, step: this.steps.length - 1, message: o.message ?? `${this.me}: assertion ${text} fails` });
+        }
+        return;
+      }
+      case 'set_current_state': {
+        const v = o.state === 'running' ? TASK_RUNNING : o.state === 'interruptible' ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+        this.step(`${o.barrier ? '' : '__'}set_current_state(${stateName(v)})`);
+        this.setState(v, o.barrier);
+        return;
+      }
+      case 'schedule': {
+        this.step(o.timeout ? 'schedule_timeout()' : 'schedule()');
+        this.mightSleep(o.timeout ? 'schedule_timeout()' : 'schedule()');
+        this.schedule(o.timeout === true, o.timeout ? 'schedule_timeout()' : 'schedule()', o.until, o.until ? exprText(o.until) : undefined);
+        return;
+      }
+      case 'wake_up_process':
+        this.step(`wake_up_process(${o.task})`);
+        this.tryToWakeUp(this.threadIndex(o.task));
+        return;
+      case 'prepare_to_wait': {
+        const st = o.state === 'interruptible' ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+        this.step(`prepare_to_wait${o.exclusive ? '_exclusive' : ''}(${o.wq}, ${stateName(st)})`);
+        this.prepare(o.wq, o.exclusive, st, false);
+        return;
+      }
+      case 'finish_wait':
+        this.step(`finish_wait(${o.wq})`);
+        this.finish(o.wq);
+        return;
+      case 'wait_event': {
+        const name = `wait_event${o.exit === 'signal' ? '_interruptible' : o.exit === 'timeout' ? '_timeout' : ''}${o.exclusive ? '_exclusive' : ''}`;
+        this.waitLoop(`${name}(${o.wq}, ${exprText(o.cond)})`, o.wq, o.cond, o.exclusive, o.exit, 'wait');
+        return;
+      }
+      case 'wake_up': {
+        const name = o.nr === 'all' ? 'wake_up_all' : o.nr === 1 ? 'wake_up' : 'wake_up_nr';
+        this.step(`${name}${o.locked ? '_locked' : ''}(${o.wq}${typeof o.nr === 'number' && o.nr !== 1 ? `, ${o.nr}` : ''})`);
+        this.wakeUp(o.wq, o.nr === 'all' ? Infinity : o.nr, o.locked === true);
+        return;
+      }
+      case 'waitqueue_active':
+      case 'wq_has_sleeper':
+      case 'swait_active':
+      case 'swq_has_sleeper': {
+        this.step(`${o.reg} = ${o.op}(${o.wq})`);
+        if (o.op === 'wq_has_sleeper' || o.op === 'swq_has_sleeper') this.fence('mb');
+        const head = this.read(Layout.queueHead(o.wq), 'once');
+        this.registers.set(o.reg, { value: head.value !== 0 ? 1 : 0, deps: head.deps });
+        this.noteStep(head.value !== 0 ? `the queue has ${this.describeList(head.value)}` : 'the queue looks empty');
+        return;
+      }
+      case 'swait_event': {
+        const name = `swait_event${o.exit === 'signal' ? '_interruptible' : o.exit === 'timeout' ? '_timeout' : ''}_exclusive`;
+        this.waitLoop(`${name}(${o.wq}, ${exprText(o.cond)})`, o.wq, o.cond, true, o.exit, 'swait');
+        return;
+      }
+      case 'swake_up_one': {
+        this.step(`swake_up_one(${o.wq})`);
+        this.lockAcquire(Layout.queueLock(o.wq), '', false);
+        this.swakeUpLocked(o.wq);
+        this.lockRelease(Layout.queueLock(o.wq));
+        return;
+      }
+      case 'swake_up_locked':
+        this.step(`swake_up_locked(${o.wq})`);
+        this.swakeUpLocked(o.wq);
+        return;
+      case 'swake_up_all': {
+        this.step(`swake_up_all(${o.wq})`);
+        const reason = this.atomicReason(true);
+        if (reason) {
+          this.violations.push({
+            kind: 'sleep-in-atomic',
+            step: this.steps.length - 1,
+            message: `${this.me} calls swake_up_all(${o.wq}) ${reason}; it re-enables interrupts between wakeups and must only be called from process context with interrupts enabled`,
+          });
+        }
+        this.swakeUpAll(o.wq, false);
+        return;
+      }
+      case 'rcuwait_wait_event': {
+        const name = `rcuwait_wait_event${o.exit === 'timeout' ? '_timeout' : ''}`;
+        const st = o.exit === 'signal' ? 'TASK_INTERRUPTIBLE' : 'TASK_UNINTERRUPTIBLE';
+        this.rcuwaitWait(`${name}(${o.w}, ${exprText(o.cond)}, ${st})`, o.w, o.cond, o.exit);
+        return;
+      }
+      case 'rcuwait_wake_up': {
+        this.step(`rcuwait_wake_up(${o.w})`);
+        this.fence('mb');
+        this.fence('rcu-lock');
+        const t = this.read(Layout.rcuwaitTask(o.w), 'once');
+        if (t.value > 0) {
+          this.noteStep(`reads the task pointer: ${this.program.threads[t.value - 1]?.name ?? '?'}`);
+          this.under(t.deps, () => this.tryToWakeUp(t.value - 1));
+        } else this.noteStep('reads no task: nothing to wake');
+        this.fence('rcu-unlock');
+        return;
+      }
+      case 'wait_for_completion': {
+        const name = `wait_for_completion${o.exit === 'signal' ? '_interruptible' : o.exit === 'timeout' ? '_timeout' : ''}`;
+        this.waitForCompletion(`${name}(${o.c})`, o.c, o.exit);
+        return;
+      }
+      case 'complete':
+      case 'complete_all': {
+        this.step(`${o.op}(${o.c})`);
+        const q = Layout.completionQueue(o.c);
+        const done = Layout.completionDone(o.c);
+        this.irqOff++;
+        this.lockAcquire(Layout.queueLock(q), '', false);
+        if (o.op === 'complete') {
+          const d = this.read(done, 'once');
+          if (d.value !== COMPLETION_ALL) this.write(done, 'once', { value: d.value + 1, deps: d.deps });
+          this.swakeUpLocked(q);
+        } else {
+          this.write(done, 'once', { value: COMPLETION_ALL, deps: [] });
+          this.swakeUpAll(q, true);
+        }
+        this.lockRelease(Layout.queueLock(q));
+        this.irqOff--;
+        return;
+      }
+    }
+  }
+
+  private lockLoc(name: string): string {
+    const obj = this.program.objects.find((x) => x.name === name);
+    return obj && (obj.kind === 'waitqueue' || obj.kind === 'swait') ? Layout.queueLock(name) : name;
+  }
+
+  private threadIndex(task: string): number {
+    const i = this.program.threads.findIndex((t) => t.name === task);
+    if (i < 0) throw new Error(`no task named ${task}`);
+    return i;
+  }
+
+  private describeList(value: number): string {
+    const entries = decodeList(value, this.nThreads);
+    return entries.map((e) => `${this.program.threads[e.thread]?.name ?? '?'}${e.exclusive ? ' (exclusive)' : ''}`).join(', ');
+  }
+
+  private setState(v: number, barrier: boolean): void {
+    this.write(Layout.state(this.me), 'once', { value: v, deps: [] });
+    if (barrier) this.fence('mb');
+  }
+
+  /**
+   * __schedule(): smp_mb__after_spinlock() under the runqueue lock, then the state: running
+   * returns; otherwise the task sleeps. With a timeout the timer wakes it (the path goes on,
+   * returning timedOut); without, the path ends asleep.
+   */
+  private schedule(timeout: boolean, what: string, until: ProgramExpr | undefined, untilText: string | undefined): boolean {
+    this.fence('after-spinlock');
+    const st = this.read(Layout.state(this.me), 'once');
+    if (st.value === TASK_RUNNING) {
+      this.noteStep('state is TASK_RUNNING: does not sleep (or was woken)');
+      return false;
+    }
+    if (timeout) {
+      this.noteStep(`sleeps in ${stateName(st.value)} until the timeout expires`);
+      this.write(Layout.state(this.me), 'once', { value: TASK_RUNNING, deps: [] });
+      return true;
+    }
+    this.noteStep(`sleeps in ${stateName(st.value)}`);
+    const end: PathEnd = { kind: 'asleep', step: this.steps.length - 1, read: st.deps[0]!, stateLoc: Layout.state(this.me), what };
+    if (until) {
+      end.until = until;
+      end.untilText = untilText ?? exprText(until);
+    }
+    throw new PathStop(end);
+  }
+
+  /** try_to_wake_up(p, TASK_NORMAL): returns whether it woke p. */
+  private tryToWakeUp(thread: number): boolean {
+    const task = this.program.threads[thread]!.name;
+    if (thread === this.index) {
+      this.write(Layout.state(task), 'once', { value: TASK_RUNNING, deps: [] });
+      return true;
+    }
+    this.fence('after-spinlock');
+    const st = this.read(Layout.state(task), 'once');
+    if (st.value === TASK_RUNNING) {
+      this.noteStep(`${task} is TASK_RUNNING: nothing to wake`);
+      return false;
+    }
+    this.under(st.deps, () => this.write(Layout.state(task), 'once', { value: TASK_RUNNING, deps: [] }));
+    this.noteStep(`wakes ${task} (${stateName(st.value)} -> TASK_RUNNING)`);
+    return true;
+  }
+
+  /** prepare_to_wait{,_exclusive,_event}() and prepare_to_swait_event(). Returns the signal outcome. */
+  private prepare(q: string, exclusive: boolean, state: number, signalPending: boolean): void {
+    const head = Layout.queueHead(q);
+    this.irqOff++;
+    this.lockAcquire(Layout.queueLock(q), '', false);
+    const l = this.read(head, 'once');
+    const entries = decodeList(l.value, this.nThreads);
+    const mine = entries.findIndex((e) => e.thread === this.index);
+    if (signalPending) {
+      if (mine >= 0) {
+        entries.splice(mine, 1);
+        this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+      }
+      this.noteStep('a signal is pending: dequeues and gives up');
+    } else {
+      if (mine < 0) {
+        const e = { thread: this.index, exclusive };
+        if (exclusive) entries.push(e);
+        else entries.unshift(e);
+        this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+      }
+      this.setState(state, true);
+    }
+    this.lockRelease(Layout.queueLock(q));
+    this.irqOff--;
+  }
+
+  /** finish_wait(): state TASK_RUNNING, then dequeue under the lock if still queued. */
+  private finish(q: string): void {
+    const head = Layout.queueHead(q);
+    this.setState(TASK_RUNNING, false);
+    const l = this.read(head, 'once');
+    if (!decodeList(l.value, this.nThreads).some((e) => e.thread === this.index)) return;
+    this.under(l.deps, () => {
+      this.irqOff++;
+      this.lockAcquire(Layout.queueLock(q), '', false);
+      const l2 = this.read(head, 'once');
+      const entries = decodeList(l2.value, this.nThreads).filter((e) => e.thread !== this.index);
+      this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l2.deps });
+      this.lockRelease(Layout.queueLock(q));
+      this.irqOff--;
+    });
+  }
+
+  /** The loop of wait_event*() and swait_event*(). */
+  private waitLoop(label: string, q: string, cond: ProgramExpr, exclusive: boolean, exit: WaitExit, flavour: 'wait' | 'swait'): void {
+    const state = exit === 'signal' ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+    const condText = exprText(cond);
+    this.step(label);
+    this.mightSleep(label.replace(/\(.*/, '()'));
+    // The macros test the condition once before doing anything.
+    const c0 = this.eval(cond);
+    if (c0.value) {
+      this.noteStep(`${condText} holds: returns at once`);
+      return;
+    }
+    this.noteStep(`${condText} is false`);
+    let timedOut = false;
+    for (let iteration = 0; ; iteration++) {
+      if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+      const signal = exit === 'signal' && this.choose(2) === 1;
+      this.step(`${flavour === 'wait' ? 'prepare_to_wait_event' : 'prepare_to_swait_event'}(${q})`);
+      this.prepare(q, exclusive, state, signal);
+      this.step(`check ${condText}`);
+      const c = this.eval(cond);
+      if (c.value) {
+        this.noteStep('holds: stops waiting');
+        break;
+      }
+      if (signal) {
+        this.noteStep(`false: returns -ERESTARTSYS without the condition`);
+        return;
+      }
+      if (timedOut) {
+        this.noteStep('false after the timeout: returns 0 without the condition');
+        this.step(`${flavour === 'wait' ? 'finish_wait' : 'finish_swait'}(${q})`);
+        this.finish(q);
+        return;
+      }
+      this.noteStep('false');
+      this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
+      timedOut = this.schedule(exit === 'timeout', label, cond, condText);
+    }
+    this.step(`${flavour === 'wait' ? 'finish_wait' : 'finish_swait'}(${q})`);
+    this.finish(q);
+  }
+
+  /** __wake_up_common() under the queue lock (taken here unless locked). */
+  private wakeUp(q: string, nrExclusive: number, locked: boolean): void {
+    const head = Layout.queueHead(q);
+    if (!locked) {
+      this.irqOff++;
+      this.lockAcquire(Layout.queueLock(q), '', false);
+    }
+    const l = this.read(head, 'once');
+    const entries = decodeList(l.value, this.nThreads);
+    if (entries.length === 0) this.noteStep('the queue is empty: wakes nobody');
+    const kept: typeof entries = [];
+    let remaining = nrExclusive;
+    let stopped = false;
+    this.under(l.deps, () => {
+      for (const e of entries) {
+        if (stopped) {
+          kept.push(e);
+          continue;
+        }
+        const woke = this.tryToWakeUp(e.thread);
+        if (!woke) kept.push(e);
+        if (woke && e.exclusive && --remaining === 0) stopped = true;
+      }
+      if (kept.length !== entries.length) this.write(head, 'once', { value: encodeList(kept, this.nThreads), deps: l.deps });
+    });
+    if (!locked) {
+      this.lockRelease(Layout.queueLock(q));
+      this.irqOff--;
+    }
+  }
+
+  /** swake_up_locked(): wake the first entry and dequeue it. */
+  private swakeUpLocked(q: string): void {
+    const head = Layout.queueHead(q);
+    const l = this.read(head, 'once');
+    const entries = decodeList(l.value, this.nThreads);
+    if (entries.length === 0) {
+      this.noteStep('the queue is empty: wakes nobody');
+      return;
+    }
+    this.under(l.deps, () => {
+      const first = entries.shift()!;
+      this.tryToWakeUp(first.thread);
+      this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+    });
+  }
+
+  /** swake_up_all() (drops the lock between wakeups) or swake_up_all_locked(). */
+  private swakeUpAll(q: string, locked: boolean): void {
+    const head = Layout.queueHead(q);
+    const lock = Layout.queueLock(q);
+    if (!locked) {
+      this.irqOff++;
+      this.lockAcquire(lock, '', false);
+    }
+    const l = this.read(head, 'once');
+    const entries = decodeList(l.value, this.nThreads);
+    if (entries.length === 0) this.noteStep('the queue is empty: wakes nobody');
+    this.under(l.deps, () => {
+      if (entries.length > 0) this.write(head, 'once', { value: 0, deps: l.deps });
+      entries.forEach((e, i) => {
+        this.tryToWakeUp(e.thread);
+        if (!locked && i < entries.length - 1) {
+          this.lockRelease(lock);
+          this.lockAcquire(lock, '', false);
+        }
+      });
+    });
+    if (!locked) {
+      this.lockRelease(lock);
+      this.irqOff--;
+    }
+  }
+
+  private rcuwaitWait(label: string, w: string, cond: ProgramExpr, exit: WaitExit): void {
+    const state = exit === 'signal' ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+    const condText = exprText(cond);
+    this.step(label);
+    this.mightSleep('rcuwait_wait_event()');
+    // prepare_to_rcuwait(): publish current.
+    this.write(Layout.rcuwaitTask(w), 'release', { value: this.index + 1, deps: [] });
+    let timedOut = false;
+    for (let iteration = 0; ; iteration++) {
+      if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+      this.step(`set_current_state(${stateName(state)})`);
+      this.setState(state, true);
+      this.step(`check ${condText}`);
+      const c = this.eval(cond);
+      if (c.value) {
+        this.noteStep('holds: stops waiting');
+        break;
+      }
+      if (timedOut) {
+        this.noteStep('false after the timeout: gives up');
+        break;
+      }
+      if (exit === 'signal' && this.choose(2) === 1) {
+        this.noteStep('false, and a signal is pending: returns -EINTR');
+        break;
+      }
+      this.noteStep('false');
+      this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
+      timedOut = this.schedule(exit === 'timeout', label, cond, condText);
+    }
+    // finish_rcuwait().
+    this.step(`finish_rcuwait(${w})`);
+    this.write(Layout.rcuwaitTask(w), 'release', { value: 0, deps: [] });
+    this.setState(TASK_RUNNING, false);
+  }
+
+  /** do_wait_for_common() as kernel/sched/completion.c has it. */
+  private waitForCompletion(label: string, c: string, exit: WaitExit): void {
+    const q = Layout.completionQueue(c);
+    const lock = Layout.queueLock(q);
+    const head = Layout.queueHead(q);
+    const doneLoc = Layout.completionDone(c);
+    const state = exit === 'signal' ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+    const until: ProgramExpr = { kind: 'binary', op: '!=', left: { kind: 'read', loc: doneLoc }, right: { kind: 'const', value: 0 } };
+    this.step(label);
+    this.mightSleep(label.replace(/\(.*/, '()'));
+    this.irqOff++;
+    this.lockAcquire(lock, '', false);
+    let done = this.read(doneLoc, 'once');
+    if (!done.value) {
+      let timedOut = false;
+      for (let iteration = 0; ; iteration++) {
+        if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+        if (exit === 'signal' && this.choose(2) === 1) {
+          this.step(`${label}: a signal is pending`);
+          break;
+        }
+        this.step(`__prepare_to_swait(${q})`);
+        const l = this.read(head, 'once');
+        const entries = decodeList(l.value, this.nThreads);
+        if (!entries.some((e) => e.thread === this.index)) {
+          entries.push({ thread: this.index, exclusive: true });
+          this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+        }
+        this.setState(state, false);
+        this.lockRelease(lock);
+        this.irqOff--;
+        this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
+        timedOut = this.schedule(exit === 'timeout', label, until, `${c}.done != 0`);
+        this.step(`${label}: re-check ${c}.done`);
+        this.irqOff++;
+        this.lockAcquire(lock, '', false);
+        done = this.read(doneLoc, 'once');
+        if (done.value || timedOut) break;
+      }
+      this.step(`__finish_swait(${q})`);
+      const l = this.read(head, 'once');
+      const entries = decodeList(l.value, this.nThreads);
+      if (entries.some((e) => e.thread === this.index)) {
+        this.write(head, 'once', { value: encodeList(entries.filter((e) => e.thread !== this.index), this.nThreads), deps: l.deps });
+      }
+      if (!done.value) {
+        this.noteStep('returns without the completion');
+        this.lockRelease(lock);
+        this.irqOff--;
+        return;
+      }
+    }
+    if (done.value !== COMPLETION_ALL) this.write(doneLoc, 'once', { value: done.value - 1, deps: done.deps });
+    this.lockRelease(lock);
+    this.irqOff--;
+  }
+
+  private atomic(fn: string, loc: string, args: ProgramExpr[], reg: string | undefined): void {
+    const parsed = rmwBase(fn)!;
+    const { base, order } = parsed;
+    this.step(`${reg ? `${reg} = ` : ''}${fn}(${atomicArgsText(base, loc, args)})`);
+    const vals = args.map((a) => this.eval(a));
+    const amount = vals[0]?.value ?? 1;
+    const nonReturning = ['atomic_inc', 'atomic_dec', 'atomic_add', 'atomic_sub', 'set_bit', 'clear_bit'].includes(base);
+    const effectiveOrder = nonReturning ? 'relaxed' : order;
+    const readAnnot: Annotation | undefined = nonReturning ? 'noreturn' : undefined;
+    let result: Tracked;
+    switch (base) {
+      case 'atomic_inc':
+      case 'atomic_fetch_inc':
+      case 'atomic_inc_return':
+      case 'atomic_inc_and_test': {
+        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o + 1);
+        result = base === 'atomic_fetch_inc' ? old : base === 'atomic_inc_and_test' ? { value: old.value + 1 === 0 ? 1 : 0, deps: old.deps } : { value: old.value + 1, deps: old.deps };
+        break;
+      }
+      case 'atomic_dec':
+      case 'atomic_fetch_dec':
+      case 'atomic_dec_return':
+      case 'atomic_dec_and_test': {
+        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o - 1);
+        result = base === 'atomic_fetch_dec' ? old : base === 'atomic_dec_and_test' ? { value: old.value - 1 === 0 ? 1 : 0, deps: old.deps } : { value: old.value - 1, deps: old.deps };
+        break;
+      }
+      case 'atomic_add':
+      case 'atomic_add_return':
+      case 'atomic_fetch_add': {
+        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o + amount);
+        result = base === 'atomic_fetch_add' ? old : { value: old.value + amount, deps: old.deps };
+        break;
+      }
+      case 'atomic_sub':
+      case 'atomic_sub_return':
+      case 'atomic_fetch_sub': {
+        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o - amount);
+        result = base === 'atomic_fetch_sub' ? old : { value: old.value - amount, deps: old.deps };
+        break;
+      }
+      case 'xchg':
+        result = this.rmw(loc, effectiveOrder, readAnnot, () => amount);
+        break;
+      case 'cmpxchg': {
+        const expected = vals[0]!.value;
+        const next = vals[1]!.value;
+        result = this.rmw(loc, effectiveOrder, readAnnot, (o) => (o === expected ? next : undefined));
+        break;
+      }
+      case 'test_and_set_bit':
+      case 'test_and_clear_bit':
+      case 'set_bit':
+      case 'clear_bit': {
+        const mask = 1 << amount;
+        const setting = base === 'test_and_set_bit' || base === 'set_bit';
+        // A test_and_*_bit() that changes nothing is not ordered (Documentation/atomic_bitops.txt).
+        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => {
+          const n = setting ? o | mask : o & ~mask;
+          return n === o && !nonReturning ? undefined : n;
+        });
+        result = { value: old.value & mask ? 1 : 0, deps: old.deps };
+        break;
+      }
+      default:
+        throw new Error(`unknown atomic ${fn}`);
+    }
+    if (reg) this.registers.set(reg, result);
+  }
+}
+
+export function atomicArgsText(base: string, loc: string, args: ProgramExpr[]): string {
+  const a = args.map((x) => exprText(x));
+  if (base === 'xchg' || base === 'cmpxchg') return [loc, ...a].join(', ');
+  return [...a, loc].join(', ');
+}
+
+/**
+ * Every path of thread `index`, depth-first over the choices (stable order), identical paths
+ * merged. dropped counts paths cut by the loop bound.
+ */
+export function lowerThreadPaths(
+  program: Program,
+  index: number,
+  readValues: (loc: string) => Scalar[],
+  options: LowerOptions,
+  limit: number,
+  dropped: { loopBound: number },
+): ExplorerPath[] {
+  const paths: ExplorerPath[] = [];
+  const seen = new Set<string>();
+  const pending: number[][] = [[]];
+  while (pending.length > 0) {
+    const prefix = pending.pop()!;
+    const choices = [...prefix];
+    let k = 0;
+    const choose: Chooser = (alternatives) => {
+      if (k < choices.length) return choices[k++]!;
+      for (let alt = alternatives - 1; alt >= 1; alt--) pending.push([...choices, alt]);
+      choices.push(0);
+      k++;
+      return 0;
+    };
+    try {
+      const p = new ThreadLowering(program, index, readValues, choose, options).run();
+      const key = JSON.stringify([p.events, p.end, p.violations, p.steps, [...p.registerValues]]);
+      if (!seen.has(key)) {
+        seen.add(key);
+        paths.push(p);
+      }
+    } catch (e) {
+      if (e instanceof LoopBoundExceeded) dropped.loopBound++;
+      else throw e;
+    }
+    if (paths.length > limit) throw new PathLimitExceeded(program.threads[index]!.name, limit);
+  }
+  return paths;
+}
+
+export class PathLimitExceeded extends Error {
+  constructor(readonly thread: string, readonly limit: number) {
+    super(`thread ${thread} has more than ${limit} paths`);
+  }
+}
+
+export type { TaskState };
