@@ -25,6 +25,7 @@ import type { Scalar } from '../litmus/ast';
 import { forEachCandidate, pathsAtFixpoint } from '../litmus/run';
 import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/ir';
 import { PROPERTY_KINDS } from '../program/ir';
+import { forEachCombination } from './combine';
 import { ExplorerPath, exprText, lowerThreadPaths, PathLimitExceeded, stateName } from './lower';
 
 export interface ExploreOptions {
@@ -32,7 +33,7 @@ export interface ExploreOptions {
   maxCandidates?: number;
   /** Milliseconds before answering unknown. */
   timeoutMs?: number;
-  /** Iterations of each wait loop (default 2). */
+  /** schedule() calls per wait loop (default 2): a path that would sleep once more is dropped. */
   loopBound?: number;
   /** Paths per thread before answering unknown. */
   maxPaths?: number;
@@ -77,6 +78,8 @@ export type ExploreVerdict = 'violated' | 'safe' | 'unknown';
 export interface ExploreStats {
   /** Paths over all threads (after merging identical ones). */
   paths: number;
+  /** Combinations of one path per thread whose candidates were built. */
+  combinations: number;
   /** Candidate executions built. */
   candidates: number;
   /** Candidates judged by LKMM (final and violating ones only). */
@@ -262,7 +265,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const started = Date.now();
   const opts = resolve(options);
   const wanted = new Set<PropertyKind>(program.property?.check ?? PROPERTY_KINDS);
-  const stats: ExploreStats = { paths: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, milliseconds: 0 };
+  const stats: ExploreStats = { paths: 0, combinations: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, milliseconds: 0 };
   const finish = (r: Omit<ExploreResult, 'stats'>): ExploreResult => ({ ...r, stats: { ...stats, milliseconds: Date.now() - started } });
   let prepared: Prepared;
   try {
@@ -276,27 +279,42 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
 
   let best: { x: Execution; chosen: ExplorerPath[]; violation: Judgement['violations'][number]; size: number } | undefined;
   let timedOut = false;
-  const { candidates, exhausted } = forEachCandidate(
+  let exhausted = false;
+  const combos = forEachCombination(
     prepared.paths,
     prepared.initial,
-    opts.maxCandidates,
-    (x, chosen) => {
-      if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+    (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
+    (chosen) => {
+      const size = pathEvents(chosen);
+      const r = forEachCandidate(
+        chosen.map((p) => [p]),
+        prepared.initial,
+        opts.maxCandidates - stats.candidates,
+        (x) => {
+          if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+            timedOut = true;
+            return false;
+          }
+          const j = judge(program, x, chosen, wanted);
+          if (!j.final || j.violations.length === 0) return;
+          stats.judged++;
+          if (!checkExecution(x).allowed) return;
+          stats.allowed++;
+          best = { x, chosen, violation: j.violations[0]!, size };
+          // Every other candidate of this combination has the same size: none is shorter.
+          return false;
+        },
+      );
+      if (r.exhausted) exhausted = true;
+      if (exhausted || timedOut) return false;
+      if (Date.now() - started > opts.timeoutMs) {
         timedOut = true;
         return false;
       }
-      const j = judge(program, x, chosen, wanted);
-      if (!j.final || j.violations.length === 0) return;
-      stats.judged++;
-      if (!checkExecution(x).allowed) return;
-      stats.allowed++;
-      const size = pathEvents(chosen);
-      if (!best || size < best.size) best = { x, chosen, violation: j.violations[0]!, size };
     },
-    (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
   );
-  stats.candidates = candidates;
-  const bounds = `within ${opts.loopBound} iteration(s) of each wait loop`;
+  stats.combinations = combos.combinations;
+  const bounds = `with at most ${opts.loopBound} sleep(s) per wait loop`;
   if (best) {
     const { trace, stepIndex } = buildTrace(program, best.x, best.chosen);
     const v = best.violation;
@@ -558,20 +576,28 @@ export function exploreOutcomes(program: Program, options: ExploreOptions = {}):
   const prepared = prepare(program, opts);
   const outcomes = new Set<string>();
   const locs = Object.keys(program.locations).sort();
-  const { candidates, exhausted } = forEachCandidate(
+  let candidates = 0;
+  let exhausted = false;
+  forEachCombination(
     prepared.paths,
     prepared.initial,
-    opts.maxCandidates,
-    (x, chosen) => {
-      if (!checkExecution(x).allowed) return;
-      const memory = finalValues(x);
-      const parts = locs.map((l) => `${l}=${memory.get(l) ?? 0};`);
-      chosen.forEach((p) => {
-        for (const [r, v] of [...p.registerValues].sort(([a], [b]) => (a < b ? -1 : 1))) parts.push(`${program.threads[p.thread]!.name}:${r}=${v};`);
-      });
-      outcomes.add(parts.join(' '));
-    },
     (chosen) => chosen.every((p) => p.end.kind === 'done'),
+    (chosen) => {
+      const r = forEachCandidate(chosen.map((p) => [p]), prepared.initial, opts.maxCandidates - candidates, (x) => {
+        if (!checkExecution(x).allowed) return;
+        const memory = finalValues(x);
+        const parts = locs.map((l) => `${l}=${memory.get(l) ?? 0};`);
+        chosen.forEach((p) => {
+          for (const [r, v] of [...p.registerValues].sort(([a], [b]) => (a < b ? -1 : 1))) parts.push(`${program.threads[p.thread]!.name}:${r}=${v};`);
+        });
+        outcomes.add(parts.join(' '));
+      });
+      candidates += r.candidates;
+      if (r.exhausted) {
+        exhausted = true;
+        return false;
+      }
+    },
   );
   return { outcomes: [...outcomes].sort(), candidates, complete: !exhausted && prepared.loopBoundHits === 0 };
 }

@@ -9,11 +9,11 @@
  * them from:
  * - a task's state is the location `T->__state` (0 TASK_RUNNING, 1 TASK_INTERRUPTIBLE,
  *   2 TASK_UNINTERRUPTIBLE); set_current_state() is a store and smp_mb(), __set_current_state()
- *   the store alone; schedule() is smp_mb__after_spinlock() (taken with the runqueue lock)
- *   then a read of the state: TASK_RUNNING returns at once, any other value ends the path
+ *   the store alone; schedule() is a full barrier (smp_mb__after_spinlock() after taking the
+ *   runqueue lock) then a read of the state: TASK_RUNNING returns at once, any other value ends the path
  *   asleep. Whether the sleep is forever is decided on the whole execution: it is iff no write
  *   co-after the read sets the state back to TASK_RUNNING.
- * - try_to_wake_up(p) is smp_mb__after_spinlock() (under p->pi_lock), a read of p's state and,
+ * - try_to_wake_up(p) is a full barrier (smp_mb__after_spinlock() under p->pi_lock), a read of p's state and,
  *   when that is not TASK_RUNNING, a store of TASK_RUNNING; it succeeds iff it stored.
  * - a wait queue is its lock `Q.lock` (a spinlock) and its list `Q.head`: one location whose
  *   value encodes the queued entries in order (see encodeList), read and written under the
@@ -31,8 +31,8 @@
  * - a completion is `C.done` and an swait queue `C.wait`, all under `C.wait.lock`, as
  *   kernel/sched/completion.c does.
  *
- * Loops (the wait loops) are unrolled a bounded number of times; paths that need more are
- * dropped and counted (loopBoundHits).
+ * Wait loops are bounded by the number of times they call schedule() (loopBound); a path
+ * that would sleep once more is dropped and counted (loopBoundHits).
  */
 import type { Annotation, EventKind } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
@@ -173,7 +173,7 @@ function srcText(src: SourceTag | undefined): string {
 }
 
 export interface LowerOptions {
-  /** Iterations of each wait loop. */
+  /** schedule() calls per wait loop. */
   loopBound: number;
 }
 
@@ -617,7 +617,8 @@ class ThreadLowering {
    * returning timedOut); without, the path ends asleep.
    */
   private schedule(timeout: boolean, what: string, until: ProgramExpr | undefined, untilText: string | undefined): boolean {
-    this.fence('after-spinlock');
+    // rq_lock(); smp_mb__after_spinlock(): a full barrier (the lock itself is not modelled).
+    this.fence('mb');
     const st = this.read(Layout.state(this.me), 'once');
     if (st.value === TASK_RUNNING) {
       this.noteStep('state is TASK_RUNNING: does not sleep (or was woken)');
@@ -644,7 +645,9 @@ class ThreadLowering {
       this.write(Layout.state(task), 'once', { value: TASK_RUNNING, deps: [] });
       return true;
     }
-    this.fence('after-spinlock');
+    // raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock(): a full barrier (the lock
+    // itself is not modelled: concurrent wakers of one task only ever store TASK_RUNNING).
+    this.fence('mb');
     const st = this.read(Layout.state(task), 'once');
     if (st.value === TASK_RUNNING) {
       this.noteStep(`${task} is TASK_RUNNING: nothing to wake`);
@@ -713,8 +716,7 @@ class ThreadLowering {
     }
     this.noteStep(`${condText} is false`);
     let timedOut = false;
-    for (let iteration = 0; ; iteration++) {
-      if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+    for (let sleeps = 0; ; sleeps++) {
       const signal = exit === 'signal' && this.choose(2) === 1;
       this.step(`${flavour === 'wait' ? 'prepare_to_wait_event' : 'prepare_to_swait_event'}(${q})`);
       this.prepare(q, exclusive, state, signal);
@@ -735,6 +737,7 @@ class ThreadLowering {
         return;
       }
       this.noteStep('false');
+      if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
       this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
       timedOut = this.schedule(exit === 'timeout', label, cond, condText);
     }
@@ -824,8 +827,7 @@ class ThreadLowering {
     // prepare_to_rcuwait(): publish current.
     this.write(Layout.rcuwaitTask(w), 'release', { value: this.index + 1, deps: [] });
     let timedOut = false;
-    for (let iteration = 0; ; iteration++) {
-      if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+    for (let sleeps = 0; ; sleeps++) {
       this.step(`set_current_state(${stateName(state)})`);
       this.setState(state, true);
       this.step(`check ${condText}`);
@@ -843,6 +845,7 @@ class ThreadLowering {
         break;
       }
       this.noteStep('false');
+      if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
       this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
       timedOut = this.schedule(exit === 'timeout', label, cond, condText);
     }
@@ -867,8 +870,7 @@ class ThreadLowering {
     let done = this.read(doneLoc, 'once');
     if (!done.value) {
       let timedOut = false;
-      for (let iteration = 0; ; iteration++) {
-        if (iteration >= this.options.loopBound) throw new LoopBoundExceeded();
+      for (let sleeps = 0; ; sleeps++) {
         if (exit === 'signal' && this.choose(2) === 1) {
           this.step(`${label}: a signal is pending`);
           break;
@@ -883,6 +885,7 @@ class ThreadLowering {
         this.setState(state, false);
         this.lockRelease(lock);
         this.irqOff--;
+        if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
         this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
         timedOut = this.schedule(exit === 'timeout', label, until, `${c}.done != 0`);
         this.step(`${label}: re-check ${c}.done`);

@@ -1,3 +1,4 @@
 // The program IR of the explorer, its JSON validation and its `.wake` text form.
 export * from './ir';
 export { validateProgram, rmwBase, rmwArity } from './validate';
+export { parseProgram, printProgram } from './text';

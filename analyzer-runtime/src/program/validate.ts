@@ -256,6 +256,19 @@ export function validateProgram(json: Json): Program {
     };
   });
   const program: Program = { name, locations, objects, threads };
+  // A register named like a location would read as the location in the text form.
+  const checkRegs = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => checkRegs(n, `${path}[${i}]`));
+    if (!isObj(node)) return;
+    for (const key of ['reg', 'name'] as const) {
+      const v = node[key];
+      if (typeof v === 'string' && v in locations && (key === 'reg' || node.kind === 'reg')) {
+        throw new ProgramError(`${path}.${key}`, `register '${v}' has the name of a location`);
+      }
+    }
+    for (const [k, v] of Object.entries(node)) if (typeof v === 'object' && v !== null) checkRegs(v, `${path}.${k}`);
+  };
+  threads.forEach((t, i) => checkRegs(t.ops, `threads[${i}].ops`));
   if (json.property !== undefined) {
     if (!isObj(json.property)) throw new ProgramError('property', 'expected {check?: [...]}');
     const check = json.property.check;

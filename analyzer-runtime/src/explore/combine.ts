@@ -1,0 +1,288 @@
+/**
+ * Which combinations of thread paths can be the threads of one execution: the explorer's
+ * replacement for the plain Cartesian product, with two necessary conditions checked before
+ * any candidate execution is built (both only ever discard combinations that have no
+ * execution at all, so nothing LKMM allows is lost):
+ *
+ * 1. Supply: every read whose value neither the initial value nor an earlier write of its own
+ *    thread gives must find a write of that value in another thread (as litmus/run.ts does).
+ * 2. Lock chains: a location whose every write happens inside critical sections of one spin
+ *    lock K, each of which reads it before writing it, changes only from one critical section
+ *    to the next. Critical sections of K are totally ordered and each sees the value the
+ *    previous one left (LKMM's spinlock guarantee), so the critical sections of all threads
+ *    must form one chain of value transitions starting from the initial value: an Eulerian
+ *    trail in the multigraph of transitions. Its degree condition (every value entered as
+ *    often as left, except the start and the end) is checked by bucketing the paths of the
+ *    thread with most paths by their degree vector, so that thread is never enumerated blindly.
+ *    Reads inside one critical section after its first access must see the section's own
+ *    current value (nobody else can write it meanwhile): other paths are dropped outright.
+ */
+import type { Scalar } from '../litmus/ast';
+import type { ExplorerPath } from './lower';
+
+const isRead = (k: string) => k === 'R' || k === 'LKR' || k === 'LF' || k === 'RL' || k === 'RU';
+const isWrite = (k: string) => k === 'W' || k === 'LKW' || k === 'UL';
+
+interface Summary {
+  writes: Set<string>;
+  externalReads: string[];
+  /** Lock-chain degree vector, as a canonical key. */
+  degreeKey: string;
+  degree: Map<string, number>;
+}
+
+function keyOf(loc: string, v: Scalar | undefined): string {
+  return `${loc}\u0000${typeof v === 'number' ? v : JSON.stringify(v)}`;
+}
+
+function degreeKey(d: Map<string, number>): string {
+  return [...d.entries()]
+    .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, n]) => `${k}=${n}`)
+    .join('|');
+}
+
+/** Locations all of whose writes are inside read-first critical sections of one lock. */
+function protectedLocations(paths: ExplorerPath[][], lockLocs: Set<string>): Map<string, string> {
+  const candidate = new Map<string, Set<string> | null>();
+  for (const tp of paths) {
+    for (const p of tp) {
+      const held: string[] = [];
+      // Per lock: locations already accessed in the current critical section.
+      const touched = new Map<string, Set<string>>();
+      for (const e of p.events) {
+        if (e.kind === 'LKW') {
+          held.push(e.loc!);
+          touched.set(e.loc!, new Set());
+          continue;
+        }
+        if (e.kind === 'UL') {
+          const i = held.lastIndexOf(e.loc!);
+          if (i >= 0) held.splice(i, 1);
+          continue;
+        }
+        if (e.loc === undefined || lockLocs.has(e.loc) || (e.kind !== 'R' && e.kind !== 'W')) continue;
+        const loc = e.loc;
+        if (e.kind === 'W') {
+          const prev = candidate.get(loc);
+          if (prev === null) continue;
+          // Locks under which this write is the not the first access of its critical section, or is preceded by a read.
+          const ok = new Set(held.filter((k) => touched.get(k)!.has(loc)));
+          candidate.set(loc, prev === undefined ? ok : new Set([...prev].filter((k) => ok.has(k))));
+          if (candidate.get(loc)!.size === 0) candidate.set(loc, null);
+        }
+        for (const k of held) touched.get(k)!.add(loc);
+      }
+    }
+  }
+  const out = new Map<string, string>();
+  for (const [loc, locks] of candidate) if (locks && locks.size > 0) out.set(loc, [...locks].sort()[0]!);
+  return out;
+}
+
+/**
+ * The degree vector of a path's critical-section transitions on protected locations, or
+ * undefined when the path reads, inside a critical section, a value its own section cannot
+ * have there.
+ */
+function chainDegree(p: ExplorerPath, prot: Map<string, string>): Map<string, number> | undefined {
+  const degree = new Map<string, number>();
+  const bump = (k: string, n: number) => degree.set(k, (degree.get(k) ?? 0) + n);
+  // Per held lock: per protected location, [value at entry, current value].
+  const open = new Map<string, Map<string, [number, number]>>();
+  for (const e of p.events) {
+    if (e.kind === 'LKW') {
+      open.set(e.loc!, new Map());
+      continue;
+    }
+    if (e.kind === 'UL') {
+      const cs = open.get(e.loc!);
+      if (cs) {
+        for (const [loc, [from, to]] of cs) {
+          bump(keyOf(loc, from), 1);
+          bump(keyOf(loc, to), -1);
+        }
+        open.delete(e.loc!);
+      }
+      continue;
+    }
+    if (e.loc === undefined || (e.kind !== 'R' && e.kind !== 'W')) continue;
+    const lock = prot.get(e.loc);
+    if (lock === undefined) continue;
+    const cs = open.get(lock);
+    if (!cs) continue; // a lockless read
+    const v = e.value as number;
+    const cur = cs.get(e.loc);
+    if (e.kind === 'R') {
+      if (cur === undefined) cs.set(e.loc, [v, v]);
+      else if (cur[1] !== v) return undefined;
+    } else if (cur !== undefined) cur[1] = v;
+    // A write before any read cannot happen on a protected location (see protectedLocations).
+  }
+  // A critical section still open at the end (the thread stopped inside it) ends there.
+  for (const cs of open.values()) {
+    for (const [loc, [from, to]] of cs) {
+      bump(keyOf(loc, from), 1);
+      bump(keyOf(loc, to), -1);
+    }
+  }
+  return degree;
+}
+
+export interface CombineStats {
+  combinations: number;
+}
+
+/**
+ * Calls visit(chosen) for every combination of one path per thread that passes both
+ * conditions (and accept), in a deterministic order. visit returns false to stop.
+ */
+export function forEachCombination(
+  pathsIn: ExplorerPath[][],
+  initial: Map<string, Scalar>,
+  accept: (chosen: ExplorerPath[]) => boolean,
+  visit: (chosen: ExplorerPath[]) => boolean | void,
+): { combinations: number; stopped: boolean } {
+  const n = pathsIn.length;
+  const lockLocs = new Set<string>();
+  for (const tp of pathsIn) for (const p of tp) for (const e of p.events) if (e.kind === 'LKW' || e.kind === 'LKR' || e.kind === 'UL') lockLocs.add(e.loc!);
+  const prot = protectedLocations(pathsIn, lockLocs);
+  const values = new Map<string, Set<number>>();
+  const summaries: Summary[][] = [];
+  const paths: ExplorerPath[][] = [];
+  for (const tp of pathsIn) {
+    const keptPaths: ExplorerPath[] = [];
+    const keptSummaries: Summary[] = [];
+    for (const p of tp) {
+      const degree = chainDegree(p, prot);
+      if (!degree) continue;
+      const writes = new Set<string>();
+      const externalReads: string[] = [];
+      for (const e of p.events) {
+        if (e.loc === undefined || e.value === undefined) continue;
+        const k = keyOf(e.loc, e.value);
+        if (isWrite(e.kind)) writes.add(k);
+        else if (isRead(e.kind)) {
+          const init = initial.get(e.loc) ?? 0;
+          if (init !== e.value && !writes.has(k)) externalReads.push(k);
+        }
+      }
+      for (const [k] of degree) {
+        const [loc, v] = k.split('\u0000') as [string, string];
+        let s = values.get(loc);
+        if (!s) values.set(loc, (s = new Set()));
+        s.add(Number(v));
+      }
+      keptPaths.push(p);
+      keptSummaries.push({ writes, externalReads, degree, degreeKey: degreeKey(degree) });
+    }
+    paths.push(keptPaths);
+    summaries.push(keptSummaries);
+  }
+  // Supply to a fixpoint: drop paths whose external reads no other thread can ever supply.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const supply = summaries.map((ss) => new Set(ss.flatMap((s) => [...s.writes])));
+    for (let t = 0; t < n; t++) {
+      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => supply.some((w, u) => u !== t && w.has(k))));
+      if (keep.every(Boolean)) continue;
+      changed = true;
+      paths[t] = paths[t]!.filter((_, i) => keep[i]);
+      summaries[t] = summaries[t]!.filter((_, i) => keep[i]);
+    }
+  }
+  if (paths.some((tp) => tp.length === 0)) return { combinations: 0, stopped: false };
+  const supplyOf = summaries.map((ss) => new Set(ss.flatMap((s) => [...s.writes])));
+
+  // The thread with most paths is looked up by degree vector instead of enumerated.
+  let last = 0;
+  for (let t = 1; t < n; t++) if (paths[t]!.length > paths[last]!.length) last = t;
+  const order = [...Array(n).keys()].filter((t) => t !== last);
+  const buckets = new Map<string, number[]>();
+  summaries[last]!.forEach((s, i) => {
+    let b = buckets.get(s.degreeKey);
+    if (!b) buckets.set(s.degreeKey, (b = []));
+    b.push(i);
+  });
+  // Targets: per protected location, a closed chain (all zero) or init -> some other value.
+  const protLocs = [...new Set([...values.keys()])].sort();
+  const targets: Array<Map<string, number>> = [new Map()];
+  for (const loc of protLocs) {
+    const init = (initial.get(loc) as number | undefined) ?? 0;
+    const options: Array<Map<string, number>> = [new Map()];
+    for (const v of [...values.get(loc)!].sort((a, b) => a - b)) {
+      if (v === init) continue;
+      options.push(
+        new Map([
+          [keyOf(loc, init), 1],
+          [keyOf(loc, v), -1],
+        ]),
+      );
+    }
+    const next: Array<Map<string, number>> = [];
+    for (const t of targets) for (const o of options) next.push(new Map([...t, ...o]));
+    targets.length = 0;
+    targets.push(...next);
+  }
+
+  const choice = new Array<number>(n).fill(0);
+  let combinations = 0;
+  let stopped = false;
+  const supplied = (t: number, chosenSet: Set<number>): boolean => {
+    for (const k of summaries[t]![choice[t]!]!.externalReads) {
+      let found = false;
+      for (let u = 0; u < n && !found; u++) {
+        if (u === t) continue;
+        found = chosenSet.has(u) ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
+      }
+      if (!found) return false;
+    }
+    return true;
+  };
+  const chosenSet = new Set<number>();
+  const prefixDegree = new Map<string, number>();
+  const add = (d: Map<string, number>, sign: number) => {
+    for (const [k, v] of d) prefixDegree.set(k, (prefixDegree.get(k) ?? 0) + sign * v);
+  };
+  const finish = (): void => {
+    const found: number[] = [];
+    for (const target of targets) {
+      const need = new Map(target);
+      for (const [k, v] of prefixDegree) need.set(k, (need.get(k) ?? 0) - v);
+      const b = buckets.get(degreeKey(need));
+      if (b) found.push(...b);
+    }
+    found.sort((a, b) => a - b);
+    chosenSet.add(last);
+    for (const i of found) {
+      if (stopped) break;
+      choice[last] = i;
+      let ok = true;
+      for (const t of chosenSet) if (!supplied(t, chosenSet)) ok = false;
+      if (!ok) continue;
+      const chosen = choice.map((c, t) => paths[t]![c]!);
+      if (!accept(chosen)) continue;
+      combinations++;
+      if (visit(chosen) === false) stopped = true;
+    }
+    chosenSet.delete(last);
+  };
+  const walk = (k: number): void => {
+    if (stopped) return;
+    if (k === order.length) return finish();
+    const t = order[k]!;
+    chosenSet.add(t);
+    for (let i = 0; i < paths[t]!.length && !stopped; i++) {
+      choice[t] = i;
+      if (!supplied(t, chosenSet)) continue;
+      const d = summaries[t]![i]!.degree;
+      add(d, 1);
+      walk(k + 1);
+      add(d, -1);
+    }
+    chosenSet.delete(t);
+  };
+  walk(0);
+  return { combinations, stopped };
+}
