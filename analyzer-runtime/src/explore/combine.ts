@@ -44,7 +44,9 @@ function degreeKey(d: Map<string, number>): string {
 }
 
 /** Locations all of whose writes are inside read-first critical sections of one lock. */
-function protectedLocations(paths: ExplorerPath[][], lockLocs: Set<string>): Map<string, string> {
+export function protectedLocations(paths: ExplorerPath[][]): Map<string, string> {
+  const lockLocs = new Set<string>();
+  for (const tp of paths) for (const p of tp) for (const e of p.events) if (e.kind === 'LKW' || e.kind === 'LKR' || e.kind === 'UL') lockLocs.add(e.loc!);
   const candidate = new Map<string, Set<string> | null>();
   for (const tp of paths) {
     for (const p of tp) {
@@ -142,12 +144,10 @@ export function forEachCombination(
   pathsIn: ExplorerPath[][],
   initial: Map<string, Scalar>,
   accept: (chosen: ExplorerPath[]) => boolean,
-  visit: (chosen: ExplorerPath[]) => boolean | void,
+  visit: (chosen: ExplorerPath[], protectedBy: Map<string, string>) => boolean | void,
 ): { combinations: number; stopped: boolean } {
   const n = pathsIn.length;
-  const lockLocs = new Set<string>();
-  for (const tp of pathsIn) for (const p of tp) for (const e of p.events) if (e.kind === 'LKW' || e.kind === 'LKR' || e.kind === 'UL') lockLocs.add(e.loc!);
-  const prot = protectedLocations(pathsIn, lockLocs);
+  const prot = protectedLocations(pathsIn);
   const values = new Map<string, Set<number>>();
   const summaries: Summary[][] = [];
   const paths: ExplorerPath[][] = [];
@@ -264,7 +264,7 @@ export function forEachCombination(
       const chosen = choice.map((c, t) => paths[t]![c]!);
       if (!accept(chosen)) continue;
       combinations++;
-      if (visit(chosen) === false) stopped = true;
+      if (visit(chosen, prot) === false) stopped = true;
     }
     chosenSet.delete(last);
   };

@@ -22,10 +22,11 @@
 import type { Execution, ExecEvent } from '../lkmm/execution';
 import { checkExecution } from '../lkmm/model';
 import type { Scalar } from '../litmus/ast';
-import { forEachCandidate, pathsAtFixpoint } from '../litmus/run';
+import { pathsAtFixpoint } from '../litmus/run';
 import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/ir';
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination } from './combine';
+import { candidatesOf, layoutEvents } from './graphs';
 import { ExplorerPath, exprText, lowerThreadPaths, PathLimitExceeded, stateName } from './lower';
 
 export interface ExploreOptions {
@@ -284,28 +285,28 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
     prepared.paths,
     prepared.initial,
     (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
-    (chosen) => {
+    (chosen, protectedBy) => {
       const size = pathEvents(chosen);
-      const r = forEachCandidate(
-        chosen.map((p) => [p]),
-        prepared.initial,
-        opts.maxCandidates - stats.candidates,
-        (x) => {
-          if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
-            timedOut = true;
-            return false;
-          }
-          const j = judge(program, x, chosen, wanted);
-          if (!j.final || j.violations.length === 0) return;
-          stats.judged++;
-          if (!checkExecution(x).allowed) return;
-          stats.allowed++;
-          best = { x, chosen, violation: j.violations[0]!, size };
-          // Every other candidate of this combination has the same size: none is shorter.
-          return false;
-        },
-      );
-      if (r.exhausted) exhausted = true;
+      const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - stats.candidates);
+      for (let it = gen.next(); ; it = gen.next()) {
+        if (it.done) {
+          if (it.value.exhausted) exhausted = true;
+          break;
+        }
+        const x = it.value;
+        if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+          timedOut = true;
+          break;
+        }
+        const j = judge(program, x, chosen, wanted);
+        if (!j.final || j.violations.length === 0) continue;
+        stats.judged++;
+        if (!checkExecution(x).allowed) continue;
+        stats.allowed++;
+        best = { x, chosen, violation: j.violations[0]!, size };
+        // Every other candidate of this combination has the same size: none is shorter.
+        break;
+      }
       if (exhausted || timedOut) return false;
       if (Date.now() - started > opts.timeoutMs) {
         timedOut = true;
@@ -489,20 +490,8 @@ export function replay(program: Program, trace: TraceStep[], expected?: Property
   for (let t = 0; t < program.threads.length; t++) {
     byThread[t]!.forEach((s, i) => traceIndex.set(`${t}:${i}`, s.index));
   }
-  let found: Execution | undefined;
-  forEachCandidate(
-    chosen.map((p) => [p]),
-    prepared.initial,
-    Number.MAX_SAFE_INTEGER,
-    (x) => {
-      if (matchesTrace(x, chosen, trace, traceIndex)) {
-        found = x;
-        return false;
-      }
-      return true;
-    },
-  );
-  if (!found) return { ok: false, reason: 'no coherent execution has the trace\'s reads-from and coherence order' };
+  const found = executionFromTrace(chosen, prepared.initial, trace, traceIndex);
+  if (typeof found === 'string') return { ok: false, reason: found };
   const verdict = checkExecution(found);
   if (!verdict.allowed) return { ok: false, reason: `LKMM forbids the trace (${verdict.violated.join(', ')})` };
   const j = judge(program, found, chosen, new Set(PROPERTY_KINDS));
@@ -531,33 +520,59 @@ function sameStep(p: ExplorerPath, s: ExplorerPath['steps'][number], t: TraceSte
   );
 }
 
-function matchesTrace(x: Execution, chosen: ExplorerPath[], trace: TraceStep[], traceIndex: Map<string, number>): boolean {
-  const source = new Map<number, number>();
-  for (const [w, r] of x.rf) source.set(r, w);
-  const coPos = new Map<number, number>();
-  for (const o of Object.values(x.co)) o.forEach((w, i) => coPos.set(w, i));
-  const stepOf = (id: number): number | 'init' => {
-    const e = x.events[id]!;
-    if (e.thread < 0) return 'init';
-    return traceIndex.get(`${e.thread}:${chosen[e.thread]!.eventStep[e.poIndex]}`)!;
-  };
-  const counters = new Map<number, { r: number; w: number }>();
-  for (const e of x.events) {
-    if (e.thread < 0) continue;
-    const at = stepOf(e.id) as number;
+/** The execution whose reads-from and coherence the trace states, or why there is none. */
+function executionFromTrace(chosen: ExplorerPath[], initial: Map<string, Scalar>, trace: TraceStep[], traceIndex: Map<string, number>): Execution | string {
+  const L = layoutEvents(chosen, initial);
+  const { events } = L;
+  // Events of each trace step.
+  const stepEvents = new Map<number, number[]>();
+  chosen.forEach((p, t) => {
+    p.events.forEach((_, i) => {
+      const at = traceIndex.get(`${t}:${p.eventStep[i]}`)!;
+      let l = stepEvents.get(at);
+      if (!l) stepEvents.set(at, (l = []));
+      l.push(L.base[t]! + i);
+    });
+  });
+  const rf: Array<[number, number]> = [];
+  const orders = new Map<string, Array<[number, number]>>();
+  for (const [at, ids] of stepEvents) {
     const t = trace[at - 1];
-    if (!t) return false;
-    let c = counters.get(at);
-    if (!c) counters.set(at, (c = { r: 0, w: 0 }));
-    if (e.kind === 'R' || e.kind === 'LKR') {
-      const want = t.reads?.[c.r++];
-      if (!want || want.from !== stepOf(source.get(e.id)!)) return false;
-    } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
-      const want = t.writes?.[c.w++];
-      if (!want || want.order !== coPos.get(e.id)) return false;
+    if (!t) return `step ${at} is missing`;
+    let r = 0;
+    let w = 0;
+    for (const id of ids) {
+      const e = events[id]!;
+      if (e.kind === 'R' || e.kind === 'LKR') {
+        const want = t.reads?.[r++];
+        if (!want) return `step ${at} lacks a read`;
+        let src: number | undefined;
+        if (want.from === 'init') src = L.initWrite.get(e.loc!);
+        else {
+          const cands = (stepEvents.get(want.from) ?? []).filter((x) => {
+            const we = events[x]!;
+            return we.loc === e.loc && (we.kind === 'W' || we.kind === 'LKW' || we.kind === 'UL') && we.value === e.value;
+          });
+          src = cands[cands.length - 1];
+        }
+        if (src === undefined || events[src]!.value !== e.value) return `step ${at} reads ${e.loc}=${e.value} from a write of another value`;
+        rf.push([src, id]);
+      } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
+        const want = t.writes?.[w++];
+        if (!want) return `step ${at} lacks a write`;
+        let l = orders.get(e.loc!);
+        if (!l) orders.set(e.loc!, (l = []));
+        l.push([want.order, id]);
+      }
     }
   }
-  return true;
+  const co: Record<string, number[]> = {};
+  for (const [loc, init] of L.initWrite) {
+    const l = (orders.get(loc) ?? []).sort((a, b) => a[0] - b[0]);
+    if (l.some(([o], i) => o !== i + 1)) return `the coherence order of ${loc} is not 1..${l.length}`;
+    co[loc] = [init, ...l.map(([, id]) => id)];
+  }
+  return { events, rf, co, rmw: L.rmw, addr: L.addr, data: L.data, ctrl: L.ctrl };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,21 +597,24 @@ export function exploreOutcomes(program: Program, options: ExploreOptions = {}):
     prepared.paths,
     prepared.initial,
     (chosen) => chosen.every((p) => p.end.kind === 'done'),
-    (chosen) => {
-      const r = forEachCandidate(chosen.map((p) => [p]), prepared.initial, opts.maxCandidates - candidates, (x) => {
-        if (!checkExecution(x).allowed) return;
+    (chosen, protectedBy) => {
+      const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - candidates);
+      for (let it = gen.next(); ; it = gen.next()) {
+        if (it.done) {
+          if (it.value.exhausted) exhausted = true;
+          break;
+        }
+        const x = it.value;
+        candidates++;
+        if (!checkExecution(x).allowed) continue;
         const memory = finalValues(x);
         const parts = locs.map((l) => `${l}=${memory.get(l) ?? 0};`);
         chosen.forEach((p) => {
           for (const [r, v] of [...p.registerValues].sort(([a], [b]) => (a < b ? -1 : 1))) parts.push(`${program.threads[p.thread]!.name}:${r}=${v};`);
         });
         outcomes.add(parts.join(' '));
-      });
-      candidates += r.candidates;
-      if (r.exhausted) {
-        exhausted = true;
-        return false;
       }
+      if (exhausted) return false;
     },
   );
   return { outcomes: [...outcomes].sort(), candidates, complete: !exhausted && prepared.loopBoundHits === 0 };
