@@ -616,7 +616,8 @@ function exprString(e: ProgramExpr, top = true): string {
 
 function tagString(src: SourceTag | undefined): string {
   if (!src) return '';
-  let s = `${src.file !== undefined ? `${src.file}:` : ''}${src.line}`;
+  // Without a file, a column needs the leading ':' (else "1:2" would read as file 1, line 2).
+  let s = `${src.file !== undefined ? `${src.file}:` : src.column !== undefined ? ':' : ''}${src.line}`;
   if (src.column !== undefined) s += `:${src.column}`;
   if (src.text !== undefined) s += ` ${JSON.stringify(src.text)}`;
   return `  @ ${s}`;
