@@ -558,7 +558,8 @@ class ThreadLowering {
         const t = this.read(Layout.rcuwaitTask(o.w), 'once');
         if (t.value > 0) {
           this.noteStep(`reads the task pointer: ${this.program.threads[t.value - 1]?.name ?? '?'}`);
-          this.under(t.deps, () => this.tryToWakeUp(t.value - 1));
+          this.under(t.deps, () => this.tryToWakeUp(t.value - 1, true));
+          this.continued(`rcuwait_wake_up(${o.w})`);
         } else this.noteStep('reads no task: nothing to wake');
         this.fence('rcu-unlock');
         return;
@@ -638,9 +639,22 @@ class ThreadLowering {
     throw new PathStop(end);
   }
 
-  /** try_to_wake_up(p, TASK_NORMAL): returns whether it woke p. */
-  private tryToWakeUp(thread: number): boolean {
+  /** Starts a step continuing the current op after a sub-step (same label, "(continued)"). */
+  private continued(outer: string): void {
+    this.step(`${outer.replace(/ \(continued\)$/, '')} (continued)`);
+  }
+
+  private currentLabel(): string {
+    return this.steps[this.steps.length - 1]?.label ?? '';
+  }
+
+  /**
+   * try_to_wake_up(p, TASK_NORMAL): returns whether it woke p. ownStep: show it as a step of
+   * its own (inside wake_up() and friends), so the trace can order it against the sleeper.
+   */
+  private tryToWakeUp(thread: number, ownStep = false): boolean {
     const task = this.program.threads[thread]!.name;
+    if (ownStep) this.step(`try_to_wake_up(${task})`);
     if (thread === this.index) {
       this.write(Layout.state(task), 'once', { value: TASK_RUNNING, deps: [] });
       return true;
@@ -689,6 +703,7 @@ class ThreadLowering {
   private finish(q: string): void {
     const head = Layout.queueHead(q);
     this.setState(TASK_RUNNING, false);
+    this.continued(this.currentLabel());
     const l = this.read(head, 'once');
     if (!decodeList(l.value, this.nThreads).some((e) => e.thread === this.index)) return;
     this.under(l.deps, () => {
@@ -758,16 +773,18 @@ class ThreadLowering {
     const kept: typeof entries = [];
     let remaining = nrExclusive;
     let stopped = false;
+    const outer = this.currentLabel();
     this.under(l.deps, () => {
       for (const e of entries) {
         if (stopped) {
           kept.push(e);
           continue;
         }
-        const woke = this.tryToWakeUp(e.thread);
+        const woke = this.tryToWakeUp(e.thread, true);
         if (!woke) kept.push(e);
         if (woke && e.exclusive && --remaining === 0) stopped = true;
       }
+      if (entries.length > 0 && (kept.length !== entries.length || !locked)) this.continued(outer);
       if (kept.length !== entries.length) this.write(head, 'once', { value: encodeList(kept, this.nThreads), deps: l.deps });
     });
     if (!locked) {
@@ -785,9 +802,11 @@ class ThreadLowering {
       this.noteStep('the queue is empty: wakes nobody');
       return;
     }
+    const outer = this.currentLabel();
     this.under(l.deps, () => {
       const first = entries.shift()!;
-      this.tryToWakeUp(first.thread);
+      this.tryToWakeUp(first.thread, true);
+      this.continued(outer);
       this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
     });
   }
@@ -803,15 +822,18 @@ class ThreadLowering {
     const l = this.read(head, 'once');
     const entries = decodeList(l.value, this.nThreads);
     if (entries.length === 0) this.noteStep('the queue is empty: wakes nobody');
+    const outer = this.currentLabel();
     this.under(l.deps, () => {
       if (entries.length > 0) this.write(head, 'once', { value: 0, deps: l.deps });
       entries.forEach((e, i) => {
-        this.tryToWakeUp(e.thread);
+        this.tryToWakeUp(e.thread, true);
         if (!locked && i < entries.length - 1) {
+          this.continued(outer);
           this.lockRelease(lock);
           this.lockAcquire(lock, '', false);
         }
       });
+      if (entries.length > 0 && !locked) this.continued(outer);
     });
     if (!locked) {
       this.lockRelease(lock);
