@@ -132,6 +132,84 @@ function chainDegree(p: ExplorerPath, prot: Map<string, string>): Map<string, nu
   return degree;
 }
 
+/** A critical section as the chain sees it: values read on entry, values left on exit. */
+interface Section {
+  enter: Array<[string, number]>;
+  exit: Array<[string, number]>;
+  released: boolean;
+}
+
+function criticalSections(p: ExplorerPath, prot: Map<string, string>): Map<string, Section[]> {
+  const out = new Map<string, Section[]>();
+  const open = new Map<string, { enter: Map<string, number>; exit: Map<string, number>; seen: Set<string> }>();
+  const close = (lock: string, released: boolean) => {
+    const cs = open.get(lock)!;
+    let l = out.get(lock);
+    if (!l) out.set(lock, (l = []));
+    l.push({ enter: [...cs.enter], exit: [...cs.exit], released });
+    open.delete(lock);
+  };
+  for (const e of p.events) {
+    if (e.kind === 'LKW') open.set(e.loc!, { enter: new Map(), exit: new Map(), seen: new Set() });
+    else if (e.kind === 'UL') {
+      if (open.has(e.loc!)) close(e.loc!, true);
+    } else if (e.loc !== undefined && (e.kind === 'R' || e.kind === 'W')) {
+      const lock = prot.get(e.loc);
+      const cs = lock === undefined ? undefined : open.get(lock);
+      if (!cs) continue;
+      if (!cs.seen.has(e.loc)) {
+        cs.seen.add(e.loc);
+        if (e.kind === 'R') cs.enter.set(e.loc, e.value as number);
+      }
+      if (e.kind === 'W') cs.exit.set(e.loc, e.value as number);
+    }
+  }
+  for (const lock of [...open.keys()]) close(lock, false);
+  return out;
+}
+
+/**
+ * Whether the critical sections of the chosen paths can be ordered, lock by lock, so that each
+ * reads on entry what the previous ones left (a section never released coming last).
+ */
+function chainsFeasible(chosen: ExplorerPath[], sectionsOf: (p: ExplorerPath) => Map<string, Section[]>, initial: Map<string, Scalar>): boolean {
+  const per = chosen.map(sectionsOf);
+  const locks = new Set<string>();
+  for (const m of per) for (const k of m.keys()) locks.add(k);
+  for (const lock of locks) {
+    const lists = per.map((m) => m.get(lock) ?? []);
+    const total = lists.reduce((n, l) => n + l.length, 0);
+    const next = lists.map(() => 0);
+    const current = new Map<string, number>();
+    const failed = new Set<string>();
+    const dfs = (done: number): boolean => {
+      if (done === total) return true;
+      const key = `${next.join(',')}|${[...current].sort().join(';')}`;
+      if (failed.has(key)) return false;
+      for (let t = 0; t < lists.length; t++) {
+        const cs = lists[t]![next[t]!];
+        if (!cs) continue;
+        if (!cs.released && done + 1 !== total) continue;
+        if (!cs.enter.every(([loc, v]) => (current.has(loc) ? current.get(loc) : ((initial.get(loc) as number | undefined) ?? 0)) === v)) continue;
+        const saved = cs.exit.map(([loc]): [string, number | undefined] => [loc, current.get(loc)]);
+        for (const [loc, v] of cs.exit) current.set(loc, v);
+        next[t]!++;
+        const ok = dfs(done + 1);
+        next[t]!--;
+        for (const [loc, v] of saved) {
+          if (v === undefined) current.delete(loc);
+          else current.set(loc, v);
+        }
+        if (ok) return true;
+      }
+      failed.add(key);
+      return false;
+    };
+    if (!dfs(0)) return false;
+  }
+  return true;
+}
+
 export interface CombineStats {
   combinations: number;
 }
@@ -148,6 +226,12 @@ export function forEachCombination(
 ): { combinations: number; stopped: boolean } {
   const n = pathsIn.length;
   const prot = protectedLocations(pathsIn);
+  const sectionCache = new Map<ExplorerPath, Map<string, Section[]>>();
+  const sectionsOf = (p: ExplorerPath): Map<string, Section[]> => {
+    let m = sectionCache.get(p);
+    if (!m) sectionCache.set(p, (m = criticalSections(p, prot)));
+    return m;
+  };
   const values = new Map<string, Set<number>>();
   const summaries: Summary[][] = [];
   const paths: ExplorerPath[][] = [];
@@ -253,20 +337,28 @@ export function forEachCombination(
       const b = buckets.get(degreeKey(need));
       if (b) found.push(...b);
     }
+    if (found.length === 0) return;
     found.sort((a, b) => a - b);
-    chosenSet.add(last);
+    // Reads of the prefix threads that only the last thread can supply.
+    const pending: string[] = [];
+    for (const t of order) {
+      for (const k of summaries[t]![choice[t]!]!.externalReads) {
+        if (!order.some((u) => u !== t && summaries[u]![choice[u]!]!.writes.has(k))) pending.push(k);
+      }
+    }
+    const prefixWrites = order.map((u) => summaries[u]![choice[u]!]!.writes);
     for (const i of found) {
       if (stopped) break;
+      const s = summaries[last]![i]!;
+      if (!pending.every((k) => s.writes.has(k))) continue;
+      if (!s.externalReads.every((k) => prefixWrites.some((w) => w.has(k)))) continue;
       choice[last] = i;
-      let ok = true;
-      for (const t of chosenSet) if (!supplied(t, chosenSet)) ok = false;
-      if (!ok) continue;
       const chosen = choice.map((c, t) => paths[t]![c]!);
       if (!accept(chosen)) continue;
+      if (!chainsFeasible(chosen, sectionsOf, initial)) continue;
       combinations++;
       if (visit(chosen, prot) === false) stopped = true;
     }
-    chosenSet.delete(last);
   };
   const walk = (k: number): void => {
     if (stopped) return;

@@ -34,7 +34,7 @@ export interface ExploreOptions {
   maxCandidates?: number;
   /** Milliseconds before answering unknown. */
   timeoutMs?: number;
-  /** schedule() calls per wait loop (default 2): a path that would sleep once more is dropped. */
+  /** schedule() calls per wait loop (default 1: sleep, be woken, re-check): a path that would sleep once more is dropped. */
   loopBound?: number;
   /** Paths per thread before answering unknown. */
   maxPaths?: number;
@@ -102,7 +102,7 @@ export interface ExploreResult {
   reason?: string;
 }
 
-const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 2, maxPaths: 20_000 };
+const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 1, maxPaths: 20_000 };
 
 interface Prepared {
   paths: ExplorerPath[][];
