@@ -446,13 +446,33 @@ function staleNote(
     const writer = chosen[w.thread]!;
     const wstep = writer.steps[n.step]!;
     const where = wstep.src ? ` (${wstep.src.file ? `${wstep.src.file}:` : 'line '}${wstep.src.line})` : '';
-    // Is there a full barrier after that store in its thread, before its last step shown so far?
-    const laterMb = writer.events.some((e, k) => k > w.poIndex && e.kind === 'F' && e.annot === 'mb');
     const readerName = program.threads[r.thread]!.name;
     const writerName = program.threads[w.thread]!.name;
-    const why = laterMb
-      ? `nothing orders ${readerName}'s read after it`
-      : `no full barrier after it in ${writerName} orders it before ${writerName}'s later reads`;
+    const reader = chosen[r.thread]!;
+    // The classic cause on the reader's side: an earlier store of its own (to another location)
+    // that no full barrier orders before this read (store buffering).
+    let own: string | undefined;
+    for (let k = r.poIndex - 1; k >= 0; k--) {
+      const e = reader.events[k]!;
+      if (e.kind === 'F' && e.annot === 'mb') break;
+      if (e.kind === 'W' && e.loc !== r.loc) {
+        const at = stepIndex.get(`${r.thread}:${reader.eventStep[k]}`);
+        own = `no full barrier orders ${readerName}'s earlier store ${e.loc}=${String(e.value)}${at !== undefined ? ` (step ${at})` : ''} before this read`;
+        break;
+      }
+    }
+    const laterMb = writer.events.some((e, k) => k > w.poIndex && e.kind === 'F' && e.annot === 'mb');
+    let laterRead = `${writerName}'s later reads`;
+    for (let k = w.poIndex + 1; k < writer.events.length; k++) {
+      const e = writer.events[k]!;
+      if (e.kind === 'R' && e.loc !== r.loc) {
+        const st = writer.steps[writer.eventStep[k]!]!;
+        const at = stepIndex.get(`${w.thread}:${writer.eventStep[k]}`);
+        laterRead = `${st.label}${at !== undefined ? ` (step ${at})` : ''}`;
+        break;
+      }
+    }
+    const why = own ?? (laterMb ? `nothing orders ${readerName}'s read after it` : `no full barrier in ${writerName} orders it before ${laterRead}`);
     return `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`;
   }
   return undefined;
