@@ -27,7 +27,7 @@ import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/i
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination } from './combine';
 import { candidatesOf, layoutEvents } from './graphs';
-import { ExplorerPath, exprText, lowerThreadPaths, PathLimitExceeded, stateName } from './lower';
+import { ExplorerPath, exprText, lowerThreadPaths, PathEnd, PathLimitExceeded, stateName } from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
@@ -189,56 +189,78 @@ interface Judgement {
   violations: Array<PropertyViolation & { threadIndex: number; pathStep: number }>;
 }
 
+/** What judging one stopped path may look at. */
+export interface EndContext<E extends PathEnd = PathEnd> {
+  program: Program;
+  x: Execution;
+  path: ExplorerPath & { end: E };
+  /** Thread name. */
+  name: string;
+  /** Final value of every location (co-last write). */
+  memory(): Map<string, number>;
+}
+
+/**
+ * How a path that stopped before its end is judged: whether it is stuck for good in the
+ * execution (otherwise the execution is not final and is skipped: a longer one continues the
+ * path), and what property it then violates. Adding an object that blocks (e.g. a halted
+ * vCPU) means adding a PathEnd kind in the lowering and a rule here; path-local violations
+ * (PathViolation) need no rule.
+ */
+export interface EndRule<E extends PathEnd = PathEnd> {
+  stuck(ctx: EndContext<E>): boolean;
+  violation(ctx: EndContext<E>): { kind: PropertyKind; message: string } | undefined;
+}
+
+type EndRules = { [K in Exclude<PathEnd['kind'], 'done'>]: EndRule<Extract<PathEnd, { kind: K }>> };
+
+export const END_RULES: EndRules = {
+  // Asleep for good iff nothing stored TASK_RUNNING to its state co-after its own store.
+  asleep: {
+    stuck: ({ x, path }) => !!coLast(x, path.end.stateLoc)?.value,
+    violation: ({ path, name, memory }) => {
+      const st = stateName(memory().get(path.end.stateLoc) ?? 0);
+      if (path.end.until === undefined) {
+        return { kind: 'lost-wakeup', message: `${name} sleeps forever in ${path.end.what} (${st}): nothing sets it back to TASK_RUNNING` };
+      }
+      if (!evalFinal(path.end.until, memory(), path.registerValues)) return undefined;
+      return {
+        kind: 'lost-wakeup',
+        message: `lost wakeup: ${name} sleeps forever in ${path.end.what} (${st}) although ${path.end.untilText ?? exprText(path.end.until)} holds at the end`,
+      };
+    },
+  },
+  // Spinning for good iff the lock is still held at the end.
+  'lock-blocked': {
+    stuck: ({ x, path }) => coLast(x, path.end.lock)?.kind === 'LKW',
+    violation: ({ program, x, path, name }) => {
+      const holder = coLast(x, path.end.lock)!;
+      const holderName = program.threads[holder.thread]?.name ?? '?';
+      return {
+        kind: 'deadlock',
+        message: `${name} spins forever in ${path.end.label}: ${holderName === name ? 'it already holds that lock' : `${holderName} holds it and never releases it`}`,
+      };
+    },
+  },
+};
+
 /** Whether x is a final state and which properties it violates (before asking LKMM). */
 export function judge(program: Program, x: Execution, chosen: ExplorerPath[], wanted: Set<PropertyKind>): Judgement {
   const violations: Judgement['violations'] = [];
   let memory: Map<string, number> | undefined;
-  for (const p of chosen) {
-    if (p.end.kind === 'asleep') {
-      const last = coLast(x, p.end.stateLoc);
-      if (!last || !last.value) return { final: false, violations: [] };
-    } else if (p.end.kind === 'lock-blocked') {
-      const last = coLast(x, p.end.lock);
-      if (!last || last.kind !== 'LKW') return { final: false, violations: [] };
-    }
+  const contexts = chosen.map((p) => ({ program, x, path: p, name: program.threads[p.thread]!.name, memory: () => (memory ??= finalValues(x)) }));
+  for (const ctx of contexts) {
+    const end = ctx.path.end;
+    if (end.kind !== 'done' && !(END_RULES[end.kind] as EndRule).stuck(ctx)) return { final: false, violations: [] };
   }
-  for (const p of chosen) {
-    const name = program.threads[p.thread]!.name;
+  for (const ctx of contexts) {
+    const p = ctx.path;
     for (const v of p.violations) {
-      if (wanted.has(v.kind)) violations.push({ kind: v.kind, message: v.message, thread: name, threadIndex: p.thread, pathStep: v.step });
+      if (wanted.has(v.kind)) violations.push({ kind: v.kind, message: v.message, thread: ctx.name, threadIndex: p.thread, pathStep: v.step });
     }
-    if (p.end.kind === 'lock-blocked' && wanted.has('deadlock')) {
-      const holder = x.events[x.co[p.end.lock]!.slice(-1)[0]!]!;
-      const holderName = program.threads[holder.thread]?.name ?? '?';
-      violations.push({
-        kind: 'deadlock',
-        message: `${name} spins forever in ${p.end.label}: ${holderName === name ? 'it already holds that lock' : `${holderName} holds it and never releases it`}`,
-        thread: name,
-        threadIndex: p.thread,
-        pathStep: p.end.step,
-      });
-    }
-    if (p.end.kind === 'asleep' && wanted.has('lost-wakeup')) {
-      memory ??= finalValues(x);
-      const st = stateName(memory.get(p.end.stateLoc) ?? 0);
-      if (p.end.until === undefined) {
-        violations.push({
-          kind: 'lost-wakeup',
-          message: `${name} sleeps forever in ${p.end.what} (${st}): nothing sets it back to TASK_RUNNING`,
-          thread: name,
-          threadIndex: p.thread,
-          pathStep: p.end.step,
-        });
-      } else if (evalFinal(p.end.until, memory, p.registerValues)) {
-        violations.push({
-          kind: 'lost-wakeup',
-          message: `lost wakeup: ${name} sleeps forever in ${p.end.what} (${st}) although ${p.end.untilText ?? exprText(p.end.until)} holds at the end`,
-          thread: name,
-          threadIndex: p.thread,
-          pathStep: p.end.step,
-        });
-      }
-    }
+    if (p.end.kind === 'done') continue;
+    const v = (END_RULES[p.end.kind] as EndRule).violation(ctx);
+    if (v && wanted.has(v.kind)) violations.push({ ...v, thread: ctx.name, threadIndex: p.thread, pathStep: p.end.step });
   }
   return { final: true, violations };
 }

@@ -1,5 +1,5 @@
 // The explorer: lowering of kernel objects to LKMM events and the axiomatic search.
-export { explore, replay, exploreOutcomes, buildTrace, judge } from './explore';
+export { explore, replay, exploreOutcomes, buildTrace, judge, END_RULES } from './explore';
 export type {
   ExploreOptions,
   ExploreResult,
@@ -11,6 +11,8 @@ export type {
   TraceWrite,
   ReplayResult,
   OutcomesResult,
+  EndRule,
+  EndContext,
 } from './explore';
 export { Layout, encodeList, decodeList, stateName, lowerThreadPaths, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from './lower';
 export type { ExplorerPath, PathStep, PathEnd, PathViolation } from './lower';

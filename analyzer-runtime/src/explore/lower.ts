@@ -37,7 +37,7 @@
 import type { Annotation, EventKind } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
 import type { ThreadEvent, ThreadPath } from '../litmus/threads';
-import { Op, Program, ProgramExpr, SourceTag, TaskState, WaitExit } from '../program/ir';
+import { Op, Program, ProgramExpr, PropertyKind, SourceTag, TaskState, WaitExit } from '../program/ir';
 import { rmwBase } from '../program/validate';
 
 export const TASK_RUNNING = 0;
@@ -100,7 +100,7 @@ export interface PathStep {
 
 /** A property violation visible on the path itself (not depending on other threads). */
 export interface PathViolation {
-  kind: 'sleep-in-atomic' | 'assertion' | 'mutual-exclusion';
+  kind: PropertyKind;
   step: number;
   message: string;
 }
