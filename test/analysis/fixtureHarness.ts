@@ -1,6 +1,9 @@
 // The fixture language: C files under test/fixtures/ carry their expectations inline.
 //   /* expect: CODE */            a finding with this code starts on this line
 //   /* expect: CODE, CODE2 */     several on one line
+//   /* expect-unknown: CODE */    the rule raises a candidate here that the runtime cannot
+//                                 decide (e.g. its condition calls code the model lacks): it
+//                                 must come out `unknown`, i.e. hidden by default, never a warning
 // A plain file is one case (analysed alone); a directory whose name ends in `.case` is one
 // case of several files (waiter and waker in different files), analysed as one workspace.
 // Lines without an expectation must have no finding: adding a case is adding a file.
@@ -14,14 +17,17 @@ export interface FixtureCase {
   files: Array<{ path: string; text: string }>;
   /** `relative/path.c:LINE CODE` strings, sorted. */
   expected: string[];
+  /** Same, for findings that must come out unknown. */
+  expectedUnknown: string[];
 }
 
 const EXPECT = /\/[*/]\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)/g;
+const EXPECT_UNKNOWN = /\/[*/]\s*expect-unknown:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)/g;
 
-export function expectationsOf(path: string, text: string): string[] {
+export function expectationsOf(path: string, text: string, pattern = EXPECT): string[] {
   const out: string[] = [];
   text.split('\n').forEach((line, i) => {
-    for (const m of line.matchAll(EXPECT)) for (const code of m[1].split(',')) out.push(`${path}:${i + 1} ${code.trim()}`);
+    for (const m of line.matchAll(pattern)) for (const code of m[1].split(',')) out.push(`${path}:${i + 1} ${code.trim()}`);
   });
   return out;
 }
@@ -59,5 +65,6 @@ function makeCase(root: string, casePath: string, files: string[]): FixtureCase 
     name: relative(root, casePath),
     files: loaded,
     expected: loaded.flatMap((f) => expectationsOf(f.path, f.text)).sort(),
+    expectedUnknown: loaded.flatMap((f) => expectationsOf(f.path, f.text, EXPECT_UNKNOWN)).sort(),
   };
 }

@@ -19,10 +19,19 @@ for (const c of cases) {
       assert.equal(problem, undefined, `${f.path}: ${problem?.message}`);
     }
     const actual: string[] = [];
+    const unknown: string[] = [];
     for (const f of c.files) {
       const { findings } = await analyzeWorkspaceFile(ws, f.path);
-      for (const x of findings) if (x.verdict === 'violated' || x.verdict === 'unproved') actual.push(`${x.file}:${x.line} ${x.code}`);
+      for (const x of findings) {
+        if (x.verdict === 'violated') {
+          actual.push(`${x.file}:${x.line} ${x.code}`);
+          // A proved finding carries its schedule (hints excepted: their proof is the safe conversion).
+          if (x.severity !== 'hint') assert.ok(x.trace.length >= 1, `${x.file}:${x.line} has no trace`);
+          for (const fix of x.fixes) assert.ok(fix.verified, `${fix.title} offered unverified`);
+        } else if (x.verdict === 'unknown') unknown.push(`${x.file}:${x.line} ${x.code}`);
+      }
     }
     assert.deepEqual(actual.sort(), c.expected);
+    assert.deepEqual(unknown.sort(), c.expectedUnknown);
   });
 }

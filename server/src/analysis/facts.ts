@@ -23,6 +23,8 @@ export interface Span {
   column: number;
   endLine: number;
   endColumn: number;
+  /** Leading whitespace of the start line, so an inserted line lines up with its neighbours. */
+  indent?: string;
 }
 
 export interface VarDecl {
@@ -75,7 +77,8 @@ export type FactEvent =
   | (EventBase & { kind: 'state'; name: string; barrier: boolean; state: string })
   | (EventBase & { kind: 'schedule'; name: string })
   | (EventBase & { kind: 'sleep'; name: string; why: string })
-  | (EventBase & { kind: 'check'; condition: Condition; exits: boolean })
+  /** exits: the branch leaves the loop/function; exitWhen: on the condition being true (if) or false (while). */
+  | (EventBase & { kind: 'check'; condition: Condition; exits: boolean; exitWhen: boolean })
   | (EventBase & { kind: 'call'; name: string; args: string[] });
 
 export interface Condition {
@@ -98,6 +101,8 @@ export interface FunctionFacts {
   params: VarDecl[];
   locals: VarDecl[];
   events: FactEvent[];
+  /** The expressions it returns (a helper used in a wait condition is inlined through them). */
+  returns: Condition[];
   /** What the signature alone says (irqreturn_t handler, wait-queue callback, hrtimer). */
   signatureContext?: FunctionContext;
 }
@@ -134,7 +139,11 @@ const MAX_DEPTH = 400;
 
 export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, parseErrors: number): FileFacts {
   const lines = lineStarts(parsed.text);
-  const span = (n: Node): Span => spanOf(lines, n.startIndex, n.endIndex);
+  const span = (n: Node): Span => {
+    const s = spanOf(lines, n.startIndex, n.endIndex);
+    const lineStart = lines[s.line - 1];
+    return { ...s, indent: /^[ \t]*/.exec(parsed.text.slice(lineStart, lineStart + 200))![0] };
+  };
   const userText = (n: Node) => parsed.text.slice(n.startIndex, n.endIndex);
   const root = parsed.tree.rootNode;
 
@@ -199,6 +208,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
       params,
       locals: [],
       events: [],
+      returns: [],
     };
     facts.signatureContext = signatureContext(facts, returnType.text);
     new BodyWalker(facts, globals, span, userText, registrations).walk(body);
@@ -251,10 +261,30 @@ class BodyWalker {
         for (const a of node.childForFieldName('arguments')?.namedChildren ?? []) if (a) this.visit(a, depth + 1);
         this.call(node);
         return;
+      case 'update_expression': {
+        // `q->count--` / `++dev->pending`: a read-modify-write of a shared counter (not atomic).
+        const arg = node.childForFieldName('argument');
+        const op = node.childForFieldName('operator')?.text ?? (node.text.includes('--') ? '--' : '++');
+        if (arg) {
+          const target = this.access(arg);
+          if (!(target.rootKind === 'local' && target.fields.length === 0) && !(target.rootKind === 'param' && target.fields.length === 0)) {
+            this.push({ kind: 'store', via: op, target, value: '1', fullBarrierAfter: false, release: false, span: this.span(node) });
+          }
+        }
+        return;
+      }
       case 'assignment_expression': {
         const right = node.childForFieldName('right');
         if (right) this.visit(right, depth + 1);
         this.assignment(node);
+        return;
+      }
+      case 'return_statement': {
+        const value = node.namedChildren.find((c) => c && c.type !== 'comment');
+        if (value) {
+          this.visit(value, depth + 1);
+          this.fn.returns.push(this.condition(value));
+        }
         return;
       }
       case 'if_statement': {
@@ -262,7 +292,7 @@ class BodyWalker {
         if (cond) {
           this.visit(cond, depth + 1);
           const then = node.childForFieldName('consequence');
-          this.push({ kind: 'check', condition: this.condition(cond), exits: !!then && exits(then), span: this.span(cond) });
+          this.push({ kind: 'check', condition: this.condition(cond), exits: !!then && exits(then), exitWhen: true, span: this.span(cond) });
         }
         this.conditionalDepth++;
         for (const field of ['consequence', 'alternative']) {
@@ -281,7 +311,7 @@ class BodyWalker {
         const iteratorHead = cond?.namedChildren[0]?.type === 'comma_expression';
         if (cond && node.type !== 'do_statement' && !iteratorHead) {
           this.visit(cond, depth + 1);
-          this.push({ kind: 'check', condition: this.condition(cond), exits: true, span: this.span(cond) });
+          this.push({ kind: 'check', condition: this.condition(cond), exits: true, exitWhen: false, span: this.span(cond) });
         }
         this.loopDepth++;
         if (node.type !== 'do_statement' && cond) {
@@ -360,7 +390,7 @@ class BodyWalker {
       const loc = args[store.locArg];
       if (loc) {
         const value = store.valueArg !== undefined ? args[store.valueArg] : undefined;
-        this.push({ kind: 'store', via: name, target: this.access(loc), value: value ? this.userText(value) : undefined, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
+        this.push({ kind: 'store', via: name, target: this.access(loc), value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
       }
       return;
     }
@@ -454,7 +484,9 @@ class BodyWalker {
       for (const c of n.namedChildren) if (c) visit(c, depth + 1);
     };
     visit(node, 0);
-    return { text: this.userText(node).replace(/^\(\s*|\s*\)$/g, ''), reads, span: this.span(node) };
+    // An if/while condition node includes its parentheses; a macro argument does not.
+    const text = this.userText(node);
+    return { text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(), reads, span: this.span(node) };
   }
 
   access(node: Node): AccessPath {

@@ -148,8 +148,23 @@ export class WorkspaceIndex {
   }
 
   /** The context a function runs in: its signature, or what registered it as a callback. */
-  contextOf(fn: FunctionFacts): FunctionContext {
-    return fn.signatureContext ?? this.agg().contexts.get(fn.name) ?? 'process';
+  contextOf(fn: FunctionFacts, depth = 0): FunctionContext {
+    // A registration says how the function is really called (a threaded IRQ handler returns
+    // irqreturn_t but runs in a kthread), so it wins over the signature.
+    const registered = this.agg().contexts.get(fn.name);
+    if (registered) return registered;
+    if (fn.signatureContext) return fn.signatureContext;
+    // A static helper called only from hard-IRQ code runs in hard-IRQ context (one level).
+    if (fn.isStatic && depth === 0) {
+      const file = this.functionFile(fn);
+      const callers = file ? this.callersOf(file, fn) : [];
+      if (callers.length > 0 && callers.every((c) => this.contextOf(c.fn, depth + 1) === 'hardirq')) return 'hardirq';
+    }
+    return 'process';
+  }
+
+  private functionFile(fn: FunctionFacts): string | undefined {
+    return this.agg().functions.get(fn.name)?.find((x) => x.fn === fn)?.file;
   }
 
   /**

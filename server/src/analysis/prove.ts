@@ -1,11 +1,21 @@
 /**
- * Candidates to findings. Each candidate is extracted into a runtime program and explored;
- * the verdict decides what the user sees (violated -> warning with the trace, unknown ->
- * information, safe -> nothing). Until a candidate can be extracted it stays `unproved`.
+ * Candidates to findings. Each candidate is extracted into a runtime program (extract.ts) and
+ * explored; the verdict decides what the user sees: violated -> a warning whose trace walks
+ * the schedule at the real lines; unknown -> information (hidden by default); safe -> nothing.
+ * Each fix is applied to the extracted program and explored again; only fixes whose program
+ * comes out safe are offered, and the first of those (in the rule's order of preference) is
+ * marked preferred.
  */
-import type { FileProblem, Finding } from './findings';
-import type { RuleCode } from './rules';
-import { unprovedFinding, Workspace } from './workspace';
+import { explore, ExploreResult, Op, Program, ProgramExpr, PropertyKind } from '../../../analyzer-runtime/src';
+import {
+  conditionLocations, consumeOps, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, translateIn,
+  waitCondition, waiterCondition, waitOp, wakeOp,
+} from './extract';
+import type { FactEvent, FunctionFacts, Span } from './facts';
+import type { FileProblem, Finding, Fix, TextEdit, TraceStep } from './findings';
+import type { Site, WorkspaceIndex } from './index';
+import type { Candidate, RuleCode } from './rules';
+import type { Workspace } from './workspace';
 
 export interface ProofOptions {
   maxStates?: number;
@@ -14,7 +24,346 @@ export interface ProofOptions {
   isCancelled?: () => boolean;
 }
 
-export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
-  const candidates = workspace.candidates(file, options.enabled);
-  return { findings: candidates.map(unprovedFinding), problems: [] };
+type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
+
+interface FixPlan {
+  title: string;
+  program: Program;
+  edits: TextEdit[];
 }
+
+export interface Plan {
+  program: Program;
+  fixes: FixPlan[];
+}
+
+export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
+  const findings: Finding[] = [];
+  for (const c of workspace.candidates(file, options.enabled)) {
+    if (options.isCancelled?.()) break;
+    findings.push(proveCandidate(workspace.index, c, options));
+  }
+  return { findings: findings.filter((f) => f.verdict !== 'safe'), problems: [] };
+}
+
+export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: ProofOptions = {}): Finding {
+  const base = {
+    file: c.file,
+    line: c.span.line,
+    column: c.span.column,
+    endLine: c.span.endLine,
+    endColumn: c.span.endColumn,
+    code: c.code,
+    message: c.message,
+  };
+  let plan: Plan;
+  try {
+    plan = planFor(index, c);
+  } catch (error) {
+    if (!(error instanceof ExtractionError)) throw error;
+    return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] };
+  }
+  // One iteration of each wait loop: a lost wakeup needs a sleeper to sleep once and never wake.
+  const bounds = { maxCandidates: options.maxStates ?? 200_000, timeoutMs: options.timeoutMs ?? 5_000, loopBound: 1 };
+  const result = explore(plan.program, bounds);
+  const proof = { states: result.stats.candidates, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
+  const hint = c.code === 'swait-single-waiter';
+  if (hint) {
+    // The hint's claim is that the task-pointer form does the same job: it must come out safe.
+    if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
+    return { ...base, severity: 'hint', verdict: 'violated', trace: [], fixes: verifiedFixes(plan, bounds), proof };
+  }
+  if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
+  if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
+  return {
+    ...base,
+    severity: 'warning',
+    verdict: 'violated',
+    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}`,
+    trace: traceOf(result),
+    fixes: verifiedFixes(plan, bounds),
+    proof,
+  };
+}
+
+function verifiedFixes(plan: Plan, bounds: { maxCandidates: number; timeoutMs: number; loopBound: number }): Fix[] {
+  const fixes: Fix[] = [];
+  for (const f of plan.fixes) {
+    const r = explore(f.program, bounds);
+    if (r.verdict !== 'safe') continue;
+    fixes.push({ title: f.title, verified: true, preferred: fixes.length === 0, edits: f.edits });
+  }
+  return fixes;
+}
+
+function traceOf(result: ExploreResult): TraceStep[] {
+  return result.trace.map((s, i) => {
+    const parts = [s.op];
+    if (s.writes?.length) parts.push(`writes ${s.writes.map((w) => `${w.loc}=${w.value}`).join(', ')}`);
+    if (s.reads?.length) parts.push(`reads ${s.reads.map((r) => `${r.loc}=${r.value}`).join(', ')}`);
+    const text = parts.join('; ') + (s.note ? ` (${s.note})` : '');
+    return {
+      index: i,
+      thread: s.thread,
+      text,
+      ...(s.src?.file ? { location: { file: s.src.file, line: s.src.line, column: s.src.column ?? 1, endLine: s.src.line, endColumn: (s.src.column ?? 1) + 1 } } : {}),
+    };
+  });
+}
+
+// --- plans per rule -------------------------------------------------------------------------
+
+export function planFor(index: WorkspaceIndex, c: Candidate): Plan {
+  const s = c.subject;
+  switch (s.kind) {
+    case 'active-check':
+      return activeCheckPlan(index, s);
+    case 'exclusive-wake':
+      return exclusiveWakePlan(index, s.wake, s.waits, c);
+    case 'atomic-wake':
+      return atomicWakePlan(index, s.wake, s.waits);
+    case 'state-order':
+      return stateOrderPlan(index, s);
+    case 'single-waiter':
+      return singleWaiterPlan(index, s.wait, s.wakes);
+  }
+}
+
+function threadContext(index: WorkspaceIndex, fn: FunctionFacts): 'process' | 'hardirq' | 'softirq' {
+  const ctx = index.contextOf(fn);
+  return ctx === 'hardirq' || ctx === 'wake-callback' ? 'hardirq' : ctx === 'softirq' ? 'softirq' : 'process';
+}
+
+function firstWaiterWithCondition(waits: Array<Site<E<'wait'>>>, what: string): Site<E<'wait'>> {
+  const w = waits.find((x) => waitCondition(x));
+  if (!w) throw new ExtractionError(waits.length ? `the waiters on ${what} have no condition the model can read` : `no wait site on ${what} in the workspace`);
+  return w;
+}
+
+function nameEdit(file: string, span: Span, oldName: string, newName: string): TextEdit {
+  return { file, range: { line: span.line, column: span.column, endLine: span.line, endColumn: span.column + oldName.length }, newText: newName };
+}
+
+function insertLineBefore(file: string, span: Span, text: string): TextEdit {
+  return { file, range: { line: span.line, column: 1, endLine: span.line, endColumn: 1 }, newText: `${span.indent ?? '\t'}${text}\n` };
+}
+
+function insertLineAfter(file: string, span: Span, text: string): TextEdit {
+  return { file, range: { line: span.endLine + 1, column: 1, endLine: span.endLine + 1, endColumn: 1 }, newText: `${span.indent ?? '\t'}${text}\n` };
+}
+
+function replaceOps(ops: Op[], match: (o: Op) => boolean, replace: (o: Op) => Op[]): Op[] {
+  return ops.flatMap((o) => {
+    if (match(o)) return replace(o);
+    if (o.op === 'if') return [{ ...o, then: replaceOps(o.then, match, replace), else: replaceOps(o.else, match, replace) }];
+    return [o];
+  });
+}
+
+function variant(p: Program, thread: string, match: (o: Op) => boolean, replace: (o: Op) => Op[]): Program {
+  return { ...p, threads: p.threads.map((t) => (t.name === thread ? { ...t, ops: replaceOps(t.ops, match, replace) } : t)) };
+}
+
+function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'active-check' }>): Plan {
+  const b = new ProgramBuilder(index);
+  const check = s.check;
+  const queueName = locName(check.queue);
+  const w = firstWaiterWithCondition(s.waits, check.event.queue?.text ?? check.queue);
+  const cond = waiterCondition(b, w);
+  const tracked = conditionLocations(b, w);
+  const storeTarget = s.store.event.kind === 'store' ? s.store.event.target : s.store.event.target;
+  if (!storeTarget || !tracked.has(locName(index.identity(s.store.file, s.store.fn, storeTarget)))) {
+    throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
+  }
+  const queues = new Map([[check.event.queue?.text ?? '', queueName]]);
+  const storeIdx = s.store.fn.events.indexOf(s.store.event);
+  const checkIdx = check.fn.events.indexOf(check.event);
+  const ops: Op[] = [];
+  if (s.via) {
+    ops.push(...segmentOps(b, { file: s.store.file, fn: s.store.fn, from: storeIdx, to: s.store.fn.events.indexOf(s.via.event) }, tracked, queues));
+    ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: 0, to: checkIdx }, tracked, queues));
+  } else {
+    ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: storeIdx, to: checkIdx }, tracked, queues));
+  }
+  const wake = check.fn.events.slice(checkIdx + 1).find((e): e is E<'wake'> => e.kind === 'wake' && !!e.queue && index.identity(check.file, check.fn, e.queue) === check.queue);
+  if (!wake) throw new ExtractionError('no wake-up of this queue follows the check');
+  const kind = check.event.info.queue === 'swait' ? 'swait' : 'waitqueue';
+  b.object(kind, queueName);
+  const src = srcOf(check.file, check.event.span);
+  const activeOp: Op = kind === 'swait' ? { op: 'swait_active', wq: queueName, reg: 'r0', src } : { op: 'waitqueue_active', wq: queueName, reg: 'r0', src };
+  ops.push(activeOp, { op: 'if', cond: { kind: 'reg', name: 'r0' }, then: [wakeOp(b, wake, check.file, queueName)], else: [] });
+  b.threads.push({ name: 'waker', context: threadContext(index, check.fn), ops });
+  b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond)] });
+  const program = b.build(`${check.event.name} at ${check.file}:${check.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
+  const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
+  const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
+  return {
+    program,
+    fixes: [
+      {
+        title: `Add smp_mb() before ${check.event.name}()`,
+        program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'mb', src: o.src }, o]),
+        edits: [insertLineBefore(check.file, check.event.span, 'smp_mb();')],
+      },
+      {
+        title: `Use ${sleeper}() (it has the barrier)`,
+        program: variant(program, 'waker', isActive, (o) => [{ ...(o as Extract<Op, { op: 'waitqueue_active' }>), op: sleeper } as Op]),
+        edits: [nameEdit(check.file, check.event.span, check.event.name, sleeper)],
+      },
+    ],
+  };
+}
+
+function wakerPrefix(b: ProgramBuilder, site: Site<E<'wake'>>, tracked: Set<string>, queueText: string, queueName: string): Op[] {
+  const idx = site.fn.events.indexOf(site.event);
+  let from = 0;
+  for (let k = idx - 1; k >= 0; k--) {
+    const e = site.fn.events[k];
+    if (e.kind === 'wake' || e.kind === 'wait') {
+      from = k + 1;
+      break;
+    }
+  }
+  return segmentOps(b, { file: site.file, fn: site.fn, from, to: idx }, tracked, new Map([[queueText, queueName]]));
+}
+
+function writesTracked(ops: Op[]): boolean {
+  return ops.some((o) => o.op === 'store' || o.op === 'rmw' || (o.op === 'if' && (writesTracked(o.then) || writesTracked(o.else))));
+}
+
+function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Array<Site<E<'wait'>>>, c: Candidate): Plan {
+  const b = new ProgramBuilder(index);
+  const queueName = locName(wake.queue);
+  const withCond = waits.filter((w) => waitCondition(w) || w.event.info.queue === 'completion');
+  if (withCond.length === 0) throw new ExtractionError(`the waiters on ${wake.event.queue?.text} have no condition the model can read`);
+  const sites = [withCond[0], withCond[1] ?? withCond[0]];
+  const tracked = new Set<string>();
+  for (const w of sites) for (const l of conditionLocations(b, w)) tracked.add(l);
+  const prefix = wakerPrefix(b, wake, tracked, wake.event.queue?.text ?? '', queueName);
+  if (!writesTracked(prefix)) throw new ExtractionError('the waker does not change what the waiters test before waking');
+  const ops = [...prefix, wakeOp(b, wake.event, wake.file, queueName)];
+  b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops });
+  const conds: ProgramExpr[] = [];
+  sites.forEach((w, i) => {
+    const cond = waiterCondition(b, w);
+    conds.push(cond);
+    b.threads.push({ name: `waiter${i + 1}`, context: 'process', ops: [waitOp(b, w, queueName, cond), ...consumeOps(b, w, tracked, cond)] });
+  });
+  const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['lost-wakeup'] }, conds);
+  const fixes: FixPlan[] = [];
+  const canWakeAll = !wake.event.ctx.irqsOff && index.contextOf(wake.fn) !== 'hardirq' && !wake.event.info.locked;
+  if (canWakeAll) {
+    const all = wake.event.info.queue === 'swait' ? 'swake_up_all' : wake.event.name.includes('interruptible') ? 'wake_up_interruptible_all' : 'wake_up_all';
+    fixes.push({
+      title: `Wake every sleeper: ${all}()`,
+      program: variant(program, 'waker', (o) => o.op === 'swake_up_one' || o.op === 'wake_up', (o) => [o.op === 'swake_up_one' ? { op: 'swake_up_all', wq: o.wq, src: o.src } : { ...(o as Extract<Op, { op: 'wake_up' }>), nr: 'all' }]),
+      edits: [nameEdit(wake.file, wake.event.span, wake.event.name, all)],
+    });
+  }
+  void c;
+  return { program, fixes };
+}
+
+function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Array<Site<E<'wait'>>>): Plan {
+  const b = new ProgramBuilder(index);
+  const queueName = locName(wake.queue);
+  const w = waits.find((x) => waitCondition(x));
+  const tracked = w ? conditionLocations(b, w) : new Set<string>();
+  const idx = wake.fn.events.indexOf(wake.event);
+  const ops = [...segmentOps(b, { file: wake.file, fn: wake.fn, from: 0, to: idx }, tracked, new Map([[wake.event.queue?.text ?? '', queueName]])), wakeOp(b, wake.event, wake.file, queueName)];
+  b.object('swait', queueName);
+  b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops });
+  const cond = w ? waiterCondition(b, w) : undefined;
+  if (w && cond) b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond)] });
+  const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['sleep-in-atomic'] }, cond ? [cond] : []);
+  const fixes: FixPlan[] = [];
+  if (waits.length === 1 && w) {
+    fixes.push({
+      title: 'Only one task sleeps here: swake_up_one()',
+      program: variant(program, 'waker', (o) => o.op === 'swake_up_all', (o) => [{ op: 'swake_up_one', wq: (o as Extract<Op, { op: 'swake_up_all' }>).wq, src: o.src }]),
+      edits: [nameEdit(wake.file, wake.event.span, wake.event.name, 'swake_up_one')],
+    });
+  }
+  return { program, fixes };
+}
+
+function negateText(text: string): string {
+  const t = text.trim();
+  if (/^!\s*[A-Za-z_][\w]*(?:\s*(?:->|\.)\s*\w+)*$/.test(t) || /^!\s*[A-Za-z_]\w*\([^()]*\)$/.test(t)) return t.replace(/^!\s*/, '');
+  return `!(${t})`;
+}
+
+function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'state-order' }>): Plan {
+  const b = new ProgramBuilder(index);
+  const { file, fn, state, check } = s;
+  const c = translateIn(b, file, fn, check.condition);
+  // The condition under which the thread does not sleep: a check whose branch leaves the loop
+  // exits on (if) / after (while) it; a check whose branch holds the sleep exits on its negation.
+  const exitCond: ProgramExpr = check.exits && check.exitWhen ? c : { kind: 'not', operand: c };
+  const tracked = new Set(Object.keys(b.locations));
+  const taskState = /UNINTERRUPTIBLE|IDLE/.test(state.state) ? 'uninterruptible' : 'interruptible';
+  const stateSrc = srcOf(file, state.span);
+  const checkSrc = srcOf(file, check.span);
+  const schedSrc = srcOf(file, s.schedule.span);
+  const sleep = (barrier: boolean): Op => ({ op: 'set_current_state', state: taskState, barrier, src: stateSrc });
+  const schedule: Op = { op: 'schedule', until: exitCond, src: schedSrc };
+  const recheck = (inner: Op[]): Op => ({ op: 'if', cond: { kind: 'not', operand: exitCond }, then: inner, else: [], src: checkSrc });
+  const waiterOps = s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])];
+  const fixedOps = s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])];
+  // The waker: a function elsewhere that changes what this loop tests and then wakes a task.
+  const waker = findTaskWaker(index, b, file, fn, tracked);
+  if (!waker) throw new ExtractionError(`no function in the workspace sets ${check.condition.text.replace(/^!/, '')} and then wakes the task`);
+  b.threads.push({ name: 'waiter', context: 'process', ops: waiterOps });
+  b.threads.push({ name: 'waker', context: threadContext(index, waker.fn), ops: [...segmentOps(b, { file: waker.file, fn: waker.fn, from: waker.from, to: waker.wakeIdx }, tracked, new Map()), { op: 'wake_up_process', task: 'waiter', src: srcOf(waker.file, waker.fn.events[waker.wakeIdx].span) }] });
+  const program = b.build(`${fn.name} at ${file}:${state.span.line}`, { check: ['lost-wakeup'] }, [exitCond]);
+  const fixed = { ...program, threads: program.threads.map((t) => (t.name === 'waiter' ? { ...t, ops: fixedOps } : t)) };
+  const fixes: FixPlan[] = [];
+  if (s.variant === 'no-barrier') {
+    fixes.push({ title: `Use set_current_state() (it has the barrier)`, program: fixed, edits: [nameEdit(file, state.span, state.name, state.name === '__set_current_state' ? 'set_current_state' : state.name)] });
+  } else if (state.ctx.loopDepth > 0) {
+    const exitText = check.exits && check.exitWhen ? check.condition.text : negateText(check.condition.text);
+    fixes.push({ title: `Re-check ${exitText} after ${state.name}()`, program: fixed, edits: [insertLineAfter(file, state.span, `if (${exitText})\n${state.span.indent ?? '\t'}\tbreak;`)] });
+  }
+  return { program, fixes };
+}
+
+function findTaskWaker(index: WorkspaceIndex, b: ProgramBuilder, file: string, waiterFn: FunctionFacts, tracked: Set<string>) {
+  for (const f of index.allFiles()) {
+    for (const fn of f.functions) {
+      if (fn === waiterFn) continue;
+      let storeAt = -1;
+      for (let k = 0; k < fn.events.length; k++) {
+        const e = fn.events[k];
+        if (e.kind === 'store' && tracked.has(locName(index.identity(f.file, fn, e.target)))) {
+          if (storeAt < 0) storeAt = k;
+        }
+        if (e.kind === 'atomic' && e.target && tracked.has(locName(index.identity(f.file, fn, e.target)))) {
+          if (storeAt < 0) storeAt = k;
+        }
+        if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file: f.file, fn, from: storeAt, wakeIdx: k };
+      }
+    }
+  }
+  void file;
+  void b;
+  return undefined;
+}
+
+function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: Array<Site<E<'wake'>>>): Plan {
+  // The task-pointer form of the same code: the sole sleeper in rcuwait_wait_event(), the
+  // wakers in rcuwait_wake_up(). Safe means the conversion loses nothing.
+  const b = new ProgramBuilder(index);
+  const name = locName(wait.queue);
+  const cond = waiterCondition(b, wait);
+  const tracked = conditionLocations(b, wait);
+  const wake = wakes[0];
+  const prefix = wakerPrefix(b, wake, tracked, wake.event.queue?.text ?? '', name);
+  if (!writesTracked(prefix)) throw new ExtractionError('the waker does not change what the sleeper tests before waking');
+  b.object('rcuwait', name);
+  const exit = wait.event.info.exits.includes('signal') || wait.event.info.exits.includes('fatal-signal') ? 'signal' : wait.event.info.exits.includes('timeout') ? 'timeout' : 'none';
+  b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }] });
+  b.threads.push({ name: 'waiter', context: 'process', ops: [{ op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
+  return { program: b.build(`task pointer for ${wait.queue}`, { check: ['lost-wakeup'] }, [cond]), fixes: [] };
+}
+
+export type { PropertyKind };

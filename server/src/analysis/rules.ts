@@ -46,6 +46,8 @@ export interface Candidate {
   subject: Subject;
 }
 
+const ATOMIC_BITOPS = new Set(['set_bit', 'clear_bit', 'change_bit', 'clear_bit_unlock']);
+
 export function findCandidates(index: WorkspaceIndex, file: string): Candidate[] {
   const facts = index.get(file);
   if (!facts) return [];
@@ -74,6 +76,8 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store
     }
     if (e.kind === 'store') {
       if (e.fullBarrierAfter) return { ordered: true };
+      // set_bit()/clear_bit() are non-returning atomics: smp_mb__after_atomic() completes them.
+      if (sawAfterAtomic && ATOMIC_BITOPS.has(e.via)) return { ordered: true };
       return { store: e, ordered: false };
     }
     if (e.kind === 'atomic') {
@@ -176,7 +180,10 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
     for (let k = s - 1; k >= 0; k--) {
       const ev = fn.events[k];
       if (ev.kind === 'schedule' || ev.kind === 'wait' || ev.kind === 'state') break;
-      if (ev.kind === 'check' && ev.exits && ev.condition.reads.length > 0) {
+      // A check that leaves the loop, or one whose branch holds the sleep (`if (empty) {
+      // set_current_state(); schedule(); }`): either way it was made before the state store.
+      const leadsIntoSleep = ev.kind === 'check' && !ev.exits && state.ctx.conditional;
+      if (ev.kind === 'check' && (ev.exits || leadsIntoSleep) && ev.condition.reads.length > 0) {
         if (ev.ctx.locksHeld.length > 0 && state.ctx.locksHeld.some((l) => ev.ctx.locksHeld.includes(l))) return;
         out.push({
           code: 'sleep-state-order',
@@ -214,7 +221,13 @@ function wakes(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Cand
     const waits = index.waitsOn(queue);
     if (e.info.needsIrqsOn) {
       const ctx = index.contextOf(fn);
-      const why = e.ctx.irqsOff ? 'with interrupts disabled' : ctx === 'hardirq' ? 'from a hard-IRQ handler' : undefined;
+      const why = e.ctx.irqsOff
+        ? 'with interrupts disabled'
+        : ctx === 'hardirq'
+          ? 'from a hard-IRQ handler'
+          : ctx === 'wake-callback'
+            ? 'from a wait-queue wake callback (queue lock held, interrupts off)'
+            : undefined;
       if (why) {
         out.push({
           code: 'swake-all-atomic-context',

@@ -154,7 +154,8 @@ export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomi
 ]);
 
 /** Store-like primitives: name -> index of the location argument, and whether it implies smp_mb. */
-export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; fullBarrierAfter: boolean; release?: boolean }>([
+/** constValue: what the store writes when it has no value argument (set_bit 1, clear_bit 0). */
+export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean }>([
   ['WRITE_ONCE', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['smp_store_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
   ['smp_store_mb', { locArg: 0, valueArg: 1, fullBarrierAfter: true }],
@@ -162,12 +163,16 @@ export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number;
   ['atomic64_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_long_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_set_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
-  ['set_bit', { locArg: 1, fullBarrierAfter: false }],
-  ['clear_bit', { locArg: 1, fullBarrierAfter: false }],
-  ['__set_bit', { locArg: 1, fullBarrierAfter: false }],
-  ['__clear_bit', { locArg: 1, fullBarrierAfter: false }],
-  ['change_bit', { locArg: 1, fullBarrierAfter: false }],
-  ['clear_bit_unlock', { locArg: 1, fullBarrierAfter: false, release: true }],
+  ['set_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['clear_bit', { locArg: 1, constValue: '0', fullBarrierAfter: false }],
+  ['__set_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['__clear_bit', { locArg: 1, constValue: '0', fullBarrierAfter: false }],
+  ['change_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['clear_bit_unlock', { locArg: 1, constValue: '0', fullBarrierAfter: false, release: true }],
+  // A list is modelled by whether it is empty: adding an entry makes list_empty() false.
+  ['list_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_add_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['llist_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
 ]);
 
 const ATOMIC_FAMILIES = ['atomic', 'atomic64', 'atomic_long'];
@@ -307,4 +312,4 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
 ]);
 
 /** Cheap prefilter: a file that mentions none of these cannot hold a finding. */
-export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|schedule)\w*/;
+export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|wait_queue_head|wait_queue_entry|schedule)\w*/;

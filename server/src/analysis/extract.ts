@@ -1,0 +1,480 @@
+/**
+ * Extraction: a candidate becomes a runtime program (analyzer-runtime's IR) with the real
+ * condition variables, the stores, barriers, atomics and locks between them, and the waiters
+ * the index knows, each op tagged with its C line. Whatever cannot be translated faithfully (a
+ * condition that calls an unknown function, a waiter the index does not know) makes the
+ * extraction fail with a reason: the verdict is then `unknown`, never a guess.
+ *
+ * One modelling choice is stated here because it is not in the C: a store whose value is not
+ * a constant (`req->status = err`) is modelled as storing 1, i.e. as the store that makes the
+ * waiters' condition true, which is what a waker means by it.
+ */
+import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
+import { RMW_BASES } from '../../../analyzer-runtime/src';
+import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
+import type { Site, WorkspaceIndex } from './index';
+import type { Candidate } from './rules';
+
+type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
+
+export class ExtractionError extends Error {}
+
+/** Location names the runtime accepts, derived from queue/variable identities. */
+export function locName(identity: string): string {
+  const bare = identity.replace(/^struct /, '').replace(/^global /, '');
+  return bare.replace(/\[\]/g, '_arr').replace(/->/g, '.').replace(/[^A-Za-z0-9_.]/g, '_').replace(/^([^A-Za-z_])/, '_$1');
+}
+
+export function srcOf(file: string, span: Span, text?: string): SourceTag {
+  return { file, line: span.line, column: span.column, ...(text ? { text } : {}) };
+}
+
+/** Per-program state: locations, objects, and how C names map to them. */
+export class ProgramBuilder {
+  readonly locations: Record<string, number> = {};
+  private readonly objects = new Map<string, ProgramObject>();
+  readonly threads: Thread[] = [];
+
+  constructor(readonly index: WorkspaceIndex) {}
+
+  object(kind: ProgramObject['kind'], name: string): string {
+    if (!this.objects.has(name)) this.objects.set(name, { kind, name });
+    return name;
+  }
+
+  location(identity: string): string {
+    const name = locName(identity);
+    if (!(name in this.locations)) this.locations[name] = 0;
+    return name;
+  }
+
+  /**
+   * `waitFor`: the conditions the sleepers wait for. The program starts in a state where they
+   * are all false (the sleepers have to sleep), the first such 0/1 assignment of the
+   * locations they read; the waker's stores are what can make them true. Without such a state
+   * there is nothing to lose and the extraction fails.
+   */
+  build(name: string, check?: Program['property'], waitFor: ProgramExpr[] = []): Program {
+    for (const t of this.threads) this.object('task', t.name);
+    if (waitFor.length) {
+      const locs = Object.keys(this.locations).slice(0, 6);
+      let found = false;
+      for (let mask = 0; mask < 1 << locs.length && !found; mask++) {
+        const env = new Map(locs.map((l, i) => [l, (mask >> i) & 1]));
+        if (waitFor.every((c) => evaluate(c, env) === 0)) {
+          for (const [l, v] of env) this.locations[l] = v;
+          found = true;
+        }
+      }
+      if (!found) throw new ExtractionError('no initial state makes the sleepers wait (their condition is always true)');
+    }
+    return { name, locations: this.locations, objects: [...this.objects.values()], threads: this.threads, ...(check ? { property: check } : {}) };
+  }
+}
+
+/** Value of an expression over location values; undefined when it reads a register. */
+export function evaluate(e: ProgramExpr, env: Map<string, number>): number | undefined {
+  switch (e.kind) {
+    case 'const':
+      return e.value;
+    case 'read':
+      return env.get(e.loc) ?? 0;
+    case 'reg':
+      return undefined;
+    case 'not': {
+      const v = evaluate(e.operand, env);
+      return v === undefined ? undefined : v === 0 ? 1 : 0;
+    }
+    case 'binary': {
+      const a = evaluate(e.left, env);
+      const b = evaluate(e.right, env);
+      if (a === undefined || b === undefined) return undefined;
+      switch (e.op) {
+        case '&&': return a && b ? 1 : 0;
+        case '||': return a || b ? 1 : 0;
+        case '==': return a === b ? 1 : 0;
+        case '!=': return a !== b ? 1 : 0;
+        case '<': return a < b ? 1 : 0;
+        case '>': return a > b ? 1 : 0;
+        case '<=': return a <= b ? 1 : 0;
+        case '>=': return a >= b ? 1 : 0;
+        case '+': return a + b;
+        case '-': return a - b;
+      }
+    }
+  }
+  return undefined;
+}
+
+// --- conditions ----------------------------------------------------------------------------
+
+const TOKEN = /\s*(->|&&|\|\||==|!=|<=|>=|[!()<>+\-&.,]|[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+|\d+[uUlL]*)/y;
+
+function tokenize(text: string): string[] {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  let at = 0;
+  while (at < text.length) {
+    if (/^\s*$/.test(text.slice(at))) break;
+    TOKEN.lastIndex = at;
+    const m = TOKEN.exec(text);
+    if (!m) throw new ExtractionError(`cannot model the condition \`${text}\` (at \`${text.slice(at, at + 12)}\`)`);
+    out.push(m[1]);
+    at = TOKEN.lastIndex;
+  }
+  return out;
+}
+
+/** Resolves the C name chain of a condition to a location, via the condition's recorded reads. */
+type Resolver = (chainText: string) => string | undefined;
+/** A helper called in a condition, as the expression it returns (or undefined: not inlinable). */
+type Inliner = (fn: string) => ProgramExpr | undefined;
+
+export function translateCondition(text: string, resolve: Resolver, inline: Inliner = () => undefined): ProgramExpr {
+  const tokens = tokenize(text);
+  let i = 0;
+  const peek = () => tokens[i];
+  const take = (t?: string) => {
+    const v = tokens[i];
+    if (t !== undefined && v !== t) throw new ExtractionError(`cannot model the condition \`${text}\`: expected \`${t}\``);
+    i++;
+    return v;
+  };
+  const binary = (ops: string[], next: () => ProgramExpr) => (): ProgramExpr => {
+    let left = next();
+    while (ops.includes(peek())) {
+      const op = take() as '&&';
+      left = { kind: 'binary', op, left, right: next() };
+    }
+    return left;
+  };
+  const chain = (): string => {
+    let s = '';
+    if (peek() === '&') take();
+    s += take();
+    while (peek() === '->' || peek() === '.') {
+      s += take();
+      s += take();
+    }
+    return s;
+  };
+  const read = (order: 'once' | 'acquire' | 'plain'): ProgramExpr => {
+    const c = chain();
+    const loc = resolve(c);
+    if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
+    return { kind: 'read', loc, order };
+  };
+  const primary = (): ProgramExpr => {
+    const t = peek();
+    if (t === undefined) throw new ExtractionError(`cannot model the condition \`${text}\``);
+    if (t === '!') {
+      take();
+      return { kind: 'not', operand: primary() };
+    }
+    if (t === '(') {
+      take();
+      const e = or();
+      take(')');
+      return e;
+    }
+    if (/^\d|^0[xX]/.test(t)) {
+      take();
+      return { kind: 'const', value: parseInt(t, t.startsWith('0x') || t.startsWith('0X') ? 16 : 10) };
+    }
+    if (t === 'true') return take(), { kind: 'const', value: 1 };
+    if (t === 'false' || t === 'NULL') return take(), { kind: 'const', value: 0 };
+    if (/^[A-Za-z_]/.test(t) && tokens[i + 1] === '(') {
+      const fn = take();
+      take('(');
+      let e: ProgramExpr;
+      if (fn === 'READ_ONCE' || fn === 'atomic_read' || fn === 'atomic64_read' || fn === 'atomic_long_read' || fn === 'data_race') e = read('once');
+      else if (fn === 'smp_load_acquire' || fn === 'atomic_read_acquire') e = read('acquire');
+      else if (fn === 'test_bit') {
+        while (peek() !== ',' && peek() !== undefined) take();
+        take(',');
+        e = { kind: 'binary', op: '!=', left: read('once'), right: { kind: 'const', value: 0 } };
+      } else if (fn === 'list_empty' || fn === 'llist_empty' || fn === 'list_empty_careful') {
+        // A list is modelled by one location: non-zero once an entry was added.
+        e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
+      } else if (fn === 'kthread_should_stop' || fn === 'signal_pending' || fn === 'fatal_signal_pending' || fn === 'freezing') {
+        // Nobody stops the thread or signals it in the extracted program (signals are the
+        // wait's own exits); these tests are false there.
+        while (peek() !== ')' && peek() !== undefined) take();
+        e = { kind: 'const', value: 0 };
+      } else if (fn === 'likely' || fn === 'unlikely') e = or();
+      else {
+        const inlined = inline(fn);
+        if (!inlined) throw new ExtractionError(`the condition calls ${fn}(), which the model does not know`);
+        // The helper reads through its own parameters, which name the same objects.
+        let depth = 1;
+        while (depth > 0 && peek() !== undefined) {
+          const t2 = take();
+          if (t2 === '(') depth++;
+          else if (t2 === ')') depth--;
+        }
+        i--;
+        e = inlined;
+      }
+      take(')');
+      return e;
+    }
+    if (/^[A-Za-z_]/.test(t)) {
+      if (/^[A-Z][A-Z0-9_]*$/.test(t)) throw new ExtractionError(`the condition uses the macro ${t}`);
+      return read('plain');
+    }
+    throw new ExtractionError(`cannot model the condition \`${text}\` (at \`${t}\`)`);
+  };
+  const add = binary(['+', '-'], primary);
+  const rel = binary(['<', '>', '<=', '>='], add);
+  const eq = binary(['==', '!='], rel);
+  const and = binary(['&&'], eq);
+  const or = binary(['||'], and);
+  const e = or();
+  if (i !== tokens.length) throw new ExtractionError(`cannot model the condition \`${text}\` (trailing \`${tokens.slice(i).join(' ')}\`)`);
+  return e;
+}
+
+function normaliseChain(s: string): string {
+  return s.replace(/\s+/g, '').replace(/^&/, '');
+}
+
+/** A resolver over a condition's recorded reads, in the function that evaluates it. */
+export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition): Resolver {
+  return (chainText) => {
+    const wanted = normaliseChain(chainText);
+    const path = cond.reads.find((r) => normaliseChain(r.text) === wanted);
+    if (!path) return undefined;
+    // A local or a parameter is the thread's own value, not shared state: not modelled.
+    if ((path.rootKind === 'local' || path.rootKind === 'param') && path.fields.length === 0) return undefined;
+    return b.location(b.index.identity(file, fn, path));
+  };
+}
+
+// --- code between two points of a function ---------------------------------------------------
+
+function storeValue(text: string | undefined): ProgramExpr {
+  const t = (text ?? '').trim();
+  if (/^\d+[uUlL]*$/.test(t)) return { kind: 'const', value: parseInt(t, 10) };
+  if (t === 'true') return { kind: 'const', value: 1 };
+  if (t === 'false' || t === 'NULL' || t === '0') return { kind: 'const', value: 0 };
+  return { kind: 'const', value: 1 };
+}
+
+function constOf(text: string | undefined): number {
+  const t = (text ?? '').trim();
+  return /^\d+$/.test(t) ? parseInt(t, 10) : 1;
+}
+
+function rmwName(name: string): string | undefined {
+  const m = /^(atomic64|atomic_long)_(.*)$/.exec(name);
+  const n = m ? `atomic_${m[2]}` : name;
+  const base = n.replace(/_(relaxed|acquire|release)$/, '');
+  return (RMW_BASES as readonly string[]).includes(base) ? n : undefined;
+}
+
+const FENCES: Record<string, 'mb' | 'wmb' | 'rmb' | 'before_atomic' | 'after_atomic' | 'after_spinlock' | undefined> = {
+  full: 'mb',
+  write: 'wmb',
+  read: 'rmb',
+  'after-atomic': 'after_atomic',
+  'before-atomic': 'before_atomic',
+  'after-spinlock': 'after_spinlock',
+};
+
+export interface Segment {
+  file: string;
+  fn: FunctionFacts;
+  from: number;
+  to: number;
+}
+
+/**
+ * The ops of a straight stretch of a function: stores and atomics to the tracked locations,
+ * every barrier, atomic ordering and spin lock. Stores elsewhere are left out (they cannot
+ * change what the waiters read); ordering primitives are kept whatever they touch.
+ */
+export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>, queues: Map<string, string>): Op[] {
+  const ops: Op[] = [];
+  const held: string[] = [];
+  for (let k = seg.from; k < seg.to; k++) {
+    const e = seg.fn.events[k];
+    const src = srcOf(seg.file, e.span);
+    if (e.kind === 'store') {
+      const id = b.index.identity(seg.file, seg.fn, e.target);
+      const loc = locName(id);
+      const full = e.fullBarrierAfter;
+      if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit')) {
+        // Atomic bitops are RMWs (smp_mb__after_atomic() applies to them); the location
+        // stands for the word, bit 0 for the bit the condition tests.
+        ops.push({ op: 'rmw', fn: e.via, loc: b.location(id), args: [{ kind: 'const', value: 0 }], src });
+      } else if (tracked.has(loc)) {
+        const order = full ? 'mb' : e.release ? 'release' : e.via === 'WRITE_ONCE' || e.via.startsWith('atomic') ? 'once' : 'plain';
+        const loc = b.location(id);
+        // x++, x--, x += v, x -= v: read, change, write back (not atomic: a plain RMW).
+        const delta = e.via === '++' || e.via === '--' ? 1 : e.via === '+=' || e.via === '-=' ? constOf(e.value) : undefined;
+        const value: ProgramExpr = delta !== undefined ? { kind: 'binary', op: e.via.startsWith('-') ? '-' : '+', left: { kind: 'read', loc, order: 'plain' }, right: { kind: 'const', value: delta } } : storeValue(e.value);
+        ops.push({ op: 'store', loc, value, order, src });
+      } else if (full) ops.push({ op: 'fence', kind: 'mb', src });
+    } else if (e.kind === 'atomic') {
+      const id = e.target ? b.index.identity(seg.file, seg.fn, e.target) : undefined;
+      const fn = rmwName(e.name);
+      const loc = id ? locName(id) : undefined;
+      if (fn && loc && tracked.has(loc)) {
+        const args: ProgramExpr[] = /^atomic_(add|sub|fetch_add|fetch_sub|add_return|sub_return)/.test(fn) ? [{ kind: 'const', value: 1 }] : /^(xchg|cmpxchg)/.test(fn) ? (fn.startsWith('cmpxchg') ? [{ kind: 'const', value: 0 }, { kind: 'const', value: 1 }] : [{ kind: 'const', value: 1 }]) : [];
+        ops.push({ op: 'rmw', fn, loc: b.location(id!), args, ...(e.returning ? { reg: `t${k}` } : {}), src });
+      } else if (e.returning && e.ordering === 'full') {
+        // An unrelated fully ordered RMW still orders everything around it.
+        ops.push({ op: 'fence', kind: 'mb', src });
+      }
+    } else if (e.kind === 'barrier') {
+      const kind = FENCES[e.barrier];
+      if (kind) ops.push({ op: 'fence', kind, src });
+    } else if (e.kind === 'lock' && !e.sleeps) {
+      const queue = queueOfLock(e.lock, queues);
+      const lock = queue ?? b.object('spinlock', locName(`lock ${e.lock}`));
+      const irq = e.irq === 'irq' || e.irq === 'irqsave' ? e.irq : 'none';
+      if (e.action === 'lock') {
+        ops.push({ op: 'lock', lock, irq, src });
+        held.push(lock);
+      } else if (held.includes(lock)) {
+        held.splice(held.lastIndexOf(lock), 1);
+        ops.push({ op: 'unlock', lock, irq, src });
+      }
+    } else if (e.kind === 'irq') {
+      ops.push(e.action === 'off' ? { op: 'irq_disable', src } : { op: 'irq_enable', src });
+    }
+  }
+  return ops;
+}
+
+/** `&q->lock` where q is a queue of the program: the queue's own lock. */
+function queueOfLock(lockText: string, queues: Map<string, string>): string | undefined {
+  const l = lockText.replace(/^&/, '');
+  for (const [text, name] of queues) {
+    const q = text.replace(/^&/, '');
+    if (l === `${q}.lock` || l === `${q}->lock`) return name;
+  }
+  return undefined;
+}
+
+// --- waiters -------------------------------------------------------------------------------
+
+function exitOf(w: E<'wait'>): RtWaitExit {
+  if (w.info.exits.includes('signal') || w.info.exits.includes('fatal-signal')) return 'signal';
+  if (w.info.exits.includes('timeout')) return 'timeout';
+  return 'none';
+}
+
+/** The condition a wait waits for: the macro's argument, or the loop's exit test for manual waits. */
+export function waitCondition(site: Site<E<'wait'>>): { cond: Condition; negate: boolean } | undefined {
+  if (site.event.condition) return { cond: site.event.condition, negate: false };
+  if (!site.event.info.manual) return undefined;
+  const at = site.fn.events.indexOf(site.event);
+  for (const e of site.fn.events.slice(at + 1)) {
+    if (e.kind === 'schedule') break;
+    if (e.kind === 'check' && e.exits && e.condition.reads.length) return { cond: e.condition, negate: !e.exitWhen };
+  }
+  // `while (!cond) { prepare_to_wait(); schedule(); }`: the loop condition comes before.
+  for (let k = at - 1; k >= 0; k--) {
+    const e = site.fn.events[k];
+    if (e.kind === 'check' && e.exits && !e.exitWhen && e.condition.reads.length) return { cond: e.condition, negate: true };
+    if (e.kind === 'schedule' || e.kind === 'wait') break;
+  }
+  return undefined;
+}
+
+/**
+ * A condition as a program expression, evaluated in `fn`; helpers it calls are inlined through
+ * their single return expression, two levels deep at most.
+ */
+export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, depth = 0): ProgramExpr {
+  const inline: Inliner = (name) => {
+    if (depth >= 2) return undefined;
+    const defs = b.index.functionsNamed(name);
+    if (defs.length !== 1 || defs[0].fn.returns.length !== 1) return undefined;
+    const callee = defs[0];
+    try {
+      return translateIn(b, callee.file, callee.fn, callee.fn.returns[0], depth + 1);
+    } catch {
+      return undefined;
+    }
+  };
+  return translateCondition(cond.text, conditionResolver(b, file, fn, cond), inline);
+}
+
+export function waiterCondition(b: ProgramBuilder, site: Site<E<'wait'>>): ProgramExpr {
+  const c = waitCondition(site);
+  if (!c) throw new ExtractionError(`the wait at ${site.file}:${site.event.span.line} has no condition the model can read`);
+  const e = translateIn(b, site.file, site.fn, c.cond);
+  return c.negate ? { kind: 'not', operand: e } : e;
+}
+
+/** Locations a waiter's condition reads (helpers included): the ones the waker's stores matter to. */
+export function conditionLocations(b: ProgramBuilder, site: Site<E<'wait'>>): Set<string> {
+  const before = new Set(Object.keys(b.locations));
+  const probe = new ProgramBuilder(b.index);
+  waiterCondition(probe, site);
+  for (const l of Object.keys(probe.locations)) if (!before.has(l)) b.location(l);
+  return new Set(Object.keys(probe.locations));
+}
+
+export function waitOp(b: ProgramBuilder, site: Site<E<'wait'>>, queueName: string, cond: ProgramExpr): Op {
+  const src = srcOf(site.file, site.event.span);
+  const exit = exitOf(site.event);
+  switch (site.event.info.queue) {
+    case 'waitqueue':
+      return { op: 'wait_event', wq: b.object('waitqueue', queueName), cond, exclusive: site.event.info.exclusive, exit, src };
+    case 'swait':
+      return { op: 'swait_event', wq: b.object('swait', queueName), cond, exit, src };
+    case 'rcuwait':
+      return { op: 'rcuwait_wait_event', w: b.object('rcuwait', queueName), cond, exit, src };
+    case 'completion':
+      return { op: 'wait_for_completion', c: b.object('completion', queueName), exit, src };
+    default:
+      throw new ExtractionError(`waits on a ${site.event.info.queue} are not modelled`);
+  }
+}
+
+/** After waking: the waiter's own updates of what it waited for (taking the item, clearing the flag). */
+export function consumeOps(b: ProgramBuilder, site: Site<E<'wait'>>, tracked: Set<string>, cond: ProgramExpr): Op[] {
+  const at = site.fn.events.indexOf(site.event);
+  let end = site.fn.events.length;
+  for (let k = at + 1; k < site.fn.events.length; k++) {
+    const e = site.fn.events[k];
+    if (e.kind === 'wait' || e.kind === 'schedule') {
+      end = k;
+      break;
+    }
+  }
+  const ops = segmentOps(b, { file: site.file, fn: site.fn, from: at + 1, to: end }, tracked, new Map()).filter((o) => o.op === 'store' || o.op === 'rmw');
+  // Only a waiter that saw its condition consumes; one that left on a signal returns early.
+  return ops.length ? [{ op: 'if', cond, then: ops, else: [] }] : [];
+}
+
+export function wakeOp(b: ProgramBuilder, wake: E<'wake'>, file: string, queueName: string, name = wake.name): Op {
+  const src = srcOf(file, wake.span);
+  switch (name) {
+    case 'swake_up':
+    case 'swake_up_one':
+      return { op: 'swake_up_one', wq: b.object('swait', queueName), src };
+    case 'swake_up_locked':
+      return { op: 'swake_up_locked', wq: b.object('swait', queueName), src };
+    case 'swake_up_all':
+    case 'swake_up_all_locked':
+      return { op: 'swake_up_all', wq: b.object('swait', queueName), src };
+    case 'rcuwait_wake_up':
+      return { op: 'rcuwait_wake_up', w: b.object('rcuwait', queueName), src };
+    case 'complete':
+      return { op: 'complete', c: b.object('completion', queueName), src };
+    case 'complete_all':
+      return { op: 'complete_all', c: b.object('completion', queueName), src };
+    default:
+      if (wake.info.queue === 'waitqueue') {
+        const nr = wake.info.nr === 'all' ? 'all' : 1;
+        return { op: 'wake_up', wq: b.object('waitqueue', queueName), nr, ...(wake.info.locked ? { locked: true } : {}), src };
+      }
+      throw new ExtractionError(`${name}() is not modelled`);
+  }
+}
+
+export type { Candidate };
