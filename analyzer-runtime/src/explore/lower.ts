@@ -64,30 +64,41 @@ export const Layout = {
 export interface QueueEntry {
   thread: number;
   exclusive: boolean;
+  /** A custom wake function (add_wait_queue with func) registered by thread, not its task. */
+  func?: boolean;
 }
 
 /**
  * The list of entries as one integer: entry i (0 = first) is the base-B digit i, with
- * digit = 2 * thread + exclusive + 1 and B = 2 * threads + 1; 0 is the empty list.
+ * digit = 3 * thread + (func ? 2 : exclusive ? 1 : 0) + 1 and B = 3 * threads + 1; 0 is the
+ * empty list.
  */
 export function encodeList(entries: QueueEntry[], threads: number): number {
-  const base = 2 * threads + 1;
+  const base = 3 * threads + 1;
   let v = 0;
-  for (let i = entries.length - 1; i >= 0; i--) v = v * base + (2 * entries[i]!.thread + (entries[i]!.exclusive ? 1 : 0) + 1);
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    v = v * base + (3 * e.thread + (e.func ? 2 : e.exclusive ? 1 : 0) + 1);
+  }
   return v;
 }
 
 export function decodeList(value: number, threads: number): QueueEntry[] {
-  const base = 2 * threads + 1;
+  const base = 3 * threads + 1;
   const out: QueueEntry[] = [];
   let v = value;
   while (v > 0) {
     const d = (v % base) - 1;
-    out.push({ thread: Math.floor(d / 2), exclusive: d % 2 === 1 });
+    const kind = d % 3;
+    const e: QueueEntry = { thread: Math.floor(d / 3), exclusive: kind === 1 };
+    if (kind === 2) e.func = true;
+    out.push(e);
     v = Math.floor(v / base);
   }
   return out;
 }
+
+const mine = (index: number) => (e: QueueEntry) => e.thread === index && !e.func;
 
 /** One step of a path: what the trace shows as one line. */
 export interface PathStep {
@@ -189,6 +200,8 @@ class ThreadLowering {
   private readonly me: string;
   private readonly nThreads: number;
   private currentSrc: SourceTag | undefined;
+  /** The queue whose wake function is running, if any. */
+  private inCallback: string | undefined;
 
   constructor(
     private readonly program: Program,
@@ -321,6 +334,7 @@ class ThreadLowering {
 
   private atomicReason(irqOnly = false): string | undefined {
     const ctx = this.program.threads[this.index]!.context;
+    if (this.inCallback) return `in a wake function of ${this.inCallback} (called with ${Layout.queueLock(this.inCallback)} held, interrupts off)`;
     if (ctx === 'hardirq') return 'in hard-IRQ context';
     if (this.irqOff > 0) return 'with interrupts disabled';
     if (irqOnly) return undefined;
@@ -435,6 +449,11 @@ class ThreadLowering {
       case 'unlock': {
         const loc = this.lockLoc(o.lock);
         this.step(`spin_unlock${o.irq === 'irq' ? '_irq' : o.irq === 'irqsave' ? '_irqrestore' : ''}(${o.lock})`);
+        if (!this.held.includes(loc)) {
+          // Unlocking a lock this thread does not hold has no meaning in the model: ignored.
+          this.noteStep(`${o.lock} is not held here: ignored`);
+          return;
+        }
         this.lockRelease(loc);
         if ((o.irq === 'irq' || o.irq === 'irqsave') && this.irqOff > 0) this.irqOff--;
         return;
@@ -494,6 +513,21 @@ class ThreadLowering {
         this.step(`finish_wait(${o.wq})`);
         this.finish(o.wq);
         return;
+      case 'add_wait_queue': {
+        this.step(`add_wait_queue(${o.wq}, wake function)`);
+        const head = Layout.queueHead(o.wq);
+        this.irqOff++;
+        this.lockAcquire(Layout.queueLock(o.wq), '', false);
+        const l = this.read(head, 'once');
+        const entries = decodeList(l.value, this.nThreads);
+        if (!entries.some((e) => e.func && e.thread === this.index)) {
+          entries.unshift({ thread: this.index, exclusive: false, func: true });
+          this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+        }
+        this.lockRelease(Layout.queueLock(o.wq));
+        this.irqOff--;
+        return;
+      }
       case 'wait_event': {
         const name = `wait_event${o.exit === 'signal' ? '_interruptible' : o.exit === 'timeout' ? '_timeout' : ''}${o.exclusive ? '_exclusive' : ''}`;
         this.waitLoop(`${name}(${o.wq}, ${exprText(o.cond)})`, o.wq, o.cond, o.exclusive, o.exit, 'wait');
@@ -604,7 +638,7 @@ class ThreadLowering {
 
   private describeList(value: number): string {
     const entries = decodeList(value, this.nThreads);
-    return entries.map((e) => `${this.program.threads[e.thread]?.name ?? '?'}${e.exclusive ? ' (exclusive)' : ''}`).join(', ');
+    return entries.map((e) => `${this.program.threads[e.thread]?.name ?? '?'}${e.func ? "'s wake function" : e.exclusive ? ' (exclusive)' : ''}`).join(', ');
   }
 
   private setState(v: number, barrier: boolean): void {
@@ -679,15 +713,15 @@ class ThreadLowering {
     this.lockAcquire(Layout.queueLock(q), '', false);
     const l = this.read(head, 'once');
     const entries = decodeList(l.value, this.nThreads);
-    const mine = entries.findIndex((e) => e.thread === this.index);
+    const own = entries.findIndex(mine(this.index));
     if (signalPending) {
-      if (mine >= 0) {
-        entries.splice(mine, 1);
+      if (own >= 0) {
+        entries.splice(own, 1);
         this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
       }
       this.noteStep('a signal is pending: dequeues and gives up');
     } else {
-      if (mine < 0) {
+      if (own < 0) {
         const e = { thread: this.index, exclusive };
         if (exclusive) entries.push(e);
         else entries.unshift(e);
@@ -705,12 +739,12 @@ class ThreadLowering {
     this.setState(TASK_RUNNING, false);
     this.continued(this.currentLabel());
     const l = this.read(head, 'once');
-    if (!decodeList(l.value, this.nThreads).some((e) => e.thread === this.index)) return;
+    if (!decodeList(l.value, this.nThreads).some(mine(this.index))) return;
     this.under(l.deps, () => {
       this.irqOff++;
       this.lockAcquire(Layout.queueLock(q), '', false);
       const l2 = this.read(head, 'once');
-      const entries = decodeList(l2.value, this.nThreads).filter((e) => e.thread !== this.index);
+      const entries = decodeList(l2.value, this.nThreads).filter((e) => !mine(this.index)(e));
       this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l2.deps });
       this.lockRelease(Layout.queueLock(q));
       this.irqOff--;
@@ -780,6 +814,11 @@ class ThreadLowering {
           kept.push(e);
           continue;
         }
+        if (e.func) {
+          this.runWakeFunction(q, e.thread);
+          kept.push(e);
+          continue;
+        }
         const woke = this.tryToWakeUp(e.thread, true);
         if (!woke) kept.push(e);
         if (woke && e.exclusive && --remaining === 0) stopped = true;
@@ -791,6 +830,38 @@ class ThreadLowering {
       this.lockRelease(Layout.queueLock(q));
       this.irqOff--;
     }
+  }
+
+  /**
+   * A custom wake function registered by thread `owner` with add_wait_queue(), run by the waker
+   * in its own context, with the queue lock held and interrupts off (__wake_up_common()).
+   */
+  private runWakeFunction(q: string, owner: string | number): void {
+    const index = typeof owner === 'number' ? owner : this.threadIndex(owner);
+    const reg = this.findWakeFunction(index, q);
+    if (!reg) return;
+    this.step(`${this.program.threads[index]!.name}'s wake function (${q})`);
+    const outerCallback = this.inCallback;
+    this.inCallback = q;
+    try {
+      this.block(reg.func);
+    } finally {
+      this.inCallback = outerCallback;
+    }
+  }
+
+  private findWakeFunction(thread: number, q: string): Extract<Op, { op: 'add_wait_queue' }> | undefined {
+    const find = (ops: Op[]): Extract<Op, { op: 'add_wait_queue' }> | undefined => {
+      for (const o of ops) {
+        if (o.op === 'add_wait_queue' && o.wq === q) return o;
+        if (o.op === 'if') {
+          const r = find(o.then) ?? find(o.else);
+          if (r) return r;
+        }
+      }
+      return undefined;
+    };
+    return find(this.program.threads[thread]!.ops);
   }
 
   /** swake_up_locked(): wake the first entry and dequeue it. */
@@ -900,7 +971,7 @@ class ThreadLowering {
         this.step(`__prepare_to_swait(${q})`);
         const l = this.read(head, 'once');
         const entries = decodeList(l.value, this.nThreads);
-        if (!entries.some((e) => e.thread === this.index)) {
+        if (!entries.some(mine(this.index))) {
           entries.push({ thread: this.index, exclusive: true });
           this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
         }
@@ -919,8 +990,8 @@ class ThreadLowering {
       this.step(`__finish_swait(${q})`);
       const l = this.read(head, 'once');
       const entries = decodeList(l.value, this.nThreads);
-      if (entries.some((e) => e.thread === this.index)) {
-        this.write(head, 'once', { value: encodeList(entries.filter((e) => e.thread !== this.index), this.nThreads), deps: l.deps });
+      if (entries.some(mine(this.index))) {
+        this.write(head, 'once', { value: encodeList(entries.filter((e) => !mine(this.index)(e)), this.nThreads), deps: l.deps });
       }
       if (!done.value) {
         this.noteStep('returns without the completion');

@@ -87,6 +87,11 @@ export type Op = OpBase &
     // Wait queues (wait.h).
     | { op: 'prepare_to_wait'; wq: string; exclusive: boolean; state?: TaskState }
     | { op: 'finish_wait'; wq: string }
+    /**
+     * add_wait_queue() of an entry with a custom wake function (init_waitqueue_func_entry): func
+     * runs in the waker's context, under the queue lock with interrupts off, at every wake_up().
+     */
+    | { op: 'add_wait_queue'; wq: string; func: Op[] }
     | { op: 'wait_event'; wq: string; cond: ProgramExpr; exclusive: boolean; exit: WaitExit }
     | { op: 'wake_up'; wq: string; nr: number | 'all'; locked?: boolean }
     | { op: 'waitqueue_active'; wq: string; reg: string }

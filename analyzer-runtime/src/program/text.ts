@@ -482,6 +482,11 @@ class Parser {
         else if (name.endsWith('_irqsave') || name.endsWith('_irqrestore')) o.irq = 'irqsave';
         return o;
       }
+      case 'add_wait_queue': {
+        const wq = obj();
+        end();
+        return { op: 'add_wait_queue', wq, func: this.block() };
+      }
       case 'wait_for_completion':
       case 'wait_for_completion_interruptible':
       case 'wait_for_completion_timeout': {
@@ -675,6 +680,8 @@ function opLines(o: Op, indent: string): string[] {
       return one(`prepare_to_wait${o.exclusive ? '_exclusive' : ''}(${o.wq}${o.state ? `, ${STATE_NAME[o.state]}` : ''})`);
     case 'finish_wait':
       return one(`finish_wait(${o.wq})`);
+    case 'add_wait_queue':
+      return [`${indent}add_wait_queue(${o.wq}) {`, ...o.func.flatMap((x) => opLines(x, `${indent}  `)), `${indent}}${tag}`];
     case 'wait_event':
       return one(`wait_event${EXIT_NAME[o.exit]}${o.exclusive ? '_exclusive' : ''}(${o.wq}, ${e(o.cond)})`);
     case 'wake_up': {

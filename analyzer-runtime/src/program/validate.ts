@@ -195,6 +195,8 @@ export function validateProgram(json: Json): Program {
         }
         case 'finish_wait':
           return { op: 'finish_wait', wq: object(o.wq, 'waitqueue', `${p}.wq`) };
+        case 'add_wait_queue':
+          return { op: 'add_wait_queue', wq: object(o.wq, 'waitqueue', `${p}.wq`), func: ops(o.func, `${p}.func`) };
         case 'wait_event':
           return { op: 'wait_event', wq: object(o.wq, 'waitqueue', `${p}.wq`), cond: expr(o.cond, `${p}.cond`), exclusive: bool(o.exclusive, `${p}.exclusive`), exit: exit(o.exit, `${p}.exit`) };
         case 'wake_up': {

@@ -82,7 +82,11 @@ function opArb(threads: string[], depth: number): fc.Arbitrary<Op> {
   const base = fc.oneof(...simple.map(withSrc));
   if (depth === 0) return base;
   const inner = fc.array(opArb(threads, depth - 1), { maxLength: 2 });
-  return fc.oneof({ weight: 8, arbitrary: base }, { weight: 1, arbitrary: withSrc(fc.record({ cond: expr, then: inner, else: inner }).map((o): Op => ({ op: 'if', ...o }))) });
+  return fc.oneof(
+    { weight: 8, arbitrary: base },
+    { weight: 1, arbitrary: withSrc(fc.record({ cond: expr, then: inner, else: inner }).map((o): Op => ({ op: 'if', ...o }))) },
+    { weight: 1, arbitrary: withSrc(inner.map((func): Op => ({ op: 'add_wait_queue', wq: 'wq', func }))) },
+  );
 }
 
 const OBJECTS: Program['objects'] = [

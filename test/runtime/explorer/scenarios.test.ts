@@ -66,6 +66,14 @@ test('swake_up_all() under spin_lock_irqsave() sleeps in atomic context; after t
   expectSafe('swake_up_all_unlocked');
 });
 
+test('a wake function that sleeps sleeps in atomic context; one that defers is safe', () => {
+  const r = expectViolation('wake_function_sleeps', 'sleep-in-atomic');
+  assert.equal(r.property!.thread, 'signaller');
+  assert.match(r.property!.message, /mutex_lock\(\).*wake function of wqh/);
+  assert.deepEqual(r.trace[r.property!.step! - 1]!.src, { file: 'virt/foo.c', line: 20 });
+  expectSafe('wake_function_defers');
+});
+
 test('completions and rcuwait used correctly are safe', () => {
   expectSafe('completion');
   expectSafe('rcuwait');
