@@ -1,6 +1,7 @@
 // `wakeaudit` command line: the same analysis as the editor, headless.
 import { runCheckCommand } from './commands/check';
 import { runLitmusCommand } from './commands/litmus';
+import { runSimulateCommand } from './commands/simulate';
 
 const USAGE = `usage: wakeaudit <command> ...
   check [options] PATH...     audit C files and directories (--help for options)
@@ -14,15 +15,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheckCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'litmus':
       return runLitmusCommand(rest, process.stdout);
-    case 'simulate': {
-      // Loaded lazily: the simulate command is written alongside the runtime's explorer.
-      const simulate = await loadSimulate();
-      if (!simulate) {
-        process.stderr.write('wakeaudit simulate: not available in this build\n');
-        return 2;
-      }
-      return simulate(rest, { stdout: process.stdout, stderr: process.stderr });
-    }
+    case 'simulate':
+      return runSimulateCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case '--help':
     case '-h':
     case 'help':
@@ -32,12 +26,6 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wakeaudit: unknown command ${JSON.stringify(command ?? '')}\n${USAGE}\n`);
       return 2;
   }
-}
-
-type SimulateCommand = (args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<number> | number;
-
-async function loadSimulate(): Promise<SimulateCommand | undefined> {
-  return undefined;
 }
 
 main(process.argv.slice(2)).then(

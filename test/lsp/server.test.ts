@@ -177,6 +177,11 @@ describe('language server over stdio', () => {
   test('simulate a document range: verdict and a trace on at least two threads', async (t) => {
     if (skipWithoutC(t)) return;
     const uri = fixtureUri('ready_flag.c');
+    // The quick-fix test above fixed the open document: put the original text back.
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 3 },
+      contentChanges: [{ text: fixtureText('ready_flag.c') }],
+    });
     const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
       command: 'wakeaudit.simulate',
       arguments: [{ uri, language: 'c' }],

@@ -406,7 +406,7 @@ export function waiterCondition(b: ProgramBuilder, site: Site<E<'wait'>>): Progr
   const c = waitCondition(site);
   if (!c) throw new ExtractionError(`the wait at ${site.file}:${site.event.span.line} has no condition the model can read`);
   const e = translateIn(b, site.file, site.fn, c.cond);
-  return c.negate ? { kind: 'not', operand: e } : e;
+  return c.negate ? (e.kind === 'not' ? e.operand : { kind: 'not', operand: e }) : e;
 }
 
 /** Locations a waiter's condition reads (helpers included): the ones the waker's stores matter to. */

@@ -287,6 +287,11 @@ function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Arr
   return { program, fixes };
 }
 
+/** Negation that does not stack: not(not(x)) is x, so traces read as the C does. */
+function not(e: ProgramExpr): ProgramExpr {
+  return e.kind === 'not' ? e.operand : { kind: 'not', operand: e };
+}
+
 function negateText(text: string): string {
   const t = text.trim();
   if (/^!\s*[A-Za-z_][\w]*(?:\s*(?:->|\.)\s*\w+)*$/.test(t) || /^!\s*[A-Za-z_]\w*\([^()]*\)$/.test(t)) return t.replace(/^!\s*/, '');
@@ -299,7 +304,7 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const c = translateIn(b, file, fn, check.condition);
   // The condition under which the thread does not sleep: a check whose branch leaves the loop
   // exits on (if) / after (while) it; a check whose branch holds the sleep exits on its negation.
-  const exitCond: ProgramExpr = check.exits && check.exitWhen ? c : { kind: 'not', operand: c };
+  const exitCond: ProgramExpr = check.exits && check.exitWhen ? c : not(c);
   const tracked = new Set(Object.keys(b.locations));
   const taskState = /UNINTERRUPTIBLE|IDLE/.test(state.state) ? 'uninterruptible' : 'interruptible';
   const stateSrc = srcOf(file, state.span);
@@ -307,7 +312,7 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const schedSrc = srcOf(file, s.schedule.span);
   const sleep = (barrier: boolean): Op => ({ op: 'set_current_state', state: taskState, barrier, src: stateSrc });
   const schedule: Op = { op: 'schedule', until: exitCond, src: schedSrc };
-  const recheck = (inner: Op[]): Op => ({ op: 'if', cond: { kind: 'not', operand: exitCond }, then: inner, else: [], src: checkSrc });
+  const recheck = (inner: Op[]): Op => ({ op: 'if', cond: not(exitCond), then: inner, else: [], src: checkSrc });
   const waiterOps = s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])];
   const fixedOps = s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])];
   // The waker: a function elsewhere that changes what this loop tests and then wakes a task.

@@ -193,7 +193,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     io.stdout.write(JSON.stringify(toSarif(shown, problems), null, 2) + '\n');
   } else {
     for (const f of shown) {
-      const level = f.verdict === 'violated' || f.verdict === 'unproved' ? 'warning' : 'note';
+      const level = f.severity === 'hint' || f.severity === 'information' ? 'note' : 'warning';
       io.stdout.write(`${f.file}:${f.line}:${f.column}: ${level}: ${f.message} [${f.code}]${f.verdict === 'violated' ? '' : ` (${f.verdict})`}\n`);
       if (options.explain) {
         for (const step of f.trace) {

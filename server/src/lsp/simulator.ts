@@ -1,7 +1,7 @@
 // The engine behind "Simulate this snippet" for inputs that are not kernel C: C litmus tests go
 // straight to the runtime's LKMM checker. The answer is drawn like a trace: the verdict on top,
 // one lane per litmus thread with its statements, each linked to its source line.
-import { LitmusError, parseLitmus, runParsedLitmus } from '../../../analyzer-runtime/src';
+import { explore, LitmusError, parseLitmus, parseProgram, ProgramError, runParsedLitmus } from '../../../analyzer-runtime/src';
 import type { Verdict } from '../analysis/findings';
 import type { IsCancelled } from './analyzer';
 import type { Simulator } from './session';
@@ -11,10 +11,41 @@ import type { ServerSettings } from './settings';
 export class RuntimeSimulator implements Simulator {
   async simulate(input: { text: string; language: 'litmus' | 'wakeaudit-program'; file: string; uri: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult> {
     if (input.language === 'wakeaudit-program') {
-      throw new Error('simulating .wake programs needs the runtime explorer, which this build does not include yet');
+      if (isCancelled()) throw new Error('cancelled');
+      return this.simulateProgram(input.text, input.file, input.uri, settings);
     }
     if (isCancelled()) throw new Error('cancelled');
     return this.simulateLitmus(input.text, input.file, input.uri, settings);
+  }
+
+  /** A `.wake` program: explored, and its counterexample drawn one lane per thread. */
+  private simulateProgram(text: string, file: string, uri: string, settings: ServerSettings): TraceResult {
+    let program;
+    try {
+      program = parseProgram(text);
+    } catch (error) {
+      if (error instanceof ProgramError) return { title: `program: ${file}`, verdict: 'unknown', message: `not a program the runtime reads: ${error.message}`, threads: [], steps: [] };
+      throw error;
+    }
+    const r = explore(program, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs });
+    const lines = text.split('\n');
+    return {
+      title: `program: ${program.name}`,
+      verdict: r.verdict,
+      message: r.verdict === 'violated' ? (r.property?.message ?? 'property violated') : r.verdict === 'safe' ? `safe: ${r.reason ?? 'no violation within the bounds'}` : `undecided: ${r.reason ?? 'budget exhausted'}`,
+      threads: program.threads.map((t) => t.name),
+      steps: r.trace.map((s, i) => {
+        // A program's own ops carry the .wake line they came from when the tag has no file.
+        const line = s.src && !s.src.file ? s.src.line - 1 : undefined;
+        return {
+          index: i,
+          thread: s.thread,
+          text: s.note ? `${s.op} (${s.note})` : s.op,
+          ...(line !== undefined && line >= 0 && line < lines.length ? { uri, range: { start: { line, character: 0 }, end: { line, character: lines[line].length } } } : {}),
+        };
+      }),
+      proof: { states: r.stats.candidates, milliseconds: Math.round(r.stats.milliseconds) },
+    };
   }
 
   private simulateLitmus(text: string, file: string, uri: string, settings: ServerSettings): TraceResult {
