@@ -74,6 +74,26 @@ test('a wake function that sleeps sleeps in atomic context; one that defers is s
   expectSafe('wake_function_defers');
 });
 
+test('a hand-rolled prepare_to_wait() loop is safe; checking the condition before queueing loses the wakeup', () => {
+  const src = (ok: boolean) => `program handrolled
+int done = 0
+waitqueue wq
+thread waker (process) { WRITE_ONCE(done, 1)  wake_up(wq) }
+thread waiter (process) {
+  ${ok ? 'prepare_to_wait(wq, TASK_UNINTERRUPTIBLE)' : ''}
+  r0 = READ_ONCE(done)
+  ${ok ? '' : 'prepare_to_wait(wq, TASK_UNINTERRUPTIBLE)'}
+  if (!r0) { schedule() until (READ_ONCE(done)) }
+  finish_wait(wq)
+}
+`;
+  assert.equal(explore(parseProgram(src(true))).verdict, 'safe');
+  const bad = parseProgram(src(false));
+  const r = explore(bad);
+  assert.equal(r.property?.kind, 'lost-wakeup');
+  assert.ok(replay(bad, r.trace, 'lost-wakeup').ok);
+});
+
 test('completions and rcuwait used correctly are safe', () => {
   expectSafe('completion');
   expectSafe('rcuwait');
