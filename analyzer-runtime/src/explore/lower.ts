@@ -1110,7 +1110,7 @@ export function lowerThreadPaths(
     };
     try {
       const p = new ThreadLowering(program, index, readValues, choose, options).run();
-      const key = JSON.stringify([p.events, p.end, p.violations, p.steps, [...p.registerValues]]);
+      const key = pathKey(p);
       if (!seen.has(key)) {
         seen.add(key);
         paths.push(p);
@@ -1122,6 +1122,17 @@ export function lowerThreadPaths(
     if (paths.length > limit) throw new PathLimitExceeded(program.threads[index]!.name, limit);
   }
   return paths;
+}
+
+/** Identity of a path: its events, steps, ending, violations and registers. */
+function pathKey(p: ExplorerPath): string {
+  let k = '';
+  for (const e of p.events) k += `${e.kind}${e.annot}${e.loc ?? ''}=${String(e.value)}/${e.addr.join(',')}/${e.data.join(',')}/${e.ctrl.join(',')}/${e.rmwRead ?? ''};`;
+  k += '|';
+  for (const s of p.steps) k += `${s.label}@${s.src ? `${s.src.file ?? ''}:${s.src.line}` : ''}#${s.events.length}${s.note ?? ''};`;
+  k += `|${JSON.stringify(p.end)}|${JSON.stringify(p.violations)}|`;
+  for (const [r, v] of p.registerValues) k += `${r}=${v},`;
+  return k;
 }
 
 export class PathLimitExceeded extends Error {
