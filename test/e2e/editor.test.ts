@@ -124,9 +124,15 @@ describe('wakeaudit in code-server', { skip }, () => {
       await openFile(finding.file);
       await page.locator('.squiggly-warning').first().waitFor({ timeout: 30_000 });
       await page.keyboard.press('Control+Shift+M');
+      // Other files' findings expand into many trace rows and the list is virtualised: filter
+      // the panel to this code so the row is rendered.
+      const filter = page.locator('.markers-panel-action-filter input, .viewpane-filter input').first();
+      await filter.waitFor({ timeout: 15_000 });
+      await filter.fill(finding.code);
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: finding.code });
       await row.first().waitFor({ timeout: 15_000 });
       await screenshot(page, `02-problems-${caseNumber}`);
+      await filter.fill('');
       // Back to the editor for the next step.
       await page.keyboard.press('Control+Shift+M');
     });

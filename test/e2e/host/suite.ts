@@ -66,7 +66,9 @@ export async function run(): Promise<void> {
         const diagnostic = await waitFor('a wakeaudit diagnostic in MP-wrong-result.litmus', () =>
           vscode.languages.getDiagnostics(uri).find((d) => d.source === 'wakeaudit'),
         );
-        check(diagnostic.code === 'litmus-result-mismatch', `unexpected code ${JSON.stringify(diagnostic.code)}`);
+        // With a rule page to link, the code comes as { value, target }.
+        const code = typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
+        check(code === 'litmus-result-mismatch', `unexpected code ${JSON.stringify(diagnostic.code)}`);
         check(document.getText(diagnostic.range) === 'Never', `range covers ${JSON.stringify(document.getText(diagnostic.range))}`);
         const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
         const preferred = actions.find((action) => action.isPreferred);
