@@ -79,7 +79,7 @@ export type FactEvent =
   | (EventBase & { kind: 'sleep'; name: string; why: string })
   /** exits: the branch leaves the loop/function; exitWhen: on the condition being true (if) or false (while). */
   | (EventBase & { kind: 'check'; condition: Condition; exits: boolean; exitWhen: boolean })
-  | (EventBase & { kind: 'call'; name: string; args: string[] });
+  | (EventBase & { kind: 'call'; name: string; args: string[]; arg0?: AccessPath });
 
 export interface Condition {
   /** The user's text of the condition expression. */
@@ -114,6 +114,8 @@ export interface StructField {
   structName?: string;
   pointer: boolean;
   span: Span;
+  /** The type's span (`struct swait_queue_head`), for an edit that changes it. */
+  typeSpan: Span;
 }
 
 export interface Registration {
@@ -168,7 +170,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     if (!struct || !type || !declarator) continue;
     for (const d of declaratorNames(declarator)) {
       const t = typeInfo(type, d.pointer);
-      structFields.push({ struct: struct.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator) });
+      structFields.push({ struct: struct.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator), typeSpan: span(type) });
     }
   }
 
@@ -451,7 +453,7 @@ class BodyWalker {
         if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
       }
     }
-    this.push({ kind: 'call', name, args: args.map((a) => normaliseText(this.userText(a))), span });
+    this.push({ kind: 'call', name, args: args.map((a) => normaliseText(this.userText(a))), arg0: args[0] ? this.access(args[0]) : undefined, span });
   }
 
   private assignment(node: Node): void {

@@ -117,6 +117,17 @@ export class WorkspaceIndex {
     return this.agg().fields.get(`${struct}.${field}`);
   }
 
+  /** The file declaring `struct S { ... field ... }`. */
+  fieldFile(struct: string, field: string): string | undefined {
+    for (const f of this.files.values()) if (f.structFields.some((x) => x.struct === struct && x.field === field)) return f.file;
+    return undefined;
+  }
+
+  /** Calls of `name` (e.g. init_swait_queue_head) whose first argument is this queue. */
+  callsOnQueue(name: string, queue: string): Array<{ file: string; fn: FunctionFacts; event: CallEvent }> {
+    return (this.agg().calls.get(name) ?? []).filter((c) => c.event.arg0 && this.identity(c.file, c.fn, c.event.arg0) === queue);
+  }
+
   waitsOn(queue: string): Array<Site<WaitEvent>> {
     return this.agg().waits.get(queue) ?? [];
   }
