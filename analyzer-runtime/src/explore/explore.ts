@@ -172,6 +172,8 @@ function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map<string
         case '>=': return x >= y ? 1 : 0;
         case '+': return x + y;
         case '-': return x - y;
+        case '&': return x & y;
+        case '|': return x | y;
       }
     }
   }

@@ -386,6 +386,8 @@ class ThreadLowering {
             case '>=': return x >= y ? 1 : 0;
             case '+': return x + y;
             case '-': return x - y;
+            case '&': return x & y;
+            case '|': return x | y;
           }
         })();
         return { value, deps };

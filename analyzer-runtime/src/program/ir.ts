@@ -21,7 +21,7 @@ export type ProgramExpr =
   | { kind: 'not'; operand: ProgramExpr }
   | { kind: 'binary'; op: BinaryOp; left: ProgramExpr; right: ProgramExpr };
 
-export const BINARY_OPS = ['&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-'] as const;
+export const BINARY_OPS = ['&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-', '&', '|'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export type LoadOrder = 'plain' | 'once' | 'acquire';

@@ -44,7 +44,7 @@ type Tok =
   | { t: 'tag'; v: string; line: number }
   | { t: 'eof'; v: ''; line: number };
 
-const PUNCT = ['&&', '||', '==', '!=', '<=', '>=', '(', ')', '{', '}', ',', ';', '=', '<', '>', '+', '-', '!'];
+const PUNCT = ['&&', '||', '==', '!=', '<=', '>=', '(', ')', '{', '}', ',', ';', '=', '<', '>', '+', '-', '!', '&', '|'];
 
 function lex(text: string): Tok[] {
   const out: Tok[] = [];
@@ -124,7 +124,8 @@ const FENCES: Record<string, Extract<Op, { op: 'fence' }>['kind']> = {
 
 const EXIT_SUFFIX: Record<string, WaitExit> = { '': 'none', _interruptible: 'signal', _timeout: 'timeout' };
 
-const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5 };
+// C's precedences: || < && < | < & < == != < relational < + -.
+const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '|': 3, '&': 4, '==': 5, '!=': 5, '<': 6, '>': 6, '<=': 6, '>=': 6, '+': 7, '-': 7 };
 
 class Parser {
   private k = 0;

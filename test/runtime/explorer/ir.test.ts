@@ -37,3 +37,17 @@ test('errors name the JSON path', () => {
   bad3.threads[0].ops[0] = { op: 'rmw', fn: 'atomic_frob', loc: 'done', args: [] };
   assert.throws(() => validateProgram(bad3), /unknown atomic/);
 });
+
+test('bit operators: a condition that masks a bit', async () => {
+  const { parseProgram, explore } = await import('../../../analyzer-runtime/src');
+  const p = parseProgram(`program mask
+int flags = 0
+swait q
+thread waker (process) { WRITE_ONCE(flags, 3)  swake_up_one(q) }
+thread waiter (process) { swait_event_exclusive(q, READ_ONCE(flags) & 1 == 1) }
+`);
+  // C precedence: & binds looser than ==, so this reads flags & (1 == 1).
+  const w = p.threads[1]!.ops[0]!;
+  assert.ok(w.op === 'swait_event' && w.cond.kind === 'binary' && w.cond.op === '&');
+  assert.equal(explore(p).verdict, 'safe');
+});

@@ -23,7 +23,7 @@ const expr: fc.Arbitrary<ProgramExpr> = fc.letrec<{ e: ProgramExpr }>((tie) => (
     { depthSize: 'small', withCrossShrink: true },
     leaf,
     tie('e').map((operand): ProgramExpr => ({ kind: 'not', operand })),
-    fc.record({ op: fc.constantFrom('&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-') as fc.Arbitrary<'+'>, left: tie('e'), right: tie('e') }).map(
+    fc.record({ op: fc.constantFrom('&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-', '&', '|') as fc.Arbitrary<'+'>, left: tie('e'), right: tie('e') }).map(
       (b): ProgramExpr => ({ kind: 'binary', ...b }),
     ),
   ),
