@@ -179,7 +179,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     const field = m.captures.find((c) => c.name === 'field')?.node.text;
     const value = m.captures.find((c) => c.name === 'value')?.node;
     if (!field || !value) continue;
-    if (field === 'func') registrations.push({ callee: value.text, context: 'wake-callback', via: '.func', span: span(value) });
+    // `.func = f` alone says little (many ops tables have a `func`); wake functions are known by
+    // their signature (wait_queue_entry_t *, mode, sync, key) or init_waitqueue_func_entry().
     if (field === 'function') registrations.push({ callee: value.text, context: 'hardirq', via: '.function (hrtimer)', span: span(value) });
   }
 
@@ -217,7 +218,10 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     functions.push(facts);
   }
 
-  return { file, functions, structFields, globals, registrations, parseErrors };
+  // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
+  // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
+  // sanitized). A JSON round trip copies the facts into strings of their own.
+  return JSON.parse(JSON.stringify({ file, functions, structFields, globals, registrations, parseErrors })) as FileFacts;
 }
 
 function signatureContext(f: FunctionFacts, returnType: string): FunctionContext | undefined {

@@ -35,6 +35,11 @@ interface FixPlan {
 export interface Plan {
   program: Program;
   fixes: FixPlan[];
+  /**
+   * A restructuring that cannot be written as a local text edit (deferring a callback's
+   * sleeping part to a work item): explored like a fix, and reported in the message when safe.
+   */
+  deferred?: Program;
 }
 
 export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
@@ -75,11 +80,15 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
   }
   if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
   if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
+  let advice = '';
+  if (plan.deferred && explore(plan.deferred, bounds).verdict === 'safe') {
+    advice = '. Verified alternative: defer the sleeping part to a work item (the wake function only queues it; one more context switch on the wakeup path)';
+  }
   return {
     ...base,
     severity: 'warning',
     verdict: 'violated',
-    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}`,
+    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}${advice}`,
     trace: traceOf(result),
     fixes: verifiedFixes(plan, bounds),
     proof,
@@ -126,6 +135,8 @@ export function planFor(index: WorkspaceIndex, c: Candidate): Plan {
       return stateOrderPlan(index, s);
     case 'single-waiter':
       return singleWaiterPlan(index, s.wait, s.wakes);
+    case 'callback-sleep':
+      return callbackSleepPlan(index, s);
   }
 }
 
@@ -406,3 +417,32 @@ function taskPointerEdits(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
 }
 
 export type { PropertyKind };
+
+/**
+ * The callback as the custom wake function of an entry on a queue, and a waker that wakes the
+ * queue: wake_up() runs the function under the queue lock with interrupts off. The program
+ * holds the callback's own code up to the sleep (its locks and IRQ changes included).
+ */
+function callbackSleepPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'callback-sleep' }>): Plan {
+  const b = new ProgramBuilder(index);
+  const queue = b.object('waitqueue', locName(`queue of ${s.callback.name}`));
+  const atIdx = s.callback.events.indexOf(s.at);
+  const before = segmentOps(b, { file: s.file, fn: s.callback, from: 0, to: atIdx }, new Set(), new Map());
+  const sleepWhat = s.helper ? `${s.helper.sleep.name} (in ${s.helper.fn.name}())` : s.at.name;
+  const sleepOp: Op = { op: 'sleep_call', what: sleepWhat, src: srcOf(s.file, s.at.span) };
+  b.location('work_pending');
+  b.threads.push({ name: 'entry_owner', context: 'process', ops: [{ op: 'add_wait_queue', wq: queue, func: [...before, sleepOp], src: srcOf(s.file, s.callback.nameSpan) }] });
+  b.threads.push({ name: 'waker', context: 'process', ops: [{ op: 'wake_up', wq: queue, nr: 1 }] });
+  const program = b.build(`${s.callback.name} as a wake function`, { check: ['sleep-in-atomic'] });
+  // Deferred: the callback only marks the work; a worker thread (one more context switch on
+  // the path) does the sleeping part in process context.
+  const deferred: Program = {
+    ...program,
+    threads: [
+      { name: 'entry_owner', context: 'process', ops: [{ op: 'add_wait_queue', wq: queue, func: [...before, { op: 'store', loc: 'work_pending', value: { kind: 'const', value: 1 }, order: 'once', src: sleepOp.src }], src: srcOf(s.file, s.callback.nameSpan) }] },
+      program.threads[1],
+      { name: 'worker', context: 'process', ops: [{ op: 'if', cond: { kind: 'read', loc: 'work_pending', order: 'once' }, then: [sleepOp], else: [] }] },
+    ],
+  };
+  return { program, fixes: [], deferred };
+}

@@ -12,6 +12,7 @@ export const RULE_CODES = [
   'swake-all-atomic-context',
   'waitqueue-active-no-barrier',
   'sleep-state-order',
+  'sleep-in-wake-callback',
 ] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
@@ -36,7 +37,16 @@ export type Subject =
   | { kind: 'exclusive-wake'; wake: Site<E<'wake'>>; waits: Array<Site<E<'wait'>>>; why: string }
   | { kind: 'atomic-wake'; wake: Site<E<'wake'>>; why: string; waits: Array<Site<E<'wait'>>> }
   | { kind: 'state-order'; file: string; fn: FunctionFacts; state: E<'state'>; check: E<'check'>; schedule: E<'schedule'>; variant: 'check-before-state' | 'no-barrier' }
-  | { kind: 'single-waiter'; queue: string; wait: Site<E<'wait'>>; wakes: Array<Site<E<'wake'>>>; owner: string };
+  | { kind: 'single-waiter'; queue: string; wait: Site<E<'wait'>>; wakes: Array<Site<E<'wake'>>>; owner: string }
+  | {
+      kind: 'callback-sleep';
+      file: string;
+      callback: FunctionFacts;
+      /** The call in the callback that sleeps, or that calls the helper that sleeps. */
+      at: E<'sleep'> | E<'call'>;
+      /** When the sleep is one level down: the helper and its sleeping op. */
+      helper?: { file: string; fn: FunctionFacts; sleep: E<'sleep'> };
+    };
 
 export interface Candidate {
   code: RuleCode;
@@ -56,6 +66,7 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
     activeChecks(index, file, fn, out);
     stateOrder(file, fn, out);
     wakes(index, file, fn, out);
+    callbackSleeps(index, file, fn, out);
   }
   singleWaiter(index, file, out);
   out.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
@@ -291,5 +302,41 @@ function singleWaiter(index: WorkspaceIndex, file: string, out: Candidate[]): vo
       message: `only one task ever sleeps on ${w.event.queue?.text ?? 'this queue'} (${owner}): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue`,
       subject: { kind: 'single-waiter', queue: w.queue, wait: w, wakes, owner },
     });
+  }
+}
+
+// --- sleep-in-wake-callback -----------------------------------------------------------------
+
+/**
+ * A wait-queue entry's wake function runs inside __wake_up_common(), under the queue's
+ * spinlock with interrupts off: it must not sleep. Sleeps one helper call down are followed.
+ */
+function callbackSleeps(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
+  if (index.contextOf(fn) !== 'wake-callback') return;
+  for (const e of fn.events) {
+    if (e.kind === 'sleep' && e.name !== 'synchronize_rcu') {
+      out.push({
+        code: 'sleep-in-wake-callback',
+        file,
+        span: e.span,
+        message: `${fn.name}() is a wait-queue wake function: it runs under the queue lock with interrupts off, and ${e.why}`,
+        subject: { kind: 'callback-sleep', file, callback: fn, at: e },
+      });
+      return;
+    }
+    if (e.kind === 'call') {
+      for (const callee of index.functionsNamed(e.name)) {
+        const sleep = callee.fn.events.find((x): x is E<'sleep'> => x.kind === 'sleep');
+        if (!sleep || callee.fn === fn) continue;
+        out.push({
+          code: 'sleep-in-wake-callback',
+          file,
+          span: e.span,
+          message: `${fn.name}() is a wait-queue wake function (queue lock held, interrupts off) and calls ${e.name}(), where ${sleep.why} (${callee.file}:${sleep.span.line})`,
+          subject: { kind: 'callback-sleep', file, callback: fn, at: e, helper: { file: callee.file, fn: callee.fn, sleep } },
+        });
+        return;
+      }
+    }
   }
 }

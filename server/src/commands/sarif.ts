@@ -14,6 +14,7 @@ const RULE_SUMMARY: Record<string, string> = {
   'swake-all-atomic-context': 'swake_up_all() from hard-IRQ or IRQs-off context',
   'waitqueue-active-no-barrier': 'waitqueue_active()/swait_active() after a condition store without a full barrier',
   'sleep-state-order': 'Condition checked before set_current_state(), or __set_current_state() where a barrier is needed',
+  'sleep-in-wake-callback': 'A wait-queue wake function (run under the queue lock, IRQs off) that can sleep',
 };
 
 const DOCS = 'https://github.com/wakeaudit/wakeaudit/blob/main/docs/rules/';
