@@ -79,7 +79,7 @@ export type FactEvent =
   | (EventBase & { kind: 'sleep'; name: string; why: string })
   /** exits: the branch leaves the loop/function; exitWhen: on the condition being true (if) or false (while). */
   | (EventBase & { kind: 'check'; condition: Condition; exits: boolean; exitWhen: boolean })
-  | (EventBase & { kind: 'call'; name: string; args: string[]; arg0?: AccessPath });
+  | (EventBase & { kind: 'call'; name: string; arg0?: AccessPath });
 
 export interface Condition {
   /** The user's text of the condition expression. */
@@ -144,7 +144,11 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
   const span = (n: Node): Span => {
     const s = spanOf(lines, n.startIndex, n.endIndex);
     const lineStart = lines[s.line - 1];
-    return { ...s, indent: /^[ \t]*/.exec(parsed.text.slice(lineStart, lineStart + 200))![0] };
+    // Indentation is only needed where a fix inserts a line; it is short and interned.
+    let k = lineStart;
+    while (parsed.text[k] === ' ' || parsed.text[k] === '\t') k++;
+    if (k > lineStart) s.indent = parsed.text.slice(lineStart, k);
+    return s;
   };
   const userText = (n: Node) => parsed.text.slice(n.startIndex, n.endIndex);
   const root = parsed.tree.rootNode;
@@ -215,13 +219,44 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     };
     facts.signatureContext = signatureContext(facts, returnType.text);
     new BodyWalker(facts, globals, span, userText, registrations).walk(body);
+    // Branch conditions matter only around a sleep (sleep-state-order, open-coded waits);
+    // elsewhere they are most of a function's events, so they are dropped (memory).
+    if (!facts.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait')) {
+      facts.events = facts.events.filter((e) => e.kind !== 'check');
+    }
     functions.push(facts);
   }
 
   // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
   // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
-  // sanitized). A JSON round trip copies the facts into strings of their own.
-  return JSON.parse(JSON.stringify({ file, functions, structFields, globals, registrations, parseErrors })) as FileFacts;
+  // sanitized). Every string is replaced by an interned copy of its own; shared objects (the
+  // event contexts) stay shared.
+  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors };
+  detachStrings(facts, new Set());
+  return facts;
+}
+
+const interned = new Map<string, string>();
+
+function internCopy(s: string): string {
+  let v = interned.get(s);
+  if (v === undefined) {
+    v = JSON.parse(JSON.stringify(s)) as string;
+    if (interned.size > 2_000_000) interned.clear();
+    interned.set(v, v);
+  }
+  return v;
+}
+
+function detachStrings(value: unknown, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const v = record[key];
+    if (typeof v === 'string') record[key] = internCopy(v);
+    else if (typeof v === 'object' && v !== null) detachStrings(v, seen);
+  }
 }
 
 function signatureContext(f: FunctionFacts, returnType: string): FunctionContext | undefined {
@@ -252,8 +287,16 @@ class BodyWalker {
     this.visit(body, 0);
   }
 
+  private lastCtx: EventContext | undefined;
+
+  /** Events in the same context share one context object (memory: a kernel tree has millions). */
   private ctx(): EventContext {
-    return { irqsOff: this.irqOffDepth > 0, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional: this.conditionalDepth > 0 };
+    const c = this.lastCtx;
+    const irqsOff = this.irqOffDepth > 0;
+    const conditional = this.conditionalDepth > 0;
+    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
+    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional };
+    return this.lastCtx;
   }
 
   private visit(node: Node, depth: number): void {
@@ -457,7 +500,9 @@ class BodyWalker {
         if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
       }
     }
-    this.push({ kind: 'call', name, args: args.map((a) => normaliseText(this.userText(a))), arg0: args[0] ? this.access(args[0]) : undefined, span });
+    // Only the first argument is kept (it names the object for init_* calls); a kernel tree has
+    // millions of calls and their text would dominate the index's memory.
+    this.push({ kind: 'call', name, arg0: args[0] && /^(?:init_|rcuwait_init)/.test(name) ? this.access(args[0]) : undefined, span });
   }
 
   private assignment(node: Node): void {
