@@ -9,7 +9,7 @@ import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
 import { collectFacts, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
 import { Candidate, findCandidates, RuleCode } from './rules';
-import type { FileProblem, Finding } from './findings';
+import type { FileProblem } from './findings';
 import { PREFILTER } from './wrappers';
 
 export interface WorkspaceLimits {
@@ -136,21 +136,4 @@ export class Workspace {
 
 function emptyFacts(file: string): FileFacts {
   return { file, functions: [], structFields: [], globals: [], registrations: [], parseErrors: 0 };
-}
-
-/** A candidate as a finding before (or without) a proof. */
-export function unprovedFinding(c: Candidate): Finding {
-  return {
-    file: c.file,
-    line: c.span.line,
-    column: c.span.column,
-    endLine: c.span.endLine,
-    endColumn: c.span.endColumn,
-    code: c.code,
-    severity: 'information',
-    message: c.message,
-    verdict: 'unproved',
-    trace: [],
-    fixes: [],
-  };
 }
