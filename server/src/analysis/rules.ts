@@ -116,6 +116,9 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     if (e.kind !== 'active' || e.info.fullBarrier || !e.queue) return;
     if (holdsQueueLock(e.ctx.locksHeld, e.queue.text)) return;
     const queue = index.identity(file, fn, e.queue);
+    // A check that decides no wake-up (a busy test, a debug print) cannot lose one.
+    const wakesAfter = fn.events.slice(i + 1).some((x) => x.kind === 'wake' && !!x.queue && index.identity(file, fn, x.queue) === queue);
+    if (!e.guardsWake && !wakesAfter) return;
     const check: Site<E<'active'>> = { file, fn, event: e, queue };
     const waits = index.waitsOn(queue);
     const local = unorderedStoreBefore(fn, i);
