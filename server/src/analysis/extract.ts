@@ -100,6 +100,8 @@ export function evaluate(e: ProgramExpr, env: Map<string, number>): number | und
         case '>=': return a >= b ? 1 : 0;
         case '+': return a + b;
         case '-': return a - b;
+        case '&': return a & b;
+        case '|': return a | b;
       }
     }
   }
@@ -108,7 +110,7 @@ export function evaluate(e: ProgramExpr, env: Map<string, number>): number | und
 
 // --- conditions ----------------------------------------------------------------------------
 
-const TOKEN = /\s*(->|&&|\|\||==|!=|<=|>=|[!()<>+\-&.,]|[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+|\d+[uUlL]*)/y;
+const TOKEN = /\s*(->|&&|\|\||==|!=|<=|>=|[!()<>+\-&|.,]|[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+|\d+[uUlL]*)/y;
 
 function tokenize(text: string): string[] {
   const out: string[] = [];
@@ -227,7 +229,9 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
   const add = binary(['+', '-'], primary);
   const rel = binary(['<', '>', '<=', '>='], add);
   const eq = binary(['==', '!='], rel);
-  const and = binary(['&&'], eq);
+  const bitAnd = binary(['&'], eq);
+  const bitOr = binary(['|'], bitAnd);
+  const and = binary(['&&'], bitOr);
   const or = binary(['||'], and);
   const e = or();
   if (i !== tokens.length) throw new ExtractionError(`cannot model the condition \`${text}\` (trailing \`${tokens.slice(i).join(' ')}\`)`);
