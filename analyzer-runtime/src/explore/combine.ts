@@ -25,7 +25,8 @@ const isWrite = (k: string) => k === 'W' || k === 'LKW' || k === 'UL';
 
 interface Summary {
   writes: Set<string>;
-  externalReads: string[];
+  /** Reads no initial value or own earlier write gives: each a list of keys, any of which will do. */
+  externalReads: string[][];
   /** Lock-chain degree vector, as a canonical key. */
   degreeKey: string;
   degree: Map<string, number>;
@@ -242,14 +243,16 @@ export function forEachCombination(
       const degree = chainDegree(p, prot);
       if (!degree) continue;
       const writes = new Set<string>();
-      const externalReads: string[] = [];
+      const externalReads: string[][] = [];
       for (const e of p.events) {
         if (e.loc === undefined || e.value === undefined) continue;
         const k = keyOf(e.loc, e.value);
         if (isWrite(e.kind)) writes.add(k);
         else if (isRead(e.kind)) {
           const init = initial.get(e.loc) ?? 0;
-          if (init !== e.value && !writes.has(k)) externalReads.push(k);
+          const vals = e.values ?? [e.value];
+          const keys = vals.map((v) => keyOf(e.loc!, v));
+          if (!vals.includes(init) && !keys.some((x) => writes.has(x))) externalReads.push(keys);
         }
       }
       for (const [k] of degree) {
@@ -269,7 +272,7 @@ export function forEachCombination(
     changed = false;
     const supply = summaries.map((ss) => new Set(ss.flatMap((s) => [...s.writes])));
     for (let t = 0; t < n; t++) {
-      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => supply.some((w, u) => u !== t && w.has(k))));
+      const keep = summaries[t]!.map((s) => s.externalReads.every((ks) => ks.some((k) => supply.some((w, u) => u !== t && w.has(k)))));
       if (keep.every(Boolean)) continue;
       changed = true;
       paths[t] = paths[t]!.filter((_, i) => keep[i]);
@@ -283,12 +286,27 @@ export function forEachCombination(
   let last = 0;
   for (let t = 1; t < n; t++) if (paths[t]!.length > paths[last]!.length) last = t;
   const order = [...Array(n).keys()].filter((t) => t !== last);
-  const buckets = new Map<string, number[]>();
-  summaries[last]!.forEach((s, i) => {
-    let b = buckets.get(s.degreeKey);
-    if (!b) buckets.set(s.degreeKey, (b = []));
-    b.push(i);
+  // Paths of one thread with the same degree vector, external reads and writes pass or fail
+  // every check below together: the product is walked over such groups, and the combinations
+  // that pass are then visited path by path in the order of a plain nested loop.
+  const groupKey = (s: Summary) => `${s.degreeKey}\u0001${s.externalReads.map((ks) => ks.join('\u0002')).sort().join('\u0003')}\u0001${[...s.writes].sort().join('\u0003')}`;
+  type Group = { s: Summary; members: number[] };
+  const groupsOf: Group[][] = summaries.map((ss) => {
+    const byKey = new Map<string, Group>();
+    ss.forEach((s, i) => {
+      const gk = groupKey(s);
+      let g = byKey.get(gk);
+      if (!g) byKey.set(gk, (g = { s, members: [] }));
+      g.members.push(i);
+    });
+    return [...byKey.values()];
   });
+  const buckets = new Map<string, Group[]>();
+  for (const g of groupsOf[last]!) {
+    let b = buckets.get(g.s.degreeKey);
+    if (!b) buckets.set(g.s.degreeKey, (b = []));
+    b.push(g);
+  }
   // Targets: per protected location, a closed chain (all zero) or init -> some other value.
   const protLocs = [...new Set([...values.keys()])].sort();
   const targets: Array<Map<string, number>> = [new Map()];
@@ -310,15 +328,16 @@ export function forEachCombination(
     targets.push(...next);
   }
 
-  const choice = new Array<number>(n).fill(0);
+  const gchoice = new Array<Group | undefined>(n);
   let combinations = 0;
   let stopped = false;
   const supplied = (t: number, chosenSet: Set<number>): boolean => {
-    for (const k of summaries[t]![choice[t]!]!.externalReads) {
+    for (const ks of gchoice[t]!.s.externalReads) {
       let found = false;
       for (let u = 0; u < n && !found; u++) {
         if (u === t) continue;
-        found = chosenSet.has(u) ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
+        const w = chosenSet.has(u) ? gchoice[u]!.s.writes : supplyOf[u]!;
+        found = ks.some((k) => w.has(k));
       }
       if (!found) return false;
     }
@@ -329,52 +348,83 @@ export function forEachCombination(
   const add = (d: Map<string, number>, sign: number) => {
     for (const [k, v] of d) prefixDegree.set(k, (prefixDegree.get(k) ?? 0) + sign * v);
   };
+  const bucketCache = new Map<string, Group[]>();
+  const passing: number[][] = [];
   const finish = (): void => {
-    const found: number[] = [];
-    for (const target of targets) {
-      const need = new Map(target);
-      for (const [k, v] of prefixDegree) need.set(k, (need.get(k) ?? 0) - v);
-      const b = buckets.get(degreeKey(need));
-      if (b) found.push(...b);
+    const pk = degreeKey(prefixDegree);
+    let groups = bucketCache.get(pk);
+    if (!groups) {
+      groups = [];
+      for (const target of targets) {
+        const need = new Map(target);
+        for (const [k, v] of prefixDegree) need.set(k, (need.get(k) ?? 0) - v);
+        const b = buckets.get(degreeKey(need));
+        if (b) groups.push(...b);
+      }
+      bucketCache.set(pk, groups);
     }
-    if (found.length === 0) return;
-    found.sort((a, b) => a - b);
+    if (groups.length === 0) return;
     // Reads of the prefix threads that only the last thread can supply.
-    const pending: string[] = [];
+    const pending: string[][] = [];
     for (const t of order) {
-      for (const k of summaries[t]![choice[t]!]!.externalReads) {
-        if (!order.some((u) => u !== t && summaries[u]![choice[u]!]!.writes.has(k))) pending.push(k);
+      for (const ks of gchoice[t]!.s.externalReads) {
+        if (!order.some((u) => u !== t && ks.some((k) => gchoice[u]!.s.writes.has(k)))) pending.push(ks);
       }
     }
-    const prefixWrites = order.map((u) => summaries[u]![choice[u]!]!.writes);
-    for (const i of found) {
-      if (stopped) break;
-      const s = summaries[last]![i]!;
-      if (!pending.every((k) => s.writes.has(k))) continue;
-      if (!s.externalReads.every((k) => prefixWrites.some((w) => w.has(k)))) continue;
-      choice[last] = i;
-      const chosen = choice.map((c, t) => paths[t]![c]!);
-      if (!accept(chosen)) continue;
-      if (!chainsFeasible(chosen, sectionsOf, initial)) continue;
-      combinations++;
-      if (visit(chosen, prot) === false) stopped = true;
+    const prefixWrites = order.map((u) => gchoice[u]!.s.writes);
+    const found: number[] = [];
+    for (const { s, members } of groups) {
+      if (!pending.every((ks) => ks.some((k) => s.writes.has(k)))) continue;
+      if (!s.externalReads.every((ks) => ks.some((k) => prefixWrites.some((w) => w.has(k))))) continue;
+      found.push(...members);
     }
+    if (found.length === 0) return;
+    // Every path tuple of the prefix groups with every path found.
+    const tuple = new Array<number>(n).fill(0);
+    const expand = (k: number): void => {
+      if (k === order.length) {
+        for (const i of found) {
+          tuple[last] = i;
+          passing.push([...order.map((t) => tuple[t]!), i]);
+        }
+        return;
+      }
+      for (const m of gchoice[order[k]!]!.members) {
+        tuple[order[k]!] = m;
+        expand(k + 1);
+      }
+    };
+    expand(0);
   };
   const walk = (k: number): void => {
-    if (stopped) return;
     if (k === order.length) return finish();
     const t = order[k]!;
     chosenSet.add(t);
-    for (let i = 0; i < paths[t]!.length && !stopped; i++) {
-      choice[t] = i;
+    for (const g of groupsOf[t]!) {
+      gchoice[t] = g;
       if (!supplied(t, chosenSet)) continue;
-      const d = summaries[t]![i]!.degree;
-      add(d, 1);
+      add(g.s.degree, 1);
       walk(k + 1);
-      add(d, -1);
+      add(g.s.degree, -1);
     }
     chosenSet.delete(t);
   };
   walk(0);
+  // The order of a nested loop over the prefix threads' paths, then the last thread's.
+  passing.sort((a, b) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return 0;
+  });
+  const positions = [...order, last];
+  const choice = new Array<number>(n).fill(0);
+  for (const tuple of passing) {
+    if (stopped) break;
+    positions.forEach((t, i) => (choice[t] = tuple[i]!));
+    const chosen = choice.map((c, t) => paths[t]![c]!);
+    if (!accept(chosen)) continue;
+    if (!chainsFeasible(chosen, sectionsOf, initial)) continue;
+    combinations++;
+    if (visit(chosen, prot) === false) stopped = true;
+  }
   return { combinations, stopped };
 }

@@ -22,11 +22,10 @@
 import type { Execution, ExecEvent } from '../lkmm/execution';
 import { checkExecution } from '../lkmm/model';
 import type { Scalar } from '../litmus/ast';
-import { pathsAtFixpoint } from '../litmus/run';
 import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/ir';
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination } from './combine';
-import { candidatesOf, layoutEvents } from './graphs';
+import { candidatesOf, layoutEvents, valueFits } from './graphs';
 import { ExplorerPath, exprText, lowerThreadPaths, PathEnd, PathLimitExceeded, stateName } from './lower';
 
 export interface ExploreOptions {
@@ -123,22 +122,138 @@ function literalsOf(program: Program): number[] {
   return [...found].sort((a, b) => a - b);
 }
 
+/** Locations the program's own ops name (declared ones included): the others belong to kernel objects. */
+function programLocations(program: Program): Set<string> {
+  const found = new Set<string>(Object.keys(program.locations));
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const rec = node as { kind?: string; op?: string; loc?: unknown };
+    if ((rec.kind === 'read' || rec.op === 'load' || rec.op === 'store' || rec.op === 'rmw') && typeof rec.loc === 'string') found.add(rec.loc);
+    for (const child of Object.values(node)) if (child && typeof child === 'object') visit(child);
+  };
+  visit(program.threads);
+  return found;
+}
+
+/**
+ * The read values of every location, grown to a fixpoint as litmus/run.ts pathsAtFixpoint
+ * does, with two refinements that drop only values no execution can read:
+ *
+ * - Integer literals seed only the program's own locations. Kernel-object locations (task
+ *   states, queue lists and locks, completion counts) are written by the lowering with
+ *   constants or with values computed from the same object's earlier values under its lock, so
+ *   forward propagation from their initial values reaches every value they can hold.
+ * - Data chains per location. A write's value is computed from the reads it depends on by
+ *   data (ThreadEvent.data); in an execution, following reads-from and data backwards from a
+ *   write of x visits distinct writes, all to locations whose values can flow into x (x's data
+ *   closure). So a value of x needs, from each thread, no more writes than one path of that
+ *   thread makes to the closure. Each value keeps the least vectors (writes per thread) of the
+ *   chains found for it (a chain through several reads needs at least the most of each); a
+ *   value found only by chains over those bounds (a counter incremented from its own guessed
+ *   values, round after round) is not added.
+ */
 function prepare(program: Program, options: Required<ExploreOptions>): Prepared {
   const initial = new Map<string, Scalar>();
   for (const [k, v] of Object.entries(program.locations)) initial.set(k, v);
   const dropped = { loopBound: 0 };
-  const paths = pathsAtFixpoint(
-    initial,
-    literalsOf(program),
-    (loc) => {
-      if (!initial.has(loc)) initial.set(loc, 0);
-    },
-    (readValues) => {
-      dropped.loopBound = 0;
-      return program.threads.map((_, i) => lowerThreadPaths(program, i, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
-    },
-  );
-  return { paths, initial, loopBoundHits: dropped.loopBound };
+  const literals = literalsOf(program);
+  const userLocs = programLocations(program);
+  const n = program.threads.length;
+  const zero = (): number[] => new Array<number>(n).fill(0);
+  const dominates = (a: number[], b: number[]) => a.every((x, i) => x <= b[i]!);
+  // Per location: value -> the least write vectors of the chains that make it.
+  const values = new Map<string, Map<number, number[][]>>();
+  const add = (loc: string, v: number, usage: number[]): boolean => {
+    let m = values.get(loc);
+    if (!m) values.set(loc, (m = new Map()));
+    const known = m.get(v);
+    if (!known) {
+      m.set(v, [usage]);
+      return true;
+    }
+    if (known.some((u) => dominates(u, usage))) return false;
+    m.set(v, [...known.filter((u) => !dominates(usage, u)), usage]);
+    return true;
+  };
+  const ensure = (loc: string): Map<number, number[][]> => {
+    let m = values.get(loc);
+    if (m) return m;
+    if (!initial.has(loc)) initial.set(loc, 0);
+    add(loc, initial.get(loc) as number, zero());
+    if (userLocs.has(loc)) for (const k of literals) add(loc, k, zero());
+    return values.get(loc)!;
+  };
+  for (const loc of initial.keys()) ensure(loc);
+  const readValues = (loc: string): Scalar[] => [...ensure(loc).keys()];
+  const isWrite = (k: string) => k === 'W' || k === 'LKW' || k === 'UL';
+  for (let round = 0; ; round++) {
+    dropped.loopBound = 0;
+    const paths = program.threads.map((_, i) => lowerThreadPaths(program, i, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
+    // Data closure: location -> locations whose reads feed its writes by data.
+    const feeds = new Map<string, Set<string>>();
+    for (const tp of paths) {
+      for (const p of tp) {
+        for (const e of p.events) {
+          if (!isWrite(e.kind) || e.loc === undefined) continue;
+          let f = feeds.get(e.loc);
+          if (!f) feeds.set(e.loc, (f = new Set()));
+          for (const d of e.data) if (p.events[d]!.loc !== undefined) f.add(p.events[d]!.loc!);
+        }
+      }
+    }
+    // Per location: per thread, the most writes one of its paths makes to the location's closure.
+    const capCache = new Map<string, number[]>();
+    const cap = (loc: string): number[] => {
+      let c = capCache.get(loc);
+      if (c) return c;
+      const closure = new Set<string>([loc]);
+      const stack = [loc];
+      while (stack.length > 0) for (const y of feeds.get(stack.pop()!) ?? []) if (!closure.has(y)) (closure.add(y), stack.push(y));
+      c = paths.map((tp) => {
+        let most = 0;
+        for (const p of tp) {
+          let k = 0;
+          for (const e of p.events) if (isWrite(e.kind) && e.loc !== undefined && closure.has(e.loc)) k++;
+          most = Math.max(most, k);
+        }
+        return most;
+      });
+      capCache.set(loc, c);
+      return c;
+    };
+    let grew = false;
+    let maxWrites = 0;
+    for (const tp of paths) {
+      maxWrites += Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length));
+      for (const p of tp) {
+        for (const e of p.events) {
+          if (!isWrite(e.kind) || e.loc === undefined || typeof e.value !== 'number') continue;
+          // The write vectors of the chains through each data dependency, combined by maximum.
+          let usages: number[][] = [zero()];
+          for (const d of e.data) {
+            const r = p.events[d]!;
+            if (r.loc === undefined) continue;
+            const options: number[][] = [];
+            for (const v of r.values ?? [r.value as number]) options.push(...(values.get(r.loc)?.get(v) ?? [zero()]));
+            const next: number[][] = [];
+            for (const a of usages) for (const b of options) next.push(a.map((x, i) => Math.max(x, b[i]!)));
+            // Too many to keep: their least common bound admits at least as much.
+            usages = next.length > 64 ? [next.reduce((m, u) => m.map((x, i) => Math.min(x, u[i]!)))] : next;
+          }
+          ensure(e.loc);
+          const c = cap(e.loc);
+          for (const u of usages) {
+            const mine = [...u];
+            mine[p.thread]!++;
+            if (mine.every((x, i) => x <= c[i]!) && add(e.loc, e.value, mine)) grew = true;
+          }
+        }
+      }
+    }
+    // As in pathsAtFixpoint: round r reads values made by chains of at most r writes.
+    if (!grew || round >= maxWrites) return { paths, initial, loopBoundHits: dropped.loopBound };
+  }
 }
 
 /** Final value of every location: the co-last write. */
@@ -547,11 +662,11 @@ export function replay(program: Program, trace: TraceStep[], expected?: Property
 
 function sameStep(p: ExplorerPath, s: ExplorerPath['steps'][number], t: TraceStep): boolean {
   if (s.label !== t.op) return false;
-  const reads: Array<[string, number]> = [];
+  const reads: Array<[string, number[]]> = [];
   const writes: Array<[string, number]> = [];
   for (const i of s.events) {
     const e = p.events[i]!;
-    if (e.kind === 'R' || e.kind === 'LKR') reads.push([e.loc!, e.value as number]);
+    if (e.kind === 'R' || e.kind === 'LKR') reads.push([e.loc!, e.values ?? [e.value as number]]);
     else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') writes.push([e.loc!, e.value as number]);
   }
   const tr = t.reads ?? [];
@@ -559,7 +674,7 @@ function sameStep(p: ExplorerPath, s: ExplorerPath['steps'][number], t: TraceSte
   return (
     reads.length === tr.length &&
     writes.length === tw.length &&
-    reads.every(([l, v], i) => tr[i]!.loc === l && tr[i]!.value === v) &&
+    reads.every(([l, v], i) => tr[i]!.loc === l && v.includes(tr[i]!.value)) &&
     writes.every(([l, v], i) => tw[i]!.loc === l && tw[i]!.value === v)
   );
 }
@@ -595,11 +710,12 @@ function executionFromTrace(chosen: ExplorerPath[], initial: Map<string, Scalar>
         else {
           const cands = (stepEvents.get(want.from) ?? []).filter((x) => {
             const we = events[x]!;
-            return we.loc === e.loc && (we.kind === 'W' || we.kind === 'LKW' || we.kind === 'UL') && we.value === e.value;
+            return we.loc === e.loc && (we.kind === 'W' || we.kind === 'LKW' || we.kind === 'UL') && we.value === want.value;
           });
           src = cands[cands.length - 1];
         }
-        if (src === undefined || events[src]!.value !== e.value) return `step ${at} reads ${e.loc}=${e.value} from a write of another value`;
+        if (src === undefined || events[src]!.value !== want.value || !valueFits(L, id, src)) return `step ${at} reads ${e.loc}=${want.value} from a write of another value`;
+        if (L.classes.has(id)) events[id] = { ...e, value: want.value };
         rf.push([src, id]);
       } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
         const want = t.writes?.[w++];

@@ -26,6 +26,15 @@ export interface EventLayout {
   addr: Array<[number, number]>;
   data: Array<[number, number]>;
   ctrl: Array<[number, number]>;
+  /** Reads that may return any of several values (ThreadEvent.values), by event id. */
+  classes: Map<number, number[]>;
+}
+
+/** Whether read r may read from write w (its value, or one of its class). */
+export function valueFits(L: { events: ExecEvent[]; classes: Map<number, number[]> }, r: number, w: number): boolean {
+  const v = L.events[w]!.value;
+  const cls = L.classes.get(r);
+  return cls ? v !== undefined && cls.includes(v) : v === L.events[r]!.value;
 }
 
 const isRead = (k: string) => k === 'R' || k === 'LKR' || k === 'LF' || k === 'RL' || k === 'RU';
@@ -47,6 +56,7 @@ export function layoutEvents(chosen: ExplorerPath[], initial: Map<string, Scalar
   const data: Array<[number, number]> = [];
   const ctrl: Array<[number, number]> = [];
   const base: number[] = [];
+  const classes = new Map<number, number[]>();
   chosen.forEach((p, thread) => {
     const b = events.length;
     base.push(b);
@@ -59,9 +69,10 @@ export function layoutEvents(chosen: ExplorerPath[], initial: Map<string, Scalar
       for (const d of e.data) data.push([b + d, b + i]);
       for (const d of e.ctrl) ctrl.push([b + d, b + i]);
       if (e.rmwRead !== undefined) rmw.push([b + e.rmwRead, b + i]);
+      if (e.values) classes.set(b + i, e.values);
     });
   });
-  return { events, base, initWrite, rmw, addr, data, ctrl };
+  return { events, base, initWrite, rmw, addr, data, ctrl, classes };
 }
 
 interface LocChoice {
@@ -170,8 +181,9 @@ function readChoices(
   out: LocChoice[],
   loc: string,
   limit: number,
+  classes: Map<number, number[]>,
 ): void {
-  const sources = freeReads.map((r) => co.filter((w) => events[w]!.value === events[r]!.value));
+  const sources = freeReads.map((r) => co.filter((w) => valueFits({ events, classes }, r, w)));
   if (sources.some((s) => s.length === 0)) return;
   const pick = new Array<number>(freeReads.length).fill(0);
   const walk = (k: number): void => {
@@ -286,7 +298,7 @@ export function* candidatesOf(
         const ids = byLoc.get(loc)!;
         if (co.length - 1 !== ids.filter((id) => isWrite(events[id]!.kind) && events[id]!.thread >= 0).length) return; // a write outside any section
         const here: LocChoice[] = [];
-        readChoices(events, ids, co, fixed, free, L.rmw, here, loc, limit);
+        readChoices(events, ids, co, fixed, free, L.rmw, here, loc, limit, L.classes);
         const combined: LocChoice[] = [];
         for (const a of partial) for (const b of here) combined.push({ co: { ...a.co, ...b.co }, rf: [...a.rf, ...b.rf] });
         partial = combined;
@@ -344,7 +356,7 @@ export function* candidatesOf(
     const reads = ids.filter((id) => isRead(events[id]!.kind));
     const options: LocChoice[] = [];
     for (const order of permutationsRespectingPo(writes, events)) {
-      readChoices(events, ids, [L.initWrite.get(loc)!, ...order], [], reads, L.rmw, options, loc, limit);
+      readChoices(events, ids, [L.initWrite.get(loc)!, ...order], [], reads, L.rmw, options, loc, limit, L.classes);
       if (options.length >= limit) break;
     }
     if (options.length === 0) return { exhausted: false };
@@ -369,7 +381,13 @@ export function* candidatesOf(
       Object.assign(co, o.co);
       rf.push(...o.rf);
     });
-    yield { events, rf, co, rmw: L.rmw, addr: L.addr, data: L.data, ctrl: L.ctrl };
+    // A read of a class of values takes the value of the write it reads from.
+    let evs = events;
+    if (L.classes.size > 0) {
+      evs = events.slice();
+      for (const [w, r] of rf) if (L.classes.has(r)) evs[r] = { ...events[r]!, value: events[w]!.value ?? 0 };
+    }
+    yield { events: evs, rf, co, rmw: L.rmw, addr: L.addr, data: L.data, ctrl: L.ctrl };
     return true;
   }
   const complete = yield* product(0);

@@ -135,6 +135,8 @@ export interface ExplorerPath extends ThreadPath {
 
 /** Raised when the path needs more loop iterations than the bound: the path is dropped. */
 export class LoopBoundExceeded extends Error {}
+/** Raised when a read has no possible value (its guesses are all ruled out): no such path. */
+class ImpossiblePath extends Error {}
 class PathStop extends Error {
   constructor(readonly end: PathEnd) {
     super('path ends');
@@ -183,6 +185,75 @@ function srcText(src: SourceTag | undefined): string {
   return `${src.file ? `${src.file}:` : 'line '}${src.line}`;
 }
 
+/**
+ * Reads of a condition whose value matters only through a predicate: for each such read node,
+ * the function mapping its value to the class it falls in. The condition (and everything the
+ * path does after it) is the same for every value of one class, so the lowering guesses a class
+ * instead of a value: one path whose read may take any value of the class (ThreadEvent.values),
+ * the value itself being fixed by the write it reads from when executions are built. A read
+ * qualifies when every operator between it and the condition's root is !, &&, || (they look at
+ * its truth only) or a binary operator with a constant other operand.
+ */
+const condKeysCache = new WeakMap<ProgramExpr, Map<ProgramExpr, (v: number) => number>>();
+export function conditionKeys(root: ProgramExpr): Map<ProgramExpr, (v: number) => number> {
+  const cached = condKeysCache.get(root);
+  if (cached) return cached;
+  const out = new Map<ProgramExpr, (v: number) => number>();
+  const truth = (v: number) => (v ? 1 : 0);
+  const visit = (e: ProgramExpr, key: ((v: number) => number) | undefined): void => {
+    switch (e.kind) {
+      case 'const':
+      case 'reg':
+        return;
+      case 'read':
+        if (key) out.set(e, key);
+        return;
+      case 'not':
+        return visit(e.operand, truth);
+      case 'binary': {
+        if (e.op === '&&' || e.op === '||') {
+          visit(e.left, truth);
+          visit(e.right, truth);
+          return;
+        }
+        const compare = ['==', '!=', '<', '>', '<=', '>='].includes(e.op);
+        const fn = (x: number, y: number) => binaryValue(e.op, x, y);
+        const parent = key ?? (compare ? (v: number) => v : undefined);
+        if (e.right.kind === 'const' && parent) {
+          const c = e.right.value;
+          visit(e.left, (v) => parent(fn(v, c)));
+        } else visit(e.left, undefined);
+        if (e.left.kind === 'const' && parent) {
+          const c = e.left.value;
+          visit(e.right, (v) => parent(fn(c, v)));
+        } else visit(e.right, undefined);
+        return;
+      }
+    }
+  };
+  visit(root, truth);
+  condKeysCache.set(root, out);
+  return out;
+}
+
+export function binaryValue(op: ProgramExpr & { kind: 'binary' } extends { op: infer O } ? O : never, x: number, y: number): number {
+  switch (op) {
+    case '&&': return x && y ? 1 : 0;
+    case '||': return x || y ? 1 : 0;
+    case '==': return x === y ? 1 : 0;
+    case '!=': return x !== y ? 1 : 0;
+    case '<': return x < y ? 1 : 0;
+    case '>': return x > y ? 1 : 0;
+    case '<=': return x <= y ? 1 : 0;
+    case '>=': return x >= y ? 1 : 0;
+    case '+': return x + y;
+    case '-': return x - y;
+    case '&': return x & y;
+    case '|': return x | y;
+  }
+  return 0;
+}
+
 export interface LowerOptions {
   /** schedule() calls per wait loop. */
   loopBound: number;
@@ -202,6 +273,14 @@ class ThreadLowering {
   private currentSrc: SourceTag | undefined;
   /** The queue whose wake function is running, if any. */
   private inCallback: string | undefined;
+  /** Queue of each list location (Layout.queueHead). */
+  private readonly headQueue = new Map<string, string>();
+  /** Per queue: whether this thread's own entry may be on the list ('maybe' once it queued it). */
+  private readonly ownQueued = new Map<string, 'absent' | 'maybe'>();
+  /** Queues this thread added its wake function to. */
+  private readonly ownFunc = new Set<string>();
+  /** Condition keys of the condition being evaluated (see conditionKeys). */
+  private condKeys: Map<ProgramExpr, (v: number) => number> | undefined;
 
   constructor(
     private readonly program: Program,
@@ -212,6 +291,10 @@ class ThreadLowering {
   ) {
     this.me = program.threads[index]!.name;
     this.nThreads = program.threads.length;
+    for (const o of program.objects) {
+      if (o.kind === 'waitqueue' || o.kind === 'swait') this.headQueue.set(Layout.queueHead(o.name), o.name);
+      if (o.kind === 'completion') this.headQueue.set(Layout.queueHead(Layout.completionQueue(o.name)), Layout.completionQueue(o.name));
+    }
   }
 
   run(): ExplorerPath {
@@ -264,17 +347,70 @@ class ThreadLowering {
     return id;
   }
 
-  private guess(loc: string): number {
-    const options = this.readValues(loc);
-    const v = options[this.choose(options.length)]!;
-    if (typeof v !== 'number') throw new Error(`location ${loc} holds an address`);
-    return v;
+  /** The values a read of loc may return: its domain, less what this thread's own history rules out. */
+  private domain(loc: string): number[] {
+    const options = this.readValues(loc) as number[];
+    for (const v of options) if (typeof v !== 'number') throw new Error(`location ${loc} holds an address`);
+    const q = this.headQueue.get(loc);
+    if (q === undefined) return options;
+    // Only this thread ever inserts its own entries: before it queues one (or after it took it
+    // out itself) the list cannot hold it; its wake function, once added, is never removed.
+    const own = this.ownQueued.get(q) ?? 'absent';
+    const hasFunc = this.ownFunc.has(q);
+    return options.filter((v) => {
+      const entries = decodeList(v, this.nThreads);
+      if (own === 'absent' && entries.some(mine(this.index))) return false;
+      if (entries.some((e) => e.func && e.thread === this.index) !== hasFunc) return false;
+      return true;
+    });
   }
 
-  private read(loc: string, annot: Annotation): Tracked {
+  private guess(loc: string): number {
+    const options = this.domain(loc);
+    if (options.length === 0) throw new ImpossiblePath();
+    return options[this.choose(options.length)]!;
+  }
+
+  /**
+   * A read. key: the read's value matters only through key(value) (conditionKeys, or a test of
+   * the list), so one class of values is guessed rather than one value, when no lock is held
+   * (reads inside critical sections take part in the lock chains, which need values).
+   */
+  private read(loc: string, annot: Annotation, key?: (v: number) => number): Tracked {
+    if (key && this.held.length === 0) {
+      const options = this.domain(loc);
+      const classes = new Map<number, number[]>();
+      for (const v of options) {
+        const k = key(v);
+        const c = classes.get(k);
+        if (c) c.push(v);
+        else classes.set(k, [v]);
+      }
+      const list = [...classes.values()];
+      if (list.length === 0) throw new ImpossiblePath();
+      const cls = list[this.choose(list.length)]!;
+      const value = cls[0]!;
+      const e: Omit<ThreadEvent, 'ctrl' | 'line'> = { kind: 'R', annot, loc, value, addr: [], data: [] };
+      if (cls.length > 1) e.values = cls;
+      const id = this.emit(e);
+      if (cls.every((v) => !decodeList(v, this.nThreads).some(mine(this.index)))) this.sawList(loc, value);
+      return { value, deps: [id] };
+    }
     const value = this.guess(loc);
     const id = this.emit({ kind: 'R', annot, loc, value, addr: [], data: [] });
+    this.sawList(loc, value);
     return { value, deps: [id] };
+  }
+
+  /** After reading a list without this thread's entry, nobody but this thread can put it back. */
+  private sawList(loc: string, value: number): void {
+    const q = this.headQueue.get(loc);
+    if (q !== undefined && !decodeList(value, this.nThreads).some(mine(this.index))) this.ownQueued.set(q, 'absent');
+  }
+
+  /** A write of a list by this thread: its own entry is on it or not. */
+  private wroteList(q: string, entries: QueueEntry[]): void {
+    this.ownQueued.set(q, entries.some(mine(this.index)) ? 'maybe' : 'absent');
   }
 
   private write(loc: string, annot: Annotation, v: Tracked, rmwRead?: number): number {
@@ -360,7 +496,7 @@ class ThreadLowering {
       case 'reg':
         return this.registers.get(e.name) ?? { value: 0, deps: [] };
       case 'read':
-        return this.read(e.loc, e.order === 'plain' ? 'plain' : e.order === 'acquire' ? 'acquire' : 'once');
+        return this.read(e.loc, e.order === 'plain' ? 'plain' : e.order === 'acquire' ? 'acquire' : 'once', this.condKeys?.get(e));
       case 'not': {
         const v = this.eval(e.operand);
         return { value: v.value ? 0 : 1, deps: v.deps };
@@ -372,26 +508,19 @@ class ThreadLowering {
         if (e.op === '||' && a.value) return { value: 1, deps: a.deps };
         const b = this.eval(e.right);
         const deps = union(a.deps, b.deps);
-        const x = a.value;
-        const y = b.value;
-        const value = ((): number => {
-          switch (e.op) {
-            case '&&': return x && y ? 1 : 0;
-            case '||': return x || y ? 1 : 0;
-            case '==': return x === y ? 1 : 0;
-            case '!=': return x !== y ? 1 : 0;
-            case '<': return x < y ? 1 : 0;
-            case '>': return x > y ? 1 : 0;
-            case '<=': return x <= y ? 1 : 0;
-            case '>=': return x >= y ? 1 : 0;
-            case '+': return x + y;
-            case '-': return x - y;
-            case '&': return x & y;
-            case '|': return x | y;
-          }
-        })();
-        return { value, deps };
+        return { value: binaryValue(e.op, a.value, b.value), deps };
       }
+    }
+  }
+
+  /** A condition: reads whose value matters only through a predicate guess a class of values. */
+  private evalCond(e: ProgramExpr): Tracked {
+    const outer = this.condKeys;
+    this.condKeys = conditionKeys(e);
+    try {
+      return this.eval(e);
+    } finally {
+      this.condKeys = outer;
     }
   }
 
@@ -470,7 +599,7 @@ class ThreadLowering {
         return;
       case 'if': {
         this.step(`if (${exprText(o.cond)})`);
-        const c = this.eval(o.cond);
+        const c = this.evalCond(o.cond);
         this.noteStep(c.value ? 'taken' : 'not taken');
         this.under(c.deps, () => this.block(c.value ? o.then : o.else));
         return;
@@ -482,7 +611,7 @@ class ThreadLowering {
       case 'assert': {
         const text = exprText(o.cond);
         this.step(`assert(${text})`);
-        const c = this.eval(o.cond);
+        const c = this.evalCond(o.cond);
         if (!c.value) {
           const kind = o.property ?? 'assertion';
           this.violations.push({ kind, step: this.steps.length - 1, message: o.message ?? `${this.me}: assertion ${text} fails` });
@@ -525,6 +654,7 @@ class ThreadLowering {
         if (!entries.some((e) => e.func && e.thread === this.index)) {
           entries.unshift({ thread: this.index, exclusive: false, func: true });
           this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+          this.ownFunc.add(o.wq);
         }
         this.lockRelease(Layout.queueLock(o.wq));
         this.irqOff--;
@@ -720,6 +850,7 @@ class ThreadLowering {
       if (own >= 0) {
         entries.splice(own, 1);
         this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+        this.wroteList(q, entries);
       }
       this.noteStep('a signal is pending: dequeues and gives up');
     } else {
@@ -728,6 +859,7 @@ class ThreadLowering {
         if (exclusive) entries.push(e);
         else entries.unshift(e);
         this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+        this.wroteList(q, entries);
       }
       this.setState(state, true);
     }
@@ -740,7 +872,8 @@ class ThreadLowering {
     const head = Layout.queueHead(q);
     this.setState(TASK_RUNNING, false);
     this.continued(this.currentLabel());
-    const l = this.read(head, 'once');
+    // list_empty_careful(&wq_entry->entry): only whether the entry is queued matters.
+    const l = this.read(head, 'once', (v) => (decodeList(v, this.nThreads).some(mine(this.index)) ? 1 : 0));
     if (!decodeList(l.value, this.nThreads).some(mine(this.index))) return;
     this.under(l.deps, () => {
       this.irqOff++;
@@ -748,6 +881,7 @@ class ThreadLowering {
       const l2 = this.read(head, 'once');
       const entries = decodeList(l2.value, this.nThreads).filter((e) => !mine(this.index)(e));
       this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l2.deps });
+      this.wroteList(q, entries);
       this.lockRelease(Layout.queueLock(q));
       this.irqOff--;
     });
@@ -760,7 +894,7 @@ class ThreadLowering {
     this.step(label);
     this.mightSleep(label.replace(/\(.*/, '()'));
     // The macros test the condition once before doing anything.
-    const c0 = this.eval(cond);
+    const c0 = this.evalCond(cond);
     if (c0.value) {
       this.noteStep(`${condText} holds: returns at once`);
       return;
@@ -772,7 +906,7 @@ class ThreadLowering {
       this.step(`${flavour === 'wait' ? 'prepare_to_wait_event' : 'prepare_to_swait_event'}(${q})`);
       this.prepare(q, exclusive, state, signal);
       this.step(`check ${condText}`);
-      const c = this.eval(cond);
+      const c = this.evalCond(cond);
       if (c.value) {
         this.noteStep('holds: stops waiting');
         break;
@@ -926,7 +1060,7 @@ class ThreadLowering {
       this.step(`set_current_state(${stateName(state)})`);
       this.setState(state, true);
       this.step(`check ${condText}`);
-      const c = this.eval(cond);
+      const c = this.evalCond(cond);
       if (c.value) {
         this.noteStep('holds: stops waiting');
         break;
@@ -976,6 +1110,7 @@ class ThreadLowering {
         if (!entries.some(mine(this.index))) {
           entries.push({ thread: this.index, exclusive: true });
           this.write(head, 'once', { value: encodeList(entries, this.nThreads), deps: l.deps });
+          this.wroteList(q, entries);
         }
         this.setState(state, false);
         this.lockRelease(lock);
@@ -993,7 +1128,9 @@ class ThreadLowering {
       const l = this.read(head, 'once');
       const entries = decodeList(l.value, this.nThreads);
       if (entries.some(mine(this.index))) {
-        this.write(head, 'once', { value: encodeList(entries.filter((e) => !mine(this.index)(e)), this.nThreads), deps: l.deps });
+        const rest = entries.filter((e) => !mine(this.index)(e));
+        this.write(head, 'once', { value: encodeList(rest, this.nThreads), deps: l.deps });
+        this.wroteList(q, rest);
       }
       if (!done.value) {
         this.noteStep('returns without the completion');
@@ -1119,7 +1256,7 @@ export function lowerThreadPaths(
       }
     } catch (e) {
       if (e instanceof LoopBoundExceeded) dropped.loopBound++;
-      else throw e;
+      else if (!(e instanceof ImpossiblePath)) throw e;
     }
     if (paths.length > limit) throw new PathLimitExceeded(program.threads[index]!.name, limit);
   }
@@ -1129,7 +1266,7 @@ export function lowerThreadPaths(
 /** Identity of a path: its events, steps, ending, violations and registers. */
 function pathKey(p: ExplorerPath): string {
   let k = '';
-  for (const e of p.events) k += `${e.kind}${e.annot}${e.loc ?? ''}=${String(e.value)}/${e.addr.join(',')}/${e.data.join(',')}/${e.ctrl.join(',')}/${e.rmwRead ?? ''};`;
+  for (const e of p.events) k += `${e.kind}${e.annot}${e.loc ?? ''}=${e.values ? e.values.join('|') : String(e.value)}/${e.addr.join(',')}/${e.data.join(',')}/${e.ctrl.join(',')}/${e.rmwRead ?? ''};`;
   k += '|';
   for (const s of p.steps) k += `${s.label}@${s.src ? `${s.src.file ?? ''}:${s.src.line}` : ''}#${s.events.length}${s.note ?? ''};`;
   k += `|${JSON.stringify(p.end)}|${JSON.stringify(p.violations)}|`;

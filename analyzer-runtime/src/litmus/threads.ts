@@ -23,6 +23,11 @@ export interface ThreadEvent {
   ctrl: number[];
   /** For the write half of an RMW: index of its read half. */
   rmwRead?: number;
+  /**
+   * A read that may return any of these values (value is the first): the path is the same for
+   * all of them, and the write it reads from fixes the value (explorer only).
+   */
+  values?: number[];
   line: number;
 }
 
