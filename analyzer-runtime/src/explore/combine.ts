@@ -211,6 +211,16 @@ function chainsFeasible(chosen: ExplorerPath[], sectionsOf: (p: ExplorerPath) =>
   return true;
 }
 
+/**
+ * A symmetry of the program (two twin threads swapped): perm maps each thread to the thread its
+ * paths go to, map each path to its image. Of two combinations one the image of the other,
+ * only the first in visiting order is visited: their executions are the same up to renaming.
+ */
+export interface Mirror {
+  perm: number[];
+  map: Map<ExplorerPath, ExplorerPath>;
+}
+
 export interface CombineStats {
   combinations: number;
 }
@@ -224,6 +234,7 @@ export function forEachCombination(
   initial: Map<string, Scalar>,
   accept: (chosen: ExplorerPath[]) => boolean,
   visit: (chosen: ExplorerPath[], protectedBy: Map<string, string>) => boolean | void,
+  mirrors: Mirror[] = [],
 ): { combinations: number; stopped: boolean } {
   const n = pathsIn.length;
   const prot = protectedLocations(pathsIn);
@@ -417,9 +428,23 @@ export function forEachCombination(
   });
   const positions = [...order, last];
   const choice = new Array<number>(n).fill(0);
+  const indexOf = paths.map((tp) => new Map(tp.map((p, i) => [p, i])));
+  const image = new Array<number>(n).fill(0);
+  // Whether the image of the current choice under m comes first in visiting order.
+  const imageFirst = (m: Mirror): boolean => {
+    for (let t = 0; t < n; t++) {
+      const q = m.map.get(paths[t]![choice[t]!]!);
+      const k = q === undefined ? undefined : indexOf[m.perm[t]!]!.get(q);
+      if (k === undefined) return false;
+      image[m.perm[t]!] = k;
+    }
+    for (const t of positions) if (image[t] !== choice[t]) return image[t]! < choice[t]!;
+    return false;
+  };
   for (const tuple of passing) {
     if (stopped) break;
     positions.forEach((t, i) => (choice[t] = tuple[i]!));
+    if (mirrors.some(imageFirst)) continue;
     const chosen = choice.map((c, t) => paths[t]![c]!);
     if (!accept(chosen)) continue;
     if (!chainsFeasible(chosen, sectionsOf, initial)) continue;

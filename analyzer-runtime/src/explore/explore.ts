@@ -24,9 +24,9 @@ import { checkExecution } from '../lkmm/model';
 import type { Scalar } from '../litmus/ast';
 import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/ir';
 import { PROPERTY_KINDS } from '../program/ir';
-import { forEachCombination } from './combine';
+import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
-import { ExplorerPath, exprText, lowerThreadPaths, PathEnd, PathLimitExceeded, stateName } from './lower';
+import { ExplorerPath, exprText, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
@@ -37,6 +37,8 @@ export interface ExploreOptions {
   loopBound?: number;
   /** Paths per thread before answering unknown. */
   maxPaths?: number;
+  /** Use the symmetry between twin threads (identical waiters): default true. */
+  symmetry?: boolean;
 }
 
 export interface TraceRead {
@@ -101,12 +103,47 @@ export interface ExploreResult {
   reason?: string;
 }
 
-const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 1, maxPaths: 20_000 };
+const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 1, maxPaths: 20_000, symmetry: true };
 
 interface Prepared {
   paths: ExplorerPath[][];
   initial: Map<string, Scalar>;
   loopBoundHits: number;
+  mirrors: Mirror[];
+}
+
+function swap(n: number, i: number, j: number): number[] {
+  const perm = [...Array(n).keys()];
+  perm[i] = j;
+  perm[j] = i;
+  return perm;
+}
+
+/**
+ * For each pair of twin threads, every path's mirror (the path the swap of the two makes of it,
+ * in the thread the swap gives). Left out when some path's mirror is not found.
+ */
+function mirrorsOf(program: Program, paths: ExplorerPath[][], twins: Array<[number, number]>): Mirror[] {
+  const out: Mirror[] = [];
+  const keys = paths.map((tp) => new Map(tp.map((p) => [pathKey(p), p])));
+  for (const [i, j] of twins) {
+    const r = new ThreadRenaming(program, swap(paths.length, i, j));
+    const map = new Map<ExplorerPath, ExplorerPath>();
+    let complete = true;
+    paths.forEach((tp, t) => {
+      tp.forEach((p, k) => {
+        if (t === i) map.set(p, paths[j]![k]!);
+        else if (t === j) map.set(p, paths[i]![k]!);
+        else {
+          const m = keys[t]!.get(r.key(p));
+          if (m) map.set(p, m);
+          else complete = false;
+        }
+      });
+    });
+    if (complete) out.push({ perm: r.perm, map });
+  }
+  return out;
 }
 
 function literalsOf(program: Program): number[] {
@@ -187,9 +224,21 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
   for (const loc of initial.keys()) ensure(loc);
   const readValues = (loc: string): Scalar[] => [...ensure(loc).keys()];
   const isWrite = (k: string) => k === 'W' || k === 'LKW' || k === 'UL';
+  const twins = options.symmetry ? twinThreads(program) : [];
+  const twinOf = new Map<number, number>(twins.map(([i, j]) => [j, i]));
+  const renamings = new Map<number, ThreadRenaming>(twins.map(([i, j]) => [j, new ThreadRenaming(program, swap(n, i, j))]));
   for (let round = 0; ; round++) {
     dropped.loopBound = 0;
-    const paths = program.threads.map((_, i) => lowerThreadPaths(program, i, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
+    const paths: ExplorerPath[][] = [];
+    for (let t = 0; t < n; t++) {
+      const twin = twinOf.get(t);
+      if (twin === undefined) {
+        const before = dropped.loopBound;
+        paths.push(lowerThreadPaths(program, t, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
+        // A twin's paths are this thread's renamed: so are its dropped paths.
+        if (twins.some(([i]) => i === t)) dropped.loopBound += (dropped.loopBound - before) * twins.filter(([i]) => i === t).length;
+      } else paths.push(paths[twin]!.map((p) => renamings.get(t)!.path(p)));
+    }
     // Data closure: location -> locations whose reads feed its writes by data.
     const feeds = new Map<string, Set<string>>();
     for (const tp of paths) {
@@ -252,7 +301,7 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
       }
     }
     // As in pathsAtFixpoint: round r reads values made by chains of at most r writes.
-    if (!grew || round >= maxWrites) return { paths, initial, loopBoundHits: dropped.loopBound };
+    if (!grew || round >= maxWrites) return { paths, initial, loopBoundHits: dropped.loopBound, mirrors: mirrorsOf(program, paths, twins) };
   }
 }
 
@@ -398,6 +447,7 @@ function resolve(options: ExploreOptions): Required<ExploreOptions> {
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     loopBound: options.loopBound ?? DEFAULTS.loopBound,
     maxPaths: options.maxPaths ?? DEFAULTS.maxPaths,
+    symmetry: options.symmetry ?? DEFAULTS.symmetry,
   };
 }
 
@@ -452,6 +502,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
         return false;
       }
     },
+    prepared.mirrors,
   );
   stats.combinations = combos.combinations;
   const bounds = `with at most ${opts.loopBound} sleep(s) per wait loop`;

@@ -1281,3 +1281,104 @@ export class PathLimitExceeded extends Error {
 }
 
 export type { TaskState };
+
+// ---------------------------------------------------------------------------------------------
+// Symmetry between identical threads.
+
+/**
+ * Pairs [i, j] (i < j) of interchangeable threads: same context, same ops, and ops that name
+ * no thread (a wake_up_process(waiter1) in both would not be symmetric). Swapping the two in
+ * every path of every thread maps executions to executions with the same verdict, so the
+ * paths of j are those of i renamed, and of two mirrored combinations one is enough.
+ */
+export function twinThreads(program: Program): Array<[number, number]> {
+  const names = new Set(program.threads.map((t) => t.name));
+  const namesAThread = (ops: Op[]): boolean => {
+    let found = false;
+    JSON.stringify(ops, (_k, v: unknown) => {
+      if (typeof v === 'string' && (names.has(v) || [...names].some((n) => v.startsWith(`${n}->`)))) found = true;
+      return v;
+    });
+    return found;
+  };
+  const out: Array<[number, number]> = [];
+  const taken = new Set<number>();
+  program.threads.forEach((a, i) => {
+    if (taken.has(i) || namesAThread(a.ops)) return;
+    const ja = JSON.stringify(a.ops);
+    for (let j = i + 1; j < program.threads.length; j++) {
+      const b = program.threads[j]!;
+      if (taken.has(j) || b.context !== a.context || JSON.stringify(b.ops) !== ja) continue;
+      out.push([i, j]);
+      taken.add(j);
+    }
+  });
+  return out;
+}
+
+/** A renaming of threads (a permutation of indices) applied to a path. */
+export class ThreadRenaming {
+  private readonly pattern: RegExp;
+  private readonly byName = new Map<string, string>();
+  private readonly lists = new Set<string>();
+  private readonly taskPointers = new Set<string>();
+  private readonly n: number;
+
+  constructor(program: Program, readonly perm: number[]) {
+    this.n = program.threads.length;
+    const names = program.threads.map((t) => t.name);
+    names.forEach((name, i) => this.byName.set(name, names[perm[i]!]!));
+    const esc = [...names].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.pattern = new RegExp(`(?<![A-Za-z0-9_])(${esc.join('|')})(?![A-Za-z0-9_])`, 'g');
+    for (const o of program.objects) {
+      if (o.kind === 'waitqueue' || o.kind === 'swait') this.lists.add(Layout.queueHead(o.name));
+      if (o.kind === 'completion') this.lists.add(Layout.queueHead(Layout.completionQueue(o.name)));
+      if (o.kind === 'rcuwait') this.taskPointers.add(Layout.rcuwaitTask(o.name));
+    }
+  }
+
+  text(s: string): string {
+    return s.replace(this.pattern, (m) => this.byName.get(m) ?? m);
+  }
+
+  value(loc: string, v: number): number {
+    if (this.lists.has(loc)) return encodeList(decodeList(v, this.n).map((e) => ({ ...e, thread: this.perm[e.thread]! })), this.n);
+    if (this.taskPointers.has(loc) && v > 0) return this.perm[v - 1]! + 1;
+    return v;
+  }
+
+  path(p: ExplorerPath): ExplorerPath {
+    const events = p.events.map((e) => {
+      const r: ThreadEvent = { ...e };
+      if (e.loc !== undefined) {
+        r.loc = this.text(e.loc);
+        if (typeof e.value === 'number') r.value = this.value(e.loc, e.value);
+        if (e.values) r.values = e.values.map((v) => this.value(e.loc!, v));
+      }
+      return r;
+    });
+    const steps = p.steps.map((s) => {
+      const r: PathStep = { ...s, label: this.text(s.label) };
+      if (s.note !== undefined) r.note = this.text(s.note);
+      return r;
+    });
+    const end = JSON.parse(this.text(JSON.stringify(p.end))) as PathEnd;
+    if (p.end.kind === 'asleep' && p.end.until) (end as typeof p.end).until = p.end.until;
+    return {
+      thread: this.perm[p.thread]!,
+      events,
+      registers: new Map(p.registers),
+      registerValues: new Map(p.registerValues),
+      steps,
+      eventStep: p.eventStep,
+      end,
+      violations: p.violations.map((v) => ({ ...v, message: this.text(v.message) })),
+    };
+  }
+
+  key(p: ExplorerPath): string {
+    return pathKey(this.path(p));
+  }
+}
+
+export { pathKey };

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { explore, replay, Program } from '../../../analyzer-runtime/src';
-import { conditionKeys } from '../../../analyzer-runtime/src/explore/lower';
+import { explore, parseProgram, replay, Program } from '../../../analyzer-runtime/src';
+import { conditionKeys, twinThreads } from '../../../analyzer-runtime/src/explore/lower';
 
 const DATA = path.join(__dirname, '..', '..', '..', '..', 'test', 'runtime', 'explorer', 'data');
 
@@ -31,4 +31,41 @@ test('condition keys: a read compared with a constant is guessed by class, one c
   assert.equal(conditionKeys(vsReg).has(read), false);
   const sum = { kind: 'binary', op: '==', left: { kind: 'binary', op: '+', left: read, right: { kind: 'const', value: 1 } }, right: { kind: 'const', value: 2 } } as const;
   assert.deepEqual([0, 1, 2].map(conditionKeys(sum).get(read)!), [0, 1, 0]);
+});
+
+test('symmetry between twin waiters changes no verdict, and a violation found with it replays', () => {
+  const twinsText = (wake: string) => `program twins
+int ready = 0
+swait sq
+thread waker (process) {
+  WRITE_ONCE(ready, 1)                          @ drivers/bar.c:10
+  ${wake}(sq)                                   @ drivers/bar.c:11
+}
+thread waiter1 (process) {
+  swait_event_exclusive(sq, READ_ONCE(ready))   @ drivers/bar.c:50
+}
+thread waiter2 (process) {
+  swait_event_exclusive(sq, READ_ONCE(ready))   @ drivers/bar.c:50
+}
+`;
+  const programs: Array<[string, Program]> = [
+    ['swake_up_one', parseProgram(twinsText('swake_up_one'))],
+    ['swake_up_all', parseProgram(twinsText('swake_up_all'))],
+    ...['wake-up-exclusive-waitqueue.json'].map((f): [string, Program] => [f, JSON.parse(fs.readFileSync(path.join(DATA, f), 'utf8')) as Program]),
+  ];
+  let twins = 0;
+  for (const [name, program] of programs) {
+    if (twinThreads(program).length === 0) continue;
+    twins++;
+    const a = explore(program, { timeoutMs: 20_000 });
+    const b = explore(program, { symmetry: false, timeoutMs: 20_000 });
+    assert.equal(a.verdict, b.verdict, name);
+    assert.equal(a.property?.kind, b.property?.kind, name);
+    assert.equal(a.trace.length, b.trace.length, `${name}: the shortest counterexample has the same length`);
+    if (a.verdict === 'violated') assert.equal(replay(program, a.trace, a.property!.kind).ok, true, name);
+    assert.ok(a.stats.combinations <= b.stats.combinations, name);
+  }
+  assert.equal(explore(programs[0]![1]).verdict, 'violated');
+  assert.equal(explore(programs[1]![1]).verdict, 'safe');
+  assert.ok(twins >= 3, `programs with twin threads: ${twins}`);
 });
