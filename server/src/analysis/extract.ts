@@ -363,9 +363,13 @@ function queueOfLock(lockText: string, queues: Map<string, string>): string | un
 
 // --- waiters -------------------------------------------------------------------------------
 
-function exitOf(w: E<'wait'>): RtWaitExit {
-  if (w.info.exits.includes('signal') || w.info.exits.includes('fatal-signal')) return 'signal';
+/**
+ * A timeout bounds the sleep: such a waiter is late, never lost for good, so the timeout wins
+ * over a signal exit (the model has one exit per wait).
+ */
+export function exitOf(w: E<'wait'>): RtWaitExit {
   if (w.info.exits.includes('timeout')) return 'timeout';
+  if (w.info.exits.includes('signal') || w.info.exits.includes('fatal-signal')) return 'signal';
   return 'none';
 }
 
@@ -422,9 +426,13 @@ export function conditionLocations(b: ProgramBuilder, site: Site<E<'wait'>>): Se
   return new Set(Object.keys(probe.locations));
 }
 
-export function waitOp(b: ProgramBuilder, site: Site<E<'wait'>>, queueName: string, cond: ProgramExpr): Op {
+/** The exits other than the timeout: what can end the wait early while the timer runs. */
+export function exitIgnoringTimeout(w: E<'wait'>): RtWaitExit {
+  return w.info.exits.includes('signal') || w.info.exits.includes('fatal-signal') ? 'signal' : 'none';
+}
+
+export function waitOp(b: ProgramBuilder, site: Site<E<'wait'>>, queueName: string, cond: ProgramExpr, exit: RtWaitExit = exitOf(site.event)): Op {
   const src = srcOf(site.file, site.event.span);
-  const exit = exitOf(site.event);
   switch (site.event.info.queue) {
     case 'waitqueue':
       return { op: 'wait_event', wq: b.object('waitqueue', queueName), cond, exclusive: site.event.info.exclusive, exit, src };

@@ -346,7 +346,16 @@ class BodyWalker {
         this.conditionalDepth++;
         for (const field of ['consequence', 'alternative']) {
           const child = node.childForFieldName(field);
-          if (child) this.visit(child, depth + 1);
+          if (!child) continue;
+          // A branch that leaves the function (`spin_unlock(); return -EAGAIN;`) does not
+          // change the locks and IRQ state of the code after the if.
+          const locks = [...this.locks];
+          const irqOff = this.irqOffDepth;
+          this.visit(child, depth + 1);
+          if (leavesFunction(child)) {
+            this.locks.splice(0, this.locks.length, ...locks);
+            this.irqOffDepth = irqOff;
+          }
         }
         this.conditionalDepth--;
         return;
@@ -592,6 +601,16 @@ function guardsWake(call: Node): boolean {
       return !!then && /\b(?:s?wake_up\w*|wake_up_process|complete\w*)\s*\(/.test(then.text);
     }
     if (n.type === 'return_statement' || n.type === 'expression_statement') return false;
+  }
+  return false;
+}
+
+/** Does a branch end in return or goto (it never falls through to the code after it)? */
+function leavesFunction(node: Node): boolean {
+  if (node.type === 'return_statement' || node.type === 'goto_statement') return true;
+  if (node.type === 'compound_statement') {
+    const last = [...node.namedChildren].reverse().find((c) => c && c.type !== 'comment');
+    return !!last && leavesFunction(last);
   }
   return false;
 }

@@ -8,7 +8,7 @@
  */
 import { explore, ExploreResult, Op, Program, ProgramExpr, PropertyKind } from '../../../analyzer-runtime/src';
 import {
-  conditionLocations, consumeOps, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, translateIn,
+  conditionLocations, consumeOps, exitIgnoringTimeout, exitOf, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, translateIn,
   waitCondition, waiterCondition, waitOp, wakeOp,
 } from './extract';
 import type { FactEvent, FunctionFacts, Span } from './facts';
@@ -88,11 +88,16 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
     ...base,
     severity: 'warning',
     verdict: 'violated',
-    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}${advice}`,
+    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${advice}`,
     trace: traceOf(result),
     fixes: verifiedFixes(plan, bounds),
     proof,
   };
+}
+
+function timeoutNote(p: Program): string {
+  const m = /\((the waiter at .* has a timeout: .*)\)$/.exec(p.name);
+  return m ? ` (${m[1]})` : '';
 }
 
 function verifiedFixes(plan: Plan, bounds: { maxCandidates: number; timeoutMs: number; loopBound: number }): Fix[] {
@@ -204,8 +209,11 @@ function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'],
   const activeOp: Op = kind === 'swait' ? { op: 'swait_active', wq: queueName, reg: 'r0', src } : { op: 'waitqueue_active', wq: queueName, reg: 'r0', src };
   ops.push(activeOp, { op: 'if', cond: { kind: 'reg', name: 'r0' }, then: [wakeOp(b, wake, check.file, queueName)], else: [] });
   b.threads.push({ name: 'waker', context: threadContext(index, check.fn), ops });
-  b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond)] });
+  // A waiter with a timeout is modelled without it: the lost wakeup then shows as the wait
+  // failing with a timeout although the condition became true (said in the message).
+  b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] });
   const program = b.build(`${check.event.name} at ${check.file}:${check.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
+  if (w.event.info.exits.includes('timeout')) program.name += ` (the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout)`;
   const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
   const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
   return {
@@ -322,7 +330,8 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const checkSrc = srcOf(file, check.span);
   const schedSrc = srcOf(file, s.schedule.span);
   const sleep = (barrier: boolean): Op => ({ op: 'set_current_state', state: taskState, barrier, src: stateSrc });
-  const schedule: Op = { op: 'schedule', until: exitCond, src: schedSrc };
+  // schedule_timeout() and friends come back by themselves: a late wakeup, not a lost one.
+  const schedule: Op = { op: 'schedule', until: exitCond, ...(/timeout/.test(s.schedule.name) ? { timeout: true } : {}), src: schedSrc };
   const recheck = (inner: Op[]): Op => ({ op: 'if', cond: not(exitCond), then: inner, else: [], src: checkSrc });
   const waiterOps = s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])];
   const fixedOps = s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])];
@@ -376,7 +385,7 @@ function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   const prefix = wakerPrefix(b, wake, tracked, wake.event.queue?.text ?? '', name);
   if (!writesTracked(prefix)) throw new ExtractionError('the waker does not change what the sleeper tests before waking');
   b.object('rcuwait', name);
-  const exit = wait.event.info.exits.includes('signal') || wait.event.info.exits.includes('fatal-signal') ? 'signal' : wait.event.info.exits.includes('timeout') ? 'timeout' : 'none';
+  const exit = exitOf(wait.event);
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }] });
   b.threads.push({ name: 'waiter', context: 'process', ops: [{ op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
   const program = b.build(`task pointer for ${wait.queue}`, { check: ['lost-wakeup'] }, [cond]);

@@ -116,7 +116,8 @@ export function collectSources(paths: string[], problems: FileProblem[]): string
     }
   };
   for (const p of paths) walk(p, true);
-  return out;
+  // A file named twice (itself and inside a named directory) is analysed once.
+  return [...new Set(out.map((f) => path.normalize(f)))];
 }
 
 export async function runCheckCommand(args: string[], io: CheckIo): Promise<number> {
