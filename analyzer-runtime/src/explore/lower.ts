@@ -31,8 +31,10 @@
  * - a completion is `C.done` and an swait queue `C.wait`, all under `C.wait.lock`, as
  *   kernel/sched/completion.c does.
  *
- * Wait loops are bounded by the number of times they call schedule() (loopBound); a path
- * that would sleep once more is dropped and counted (loopBoundHits).
+ * Wait loops are bounded by the number of times they return from schedule() (loopBound): a
+ * path may go to sleep once more and end asleep there (a waiter woken for a condition that is
+ * not its own goes back to sleep for good), but a path that would return from that sleep is
+ * dropped and counted (loopBoundHits).
  */
 import type { Annotation, EventKind } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
@@ -922,9 +924,11 @@ class ThreadLowering {
         return;
       }
       this.noteStep('false');
-      if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
+      // Past the bound the task may still go to sleep (and stay asleep); only its return is cut.
+      const last = sleeps >= this.options.loopBound;
       this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
       timedOut = this.schedule(exit === 'timeout', label, cond, condText);
+      if (last) throw new LoopBoundExceeded();
     }
     this.step(`${flavour === 'wait' ? 'finish_wait' : 'finish_swait'}(${q})`);
     this.finish(q);
@@ -1074,9 +1078,11 @@ class ThreadLowering {
         break;
       }
       this.noteStep('false');
-      if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
+      // Past the bound the task may still go to sleep (and stay asleep); only its return is cut.
+      const last = sleeps >= this.options.loopBound;
       this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
       timedOut = this.schedule(exit === 'timeout', label, cond, condText);
+      if (last) throw new LoopBoundExceeded();
     }
     // finish_rcuwait().
     this.step(`finish_rcuwait(${w})`);
@@ -1115,9 +1121,10 @@ class ThreadLowering {
         this.setState(state, false);
         this.lockRelease(lock);
         this.irqOff--;
-        if (sleeps >= this.options.loopBound) throw new LoopBoundExceeded();
+        const last = sleeps >= this.options.loopBound;
         this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
         timedOut = this.schedule(exit === 'timeout', label, until, `${c}.done != 0`);
+        if (last) throw new LoopBoundExceeded();
         this.step(`${label}: re-check ${c}.done`);
         this.irqOff++;
         this.lockAcquire(lock, '', false);

@@ -69,3 +69,15 @@ thread waiter2 (process) {
   assert.equal(explore(programs[1]![1]).verdict, 'safe');
   assert.ok(twins >= 3, `programs with twin threads: ${twins}`);
 });
+
+test('an exclusive wakeup taken by a waiter for another condition: that waiter goes back to sleep and the other sleeps forever (found at loopBound 1)', () => {
+  const program = JSON.parse(fs.readFileSync(path.join(DATA, 'two-conditions.json'), 'utf8')) as Program;
+  const r = explore(program, { loopBound: 1 });
+  assert.equal(r.verdict, 'violated', r.reason);
+  assert.equal(r.property?.kind, 'lost-wakeup');
+  assert.equal(r.property?.thread, 'waiter1');
+  // waiter2 is woken, finds its own condition false and sleeps again.
+  assert.ok(r.trace.some((s) => s.thread === 'waiter2' && /^schedule/.test(s.op) && /sleeps/.test(s.note ?? '')));
+  assert.ok(r.trace.some((s) => s.op === 'try_to_wake_up(waiter2)'));
+  assert.equal(replay(program, r.trace, 'lost-wakeup').ok, true);
+});
