@@ -56,6 +56,16 @@ export class ProgramBuilder {
    */
   build(name: string, check?: Program['property'], waitFor: ProgramExpr[] = []): Program {
     for (const t of this.threads) this.object('task', t.name);
+    // Locations named by modelled calls (vcpu->requests) exist from 0 like the others.
+    const visit = (e: ProgramExpr) => {
+      if (e.kind === 'read' && !(e.loc in this.locations) && ![...this.objects.keys()].some((o) => e.loc.startsWith(`${o}.`))) this.locations[e.loc] = 0;
+      if (e.kind === 'not') visit(e.operand);
+      if (e.kind === 'binary') {
+        visit(e.left);
+        visit(e.right);
+      }
+    };
+    waitFor.forEach(visit);
     if (waitFor.length) {
       const locs = Object.keys(this.locations).slice(0, 6);
       let found = false;
@@ -198,6 +208,11 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       } else if (fn === 'list_empty' || fn === 'llist_empty' || fn === 'list_empty_careful') {
         // A list is modelled by one location: non-zero once an entry was added.
         e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
+      } else if (fn === 'kvm_request_pending' || fn === 'kvm_test_request' || fn === 'kvm_check_request') {
+        // Requests are bits of vcpu->requests; modelled as one location (any request pending).
+        while (peek() !== ')' && peek() !== undefined) take();
+        const loc = resolve('vcpu->requests') ?? 'kvm_vcpu.requests';
+        e = { kind: 'binary', op: '!=', left: { kind: 'read', loc, order: 'once' }, right: { kind: 'const', value: 0 } };
       } else if (fn === 'kthread_should_stop' || fn === 'signal_pending' || fn === 'fatal_signal_pending' || fn === 'freezing') {
         // Nobody stops the thread or signals it in the extracted program (signals are the
         // wait's own exits); these tests are false there.

@@ -443,6 +443,12 @@ class BodyWalker {
       if (name === 'synchronize_rcu') this.push({ kind: 'sleep', name, why: 'synchronize_rcu() waits for a grace period', span });
       return;
     }
+    if (name === 'kvm_make_request' && args[1]) {
+      // A request is a bit in vcpu->requests: a store the runnable predicate can observe.
+      const vcpu = this.access(args[1]);
+      this.push({ kind: 'store', via: name, target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, 'requests'], text: `${vcpu.text}->requests` }, value: '1', fullBarrierAfter: false, release: false, span });
+      return;
+    }
     const store = STORE_MACROS.get(name);
     if (store) {
       const loc = args[store.locArg];

@@ -13,6 +13,7 @@ export const RULE_CODES = [
   'waitqueue-active-no-barrier',
   'sleep-state-order',
   'sleep-in-wake-callback',
+  'vcpu-kick-unobserved-state',
 ] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
@@ -38,6 +39,15 @@ export type Subject =
   | { kind: 'atomic-wake'; wake: Site<E<'wake'>>; why: string; waits: Array<Site<E<'wait'>>> }
   | { kind: 'state-order'; file: string; fn: FunctionFacts; state: E<'state'>; check: E<'check'>; schedule: E<'schedule'>; variant: 'check-before-state' | 'no-barrier' }
   | { kind: 'single-waiter'; queue: string; wait: Site<E<'wait'>>; wakes: Array<Site<E<'wake'>>>; owner: string }
+  | {
+      kind: 'vcpu-kick';
+      file: string;
+      fn: FunctionFacts;
+      kick: E<'call'>;
+      /** The per-vCPU state the waker sets before the kick. */
+      store: E<'store' | 'atomic'>;
+      predicate: { file: string; fn: FunctionFacts };
+    }
   | {
       kind: 'callback-sleep';
       file: string;
@@ -67,6 +77,7 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
     stateOrder(file, fn, out);
     wakes(index, file, fn, out);
     callbackSleeps(index, file, fn, out);
+    vcpuKicks(index, file, fn, out);
   }
   singleWaiter(index, file, out);
   out.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
@@ -342,4 +353,44 @@ function callbackSleeps(index: WorkspaceIndex, file: string, fn: FunctionFacts, 
       }
     }
   }
+}
+
+// --- vcpu-kick-unobserved-state -------------------------------------------------------------
+
+const KICKS = new Set(['kvm_vcpu_kick', 'kvm_vcpu_wake_up']);
+/** The runnable predicates a blocking vCPU loop re-checks after every wakeup. */
+export const RUNNABLE_PREDICATES = ['kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block'];
+
+export function runnablePredicate(index: WorkspaceIndex): { file: string; fn: FunctionFacts } | undefined {
+  for (const name of RUNNABLE_PREDICATES) {
+    const defs = index.functionsNamed(name).filter((d) => d.fn.returns.length > 0);
+    if (defs.length === 1) return defs[0];
+  }
+  return undefined;
+}
+
+/**
+ * A waker that sets per-vCPU state and kicks: the candidate is raised when the state is not
+ * among what the runnable predicate reads (the proof decides); a request made before the kick
+ * (kvm_make_request) is what the predicate is supposed to see instead.
+ */
+function vcpuKicks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
+  const predicate = runnablePredicate(index);
+  if (!predicate) return;
+  let from = 0;
+  fn.events.forEach((e, i) => {
+    if (e.kind !== 'call' || !KICKS.has(e.name)) return;
+    const stretch = fn.events.slice(from, i);
+    from = i + 1;
+    const store = [...stretch].reverse().find((x): x is E<'store' | 'atomic'> => (x.kind === 'store' || (x.kind === 'atomic' && !!x.target)) && !(x.kind === 'store' && x.target.rootKind === 'local' && x.target.fields.length === 0));
+    if (!store) return;
+    const target = store.kind === 'store' ? store.target : store.target!;
+    out.push({
+      code: 'vcpu-kick-unobserved-state',
+      file,
+      span: e.span,
+      message: `${e.name}() after setting ${target.text} (line ${store.span.line}): if ${predicate.fn.name}() does not read that state, the vCPU wakes, finds itself not runnable and halts again with the work pending`,
+      subject: { kind: 'vcpu-kick', file, fn, kick: e, store, predicate },
+    });
+  });
 }
