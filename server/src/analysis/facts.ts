@@ -34,7 +34,8 @@ export interface VarDecl {
   structName?: string;
   pointer: boolean;
   isStatic: boolean;
-  span: Span;
+  /** Dropped once facts are collected (memory): declarations are found by name. */
+  span?: Span;
 }
 
 /** An lvalue or queue expression reduced to root + member chain: `vcpu->arch.wq`. */
@@ -113,7 +114,7 @@ export interface StructField {
   type: string;
   structName?: string;
   pointer: boolean;
-  span: Span;
+  span?: Span;
   /** The type's span (`struct swait_queue_head`), for an edit that changes it. */
   typeSpan: Span;
 }
@@ -231,10 +232,29 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
   // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
   // sanitized). Every string is replaced by an interned copy of its own; shared objects (the
   // event contexts) stay shared.
+  // Calls are kept where the analysis follows them: to functions of this file (helpers one level
+  // down or up, static helpers' contexts), kicks and initialisers. A kernel tree has millions of
+  // other calls (printk, kfree...), which would dominate the index's memory.
+  const local = new Set(functions.map((f) => f.name));
+  for (const f of functions) {
+    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name));
+    // Stores matter before a wake, a check or a kick, after a wait, and before a call the
+    // analysis follows; a function with none of those keeps only its ordering events.
+    if (!f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
+      f.events = f.events.filter((e) => e.kind !== 'store');
+    }
+    // Only a single-return helper can be inlined into a condition.
+    if (f.returns.length > 1) f.returns = [];
+    // Declarations are looked up by name and type only.
+    for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
+  }
+  for (const sf of structFields) delete (sf as Partial<StructField>).span;
   const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors };
   detachStrings(facts, new Set());
   return facts;
 }
+
+const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init)$/;
 
 const interned = new Map<string, string>();
 
