@@ -230,12 +230,15 @@ export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean 
   const cond = wait.event.condition;
   if (!cond) return false;
   const ids = new Set(cond.reads.map((r) => index.identity(wait.file, wait.fn, r)));
-  const at = wait.fn.events.indexOf(wait.event);
-  return wait.fn.events.slice(at + 1).some((e) => {
-    if (e.kind === 'store') return ids.has(index.identity(wait.file, wait.fn, e.target));
-    if (e.kind === 'atomic' && e.target) return ids.has(index.identity(wait.file, wait.fn, e.target));
-    return false;
-  });
+  const writes = (file: string, fn: FunctionFacts) =>
+    fn.events.some((e) => {
+      if (e.kind === 'store') return ids.has(index.identity(file, fn, e.target));
+      if (e.kind === 'atomic' && e.target) return ids.has(index.identity(file, fn, e.target));
+      return false;
+    });
+  // In the waiting function (a retry loop consumes at its top) or a helper of its file it calls.
+  if (writes(wait.file, wait.fn)) return true;
+  return wait.fn.events.some((e) => e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === wait.file && c.fn !== wait.fn && writes(c.file, c.fn)));
 }
 
 function wakes(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
