@@ -219,7 +219,11 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
       returns: [],
     };
     facts.signatureContext = signatureContext(facts, returnType.text);
-    new BodyWalker(facts, globals, span, userText, registrations).walk(body);
+    // `__must_hold(l)` / `__releases(l)` between the declarator and the body (blanked for the
+    // parser, still in the user's text) say the function is entered with that lock held.
+    const annotations = parsed.text.slice(declarator.endIndex, body.startIndex);
+    const heldOnEntry = [...annotations.matchAll(/__(?:must_hold|releases)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)/g)].map((m) => normaliseText(m[1]));
+    new BodyWalker(facts, globals, span, userText, registrations, heldOnEntry).walk(body);
     // Branch conditions matter only around a sleep (sleep-state-order, open-coded waits);
     // elsewhere they are most of a function's events, so they are dropped (memory).
     if (!facts.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait')) {
@@ -301,7 +305,10 @@ class BodyWalker {
     private readonly span: (n: Node) => Span,
     private readonly userText: (n: Node) => string,
     private readonly registrations: Registration[],
-  ) {}
+    heldOnEntry: string[] = [],
+  ) {
+    this.locks.push(...heldOnEntry);
+  }
 
   walk(body: Node): void {
     this.visit(body, 0);

@@ -105,6 +105,9 @@ export class WorkspaceIndex {
       }
       return `struct ${struct}.${fields.join('.')}`;
     }
+    // A queue reached through a call (`sk_sleep(sk)`) is some object we cannot name: keep it
+    // private to the function rather than merging every such queue of the tree into one.
+    if (!/^[A-Za-z_]\w*$/.test(path.root)) return `${file}:${fn.name}:${path.text.replace(/^&/, '')}`;
     if (path.rootKind === 'global' || path.rootKind === 'unknown') {
       const g = a.globalsByName.get(path.root);
       const base = g?.isStatic ? `${g.file}:${path.root}` : `global ${path.root}`;
