@@ -396,6 +396,17 @@ export const END_RULES: EndRules = {
       };
     },
   },
+  // Halted for good iff nothing stored TASK_RUNNING to its state after (a kick wakes it so).
+  halted: {
+    stuck: ({ x, path }) => !!coLast(x, path.end.stateLoc)?.value,
+    violation: ({ path, name, memory }) => {
+      if (!evalFinal(path.end.pending, memory(), path.registerValues)) return undefined;
+      return {
+        kind: 'halted-with-work',
+        message: `${name} stays halted in ${path.end.what} with work pending: ${path.end.pendingText} holds at the end and nothing kicks it`,
+      };
+    },
+  },
   // Spinning for good iff the lock is still held at the end.
   'lock-blocked': {
     stuck: ({ x, path }) => coLast(x, path.end.lock)?.kind === 'LKW',

@@ -60,7 +60,29 @@ export const Layout = {
   rcuwaitTask: (w: string) => `${w}.task`,
   completionDone: (c: string) => `${c}.done`,
   completionQueue: (c: string) => `${c}.wait`,
+  /** A vCPU's request bits and its rcuwait (kvm_arch_vcpu_get_wait()). */
+  vcpuRequests: (v: string) => `${v}.requests`,
+  vcpuWait: (v: string) => `${v}.wait`,
+  /** An eventfd's count (its queue is the object itself: `E.lock`, `E.head`). */
+  eventfdCount: (e: string) => `${e}.count`,
+  /** A work item's PENDING bit (its worker sleeps on the object itself as a queue). */
+  workPending: (w: string) => `${w}.pending`,
+  /**
+   * A qspinlock's locked byte and tail (thread + 1 of the queued vCPU), as two locations: the
+   * PV trylock looks at the byte only (pv_hybrid_queued_unfair_trylock() may steal the lock
+   * from a queued vCPU), and the pending bit is unused under PV. The PV hash entry holds the
+   * halted queue head's thread + 1.
+   */
+  qspinVal: (l: string) => `${l}.locked`,
+  qspinTail: (l: string) => `${l}.tail`,
+  qspinHash: (l: string) => `${l}.hash`,
+  /** The hypervisor's pv_unhalted flag of a vCPU (thread), set by pv_kick(). */
+  pvUnhalted: (task: string) => `${task}->pv_unhalted`,
 };
+
+export const Q_LOCKED_VAL = 1;
+export const Q_SLOW_VAL = 3;
+
 
 /** A queue entry: which thread's task, and whether it is exclusive. */
 export interface QueueEntry {
@@ -123,7 +145,9 @@ export type PathEnd =
   /** Stopped in schedule() reading a sleeping state (read: event index of that read). */
   | { kind: 'asleep'; step: number; read: number; stateLoc: string; what: string; until?: ProgramExpr; untilText?: string }
   /** Spinning forever on a lock it never gets. */
-  | { kind: 'lock-blocked'; step: number; lock: string; label: string };
+  | { kind: 'lock-blocked'; step: number; lock: string; label: string }
+  /** A vCPU halted (kvm_vcpu_block(), pv_wait()): asleep until kicked; pending is the work it has. */
+  | { kind: 'halted'; step: number; read: number; stateLoc: string; what: string; pending: ProgramExpr; pendingText: string };
 
 export interface ExplorerPath extends ThreadPath {
   thread: number;
@@ -279,8 +303,16 @@ class ThreadLowering {
   private readonly headQueue = new Map<string, string>();
   /** Per queue: whether this thread's own entry may be on the list ('maybe' once it queued it). */
   private readonly ownQueued = new Map<string, 'absent' | 'maybe'>();
+  /** Values this thread has written so far, per location. */
+  private readonly ownWrites = new Map<string, Set<number>>();
   /** Queues this thread added its wake function to. */
   private readonly ownFunc = new Set<string>();
+  /** Paravirt qspinlocks (held ones are in `held` for the atomic context, but are not LK locks). */
+  private readonly qspinlocks = new Set<string>();
+  /** Word location -> qspinlock, and the qspinlocks whose tail this thread may be in. */
+  private readonly qspinWord = new Map<string, string>();
+  private readonly inTail = new Set<string>();
+  private readonly qspinTailOf = new Map<string, string>();
   /** Condition keys of the condition being evaluated (see conditionKeys). */
   private condKeys: Map<ProgramExpr, (v: number) => number> | undefined;
 
@@ -294,8 +326,13 @@ class ThreadLowering {
     this.me = program.threads[index]!.name;
     this.nThreads = program.threads.length;
     for (const o of program.objects) {
-      if (o.kind === 'waitqueue' || o.kind === 'swait') this.headQueue.set(Layout.queueHead(o.name), o.name);
+      if (o.kind === 'waitqueue' || o.kind === 'swait' || o.kind === 'eventfd' || o.kind === 'work') this.headQueue.set(Layout.queueHead(o.name), o.name);
       if (o.kind === 'completion') this.headQueue.set(Layout.queueHead(Layout.completionQueue(o.name)), Layout.completionQueue(o.name));
+      if (o.kind === 'qspinlock') {
+        this.qspinlocks.add(o.name);
+        this.qspinWord.set(Layout.qspinVal(o.name), o.name);
+        this.qspinTailOf.set(Layout.qspinTail(o.name), o.name);
+      }
     }
   }
 
@@ -342,6 +379,11 @@ class ThreadLowering {
 
   private emit(e: Omit<ThreadEvent, 'ctrl' | 'line'>): number {
     if (this.steps.length === 0) this.step('(start)');
+    if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && typeof e.value === 'number') {
+      let w = this.ownWrites.get(e.loc);
+      if (!w) this.ownWrites.set(e.loc, (w = new Set()));
+      w.add(e.value);
+    }
     this.events.push({ ...e, ctrl: this.ctrlDeps, line: this.currentSrc?.line ?? 0 });
     const id = this.events.length - 1;
     this.eventStep.push(this.steps.length - 1);
@@ -351,17 +393,36 @@ class ThreadLowering {
 
   /** The values a read of loc may return: its domain, less what this thread's own history rules out. */
   private domain(loc: string): number[] {
-    const options = this.readValues(loc) as number[];
+    let options = this.readValues(loc) as number[];
     for (const v of options) if (typeof v !== 'number') throw new Error(`location ${loc} holds an address`);
+    // A read may always see this thread's own earlier writes (the read values grow to a
+    // fixpoint; before they have, a path must not die for want of its own values).
+    const own = this.ownWrites.get(loc);
+    if (own) {
+      const extra = [...own].filter((v) => !options.includes(v));
+      if (extra.length > 0) options = [...options, ...extra];
+    }
+    const byte = this.qspinWord.get(loc);
+    if (byte !== undefined) {
+      // Only the holder clears the lock byte.
+      if (this.held.includes(byte)) return options.filter((v) => v !== 0);
+      return options;
+    }
+    const tailOf = this.qspinTailOf.get(loc);
+    if (tailOf !== undefined) {
+      // Only this thread puts itself in the tail (another vCPU's xchg_tail may replace it).
+      if (!this.inTail.has(tailOf)) return options.filter((v) => v !== this.index + 1);
+      return options;
+    }
     const q = this.headQueue.get(loc);
     if (q === undefined) return options;
     // Only this thread ever inserts its own entries: before it queues one (or after it took it
     // out itself) the list cannot hold it; its wake function, once added, is never removed.
-    const own = this.ownQueued.get(q) ?? 'absent';
+    const ownEntry = this.ownQueued.get(q) ?? 'absent';
     const hasFunc = this.ownFunc.has(q);
     return options.filter((v) => {
       const entries = decodeList(v, this.nThreads);
-      if (own === 'absent' && entries.some(mine(this.index))) return false;
+      if (ownEntry === 'absent' && entries.some(mine(this.index))) return false;
       if (entries.some((e) => e.func && e.thread === this.index) !== hasFunc) return false;
       return true;
     });
@@ -378,8 +439,13 @@ class ThreadLowering {
    * the list), so one class of values is guessed rather than one value, when no lock is held
    * (reads inside critical sections take part in the lock chains, which need values).
    */
+  /** Class reads are kept out of critical sections of spin locks (the lock chains need values). */
+  private classReadsAllowed(): boolean {
+    return this.held.every((l) => this.qspinlocks.has(l));
+  }
+
   private read(loc: string, annot: Annotation, key?: (v: number) => number): Tracked {
-    if (key && this.held.length === 0) {
+    if (key && this.classReadsAllowed()) {
       const options = this.domain(loc);
       const classes = new Map<number, number[]>();
       for (const v of options) {
@@ -437,15 +503,50 @@ class ThreadLowering {
   }
 
   /** An RMW: fences around a fully ordered one; compute undefined = failed (a lone read). */
-  private rmw(loc: string, order: 'mb' | 'relaxed' | 'acquire' | 'release', readAnnot: Annotation | undefined, compute: (old: number) => number | undefined): Tracked {
+  private rmw(
+    loc: string,
+    order: 'mb' | 'relaxed' | 'acquire' | 'release',
+    readAnnot: Annotation | undefined,
+    compute: (old: number) => number | undefined,
+    key?: (old: number) => number,
+  ): Tracked {
+    // key: the caller looks at the old value only through key(old), so the values that give
+    // the same key and the same new value are guessed as one class (the write is the same).
+    if (key && this.classReadsAllowed()) {
+      const groups = new Map<string, number[]>();
+      for (const v of this.domain(loc)) {
+        const g = `${compute(v) ?? 'fail'}|${key(v)}`;
+        const l = groups.get(g);
+        if (l) l.push(v);
+        else groups.set(g, [v]);
+      }
+      const list = [...groups.values()];
+      if (list.length === 0) throw new ImpossiblePath();
+      const cls = list[this.choose(list.length)]!;
+      const old = cls[0]!;
+      const next = compute(old);
+      if (next === undefined) {
+        const e: Omit<ThreadEvent, 'ctrl' | 'line'> = { kind: 'R', annot: 'once', loc, value: old, addr: [], data: [] };
+        if (cls.length > 1) e.values = cls;
+        const id = this.emit(e);
+        return { value: old, deps: [id] };
+      }
+      return this.rmwWith(loc, order, readAnnot, old, next, cls.length > 1 ? cls : undefined);
+    }
     const old = this.guess(loc);
     const next = compute(old);
     if (next === undefined) {
       const id = this.emit({ kind: 'R', annot: 'once', loc, value: old, addr: [], data: [] });
       return { value: old, deps: [id] };
     }
+    return this.rmwWith(loc, order, readAnnot, old, next);
+  }
+
+  private rmwWith(loc: string, order: 'mb' | 'relaxed' | 'acquire' | 'release', readAnnot: Annotation | undefined, old: number, next: number, values?: number[]): Tracked {
     if (order === 'mb') this.fence('mb');
-    const rid = this.emit({ kind: 'R', annot: readAnnot ?? (order === 'acquire' ? 'acquire' : 'once'), loc, value: old, addr: [], data: [] });
+    const re: Omit<ThreadEvent, 'ctrl' | 'line'> = { kind: 'R', annot: readAnnot ?? (order === 'acquire' ? 'acquire' : 'once'), loc, value: old, addr: [], data: [] };
+    if (values) re.values = values;
+    const rid = this.emit(re);
     this.write(loc, order === 'release' ? 'release' : 'once', { value: next, deps: [rid] }, rid);
     if (order === 'mb') this.fence('mb');
     return { value: old, deps: [rid] };
@@ -737,6 +838,86 @@ class ThreadLowering {
         this.waitForCompletion(`${name}(${o.c})`, o.c, o.exit);
         return;
       }
+      case 'kvm_vcpu_block':
+        this.vcpuBlock(o.vcpu, o.runnable, o.pending ?? o.runnable);
+        return;
+      case 'kvm_vcpu_kick':
+      case 'kvm_vcpu_wake_up':
+        this.step(`${o.op}(${o.vcpu})`);
+        this.vcpuWakeUp(o.vcpu, `${o.op}(${o.vcpu})`);
+        if (o.op === 'kvm_vcpu_kick') this.noteStep('a vCPU in guest mode would also get an IPI (not modelled: a halted vCPU is not in guest mode)');
+        return;
+      case 'kvm_make_request': {
+        const fn = o.wake === 'kick' ? 'kvm_make_request_and_kick' : o.wake === 'all_cpus' ? 'kvm_make_all_cpus_request' : 'kvm_make_request';
+        const label = `${fn}(${o.req}${o.noWakeup ? ' | KVM_REQUEST_NO_WAKEUP' : ''}, ${o.vcpu})`;
+        this.step(label);
+        // Order the request's payload before the bit (pairs with kvm_check_request()'s barrier).
+        this.fence('wmb');
+        this.rmw(Layout.vcpuRequests(o.vcpu), 'relaxed', 'noreturn', (v) => v | (1 << o.req), () => 0);
+        if (o.wake === 'kick' || (o.wake === 'all_cpus' && !o.noWakeup)) {
+          this.continued(label);
+          this.vcpuWakeUp(o.vcpu, label);
+        } else if (o.noWakeup) this.noteStep('KVM_REQUEST_NO_WAKEUP: a halted vCPU is not woken');
+        return;
+      }
+      case 'kvm_check_request': {
+        this.step(`${o.reg} = kvm_check_request(${o.req}, ${o.vcpu})`);
+        const loc = Layout.vcpuRequests(o.vcpu);
+        const bit = 1 << o.req;
+        const r = this.read(loc, 'once', (v) => (v & bit ? 1 : 0));
+        if (r.value & bit) {
+          this.under(r.deps, () => {
+            this.rmw(loc, 'relaxed', 'noreturn', (v) => v & ~bit, () => 0);
+            this.fence('after-atomic');
+          });
+        }
+        this.registers.set(o.reg, { value: r.value & bit ? 1 : 0, deps: r.deps });
+        return;
+      }
+      case 'eventfd_signal': {
+        const label = `eventfd_signal(${o.ctx})`;
+        this.step(label);
+        const count = Layout.eventfdCount(o.ctx);
+        this.irqOff++;
+        this.lockAcquire(Layout.queueLock(o.ctx), '', false);
+        const c = this.read(count, 'once');
+        this.write(count, 'once', { value: c.value + 1, deps: c.deps });
+        // wake_up_locked_poll(&ctx->wqh, EPOLLIN): every entry, wake functions included.
+        this.wakeUp(o.ctx, Infinity, true);
+        this.lockRelease(Layout.queueLock(o.ctx));
+        this.irqOff--;
+        return;
+      }
+      case 'schedule_work': {
+        const label = `schedule_work(${o.work})`;
+        this.step(label);
+        const was = this.rmw(Layout.workPending(o.work), 'mb', undefined, (v) => (v & 1 ? undefined : v | 1), (v) => v & 1);
+        if (was.value & 1) {
+          this.noteStep('already pending: nothing to do');
+          return;
+        }
+        this.noteStep('queued: wakes the worker');
+        this.under(was.deps, () => {
+          this.continued(label);
+          this.wakeUp(o.work, Infinity, false);
+        });
+        return;
+      }
+      case 'worker': {
+        const pending: ProgramExpr = { kind: 'binary', op: '!=', left: { kind: 'read', loc: Layout.workPending(o.work), order: 'once' }, right: { kind: 'const', value: 0 } };
+        this.waitLoop(`worker_thread(): waits for ${o.work}`, o.work, pending, false, 'none', 'wait');
+        this.step(`process_one_work(${o.work})`);
+        this.write(Layout.workPending(o.work), 'once', { value: 0, deps: [] });
+        this.fence('mb');
+        this.block(o.body);
+        return;
+      }
+      case 'pv_spin_lock':
+        this.pvLock(o.lock);
+        return;
+      case 'pv_spin_unlock':
+        this.pvUnlock(o.lock, o.plain === true);
+        return;
       case 'complete':
       case 'complete_all': {
         this.step(`${o.op}(${o.c})`);
@@ -759,9 +940,219 @@ class ThreadLowering {
     }
   }
 
+  // ---- vCPUs ----
+
+  /** kvm_vcpu_wake_up(): rcuwait_wake_up(kvm_arch_vcpu_get_wait(vcpu)). */
+  private vcpuWakeUp(vcpu: string, label: string): void {
+    this.fence('mb');
+    this.fence('rcu-lock');
+    const t = this.read(Layout.rcuwaitTask(Layout.vcpuWait(vcpu)), 'once');
+    if (t.value > 0) {
+      this.noteStep(`reads the vCPU task: ${this.program.threads[t.value - 1]?.name ?? '?'}`);
+      this.under(t.deps, () => this.tryToWakeUp(t.value - 1, true));
+      this.continued(label);
+    } else this.noteStep('reads no vCPU task (not blocking): nothing to wake');
+    this.fence('rcu-unlock');
+  }
+
+  /**
+   * kvm_vcpu_block(): prepare_to_rcuwait(); loop { set_current_state(TASK_INTERRUPTIBLE);
+   * if (kvm_vcpu_check_block() < 0) break; schedule(); } finish_rcuwait(). Signals and the
+   * halt-polling window are not modelled (a poll only delays the halt).
+   */
+  private vcpuBlock(vcpu: string, runnable: ProgramExpr, pending: ProgramExpr): void {
+    const label = `kvm_vcpu_block(${vcpu})`;
+    const text = exprText(runnable);
+    this.step(label);
+    this.mightSleep('kvm_vcpu_block()');
+    const w = Layout.vcpuWait(vcpu);
+    this.write(Layout.rcuwaitTask(w), 'release', { value: this.index + 1, deps: [] });
+    for (let sleeps = 0; ; sleeps++) {
+      this.step('set_current_state(TASK_INTERRUPTIBLE)');
+      this.setState(TASK_INTERRUPTIBLE, true);
+      this.step(`kvm_vcpu_check_block(${vcpu}): ${text}`);
+      const c = this.evalCond(runnable);
+      if (c.value) {
+        this.noteStep('runnable: stops blocking');
+        break;
+      }
+      this.noteStep('not runnable');
+      const last = sleeps >= this.options.loopBound;
+      this.step(`schedule(): ${vcpu} halts`);
+      this.halt(label, pending);
+      if (last) throw new LoopBoundExceeded();
+    }
+    this.step(`finish_rcuwait(${w})`);
+    this.write(Layout.rcuwaitTask(w), 'release', { value: 0, deps: [] });
+    this.setState(TASK_RUNNING, false);
+  }
+
+  /** schedule() of a halted vCPU: returns when woken (state TASK_RUNNING), else the path ends halted. */
+  private halt(what: string, pending: ProgramExpr): void {
+    this.fence('mb');
+    const st = this.read(Layout.state(this.me), 'once');
+    if (st.value === TASK_RUNNING) {
+      this.noteStep('state is TASK_RUNNING: does not halt (or was kicked)');
+      return;
+    }
+    this.noteStep(`halted (${stateName(st.value)})`);
+    throw new PathStop({ kind: 'halted', step: this.steps.length - 1, read: st.deps[0]!, stateLoc: Layout.state(this.me), what, pending, pendingText: exprText(pending) });
+  }
+
+  // ---- paravirt qspinlock ----
+
+  private lockFree(lock: string): ProgramExpr {
+    return { kind: 'binary', op: '==', left: { kind: 'read', loc: Layout.qspinVal(lock), order: 'once' }, right: { kind: 'const', value: 0 } };
+  }
+
+  /**
+   * pv_wait(&lock->locked, _Q_SLOW_VAL) as KVM does it (kvm_wait()): with interrupts off, return
+   * at once unless the byte still holds the value; else halt until pv_unhalted is set (a kick
+   * that came first makes the halt return at once). Returns may be spurious.
+   */
+  private pvWait(lock: string): void {
+    const label = `pv_wait(${lock}.locked, _Q_SLOW_VAL)`;
+    this.step(label);
+    this.irqOff++;
+    const v = this.read(Layout.qspinVal(lock), 'once', (x) => (x === Q_SLOW_VAL ? 1 : 0));
+    if (v.value !== Q_SLOW_VAL) {
+      this.noteStep('the lock byte changed: returns at once');
+      this.irqOff--;
+      return;
+    }
+    this.under(v.deps, () => {
+      const flag = Layout.pvUnhalted(this.me);
+      this.step('halt: set_current_state(TASK_INTERRUPTIBLE)');
+      this.setState(TASK_INTERRUPTIBLE, true);
+      this.step(`halt: check ${flag}`);
+      const k = this.read(flag, 'once', (x) => (x ? 1 : 0));
+      if (!k.value) {
+        this.noteStep('not kicked yet');
+        this.step(`schedule(): ${this.me} halts`);
+        this.halt(label, this.lockFree(lock));
+      } else this.noteStep('already kicked: does not halt');
+      this.step(`${label}: returns`);
+      // Back into the guest (VM entry serialises): a full barrier before its next reads.
+      this.fence('mb');
+      this.write(flag, 'once', { value: 0, deps: [] });
+      this.setState(TASK_RUNNING, false);
+    });
+    this.irqOff--;
+  }
+
+  /** pv_kick(cpu): the hypercall (a full barrier) sets the target's pv_unhalted, then kicks it (kvm_vcpu_kick()). */
+  private pvKick(thread: number, deps: number[]): void {
+    const task = this.program.threads[thread]!.name;
+    this.under(deps, () => {
+      this.step(`pv_kick(${task})`);
+      // The hypercall serialises: the unlock's stores are visible before the kick is.
+      this.fence('mb');
+      this.write(Layout.pvUnhalted(task), 'once', { value: 1, deps: [] });
+      this.fence('mb');
+      this.tryToWakeUp(thread, true);
+    });
+  }
+
+  /**
+   * queued_spin_lock() with PV: the fast path cmpxchg_acquire(val, 0, _Q_LOCKED_VAL); else
+   * straight to the queue (no pending bit under PV): xchg the tail, and as queue head
+   * (pv_wait_head_or_lock()) try the lock byte, hash itself, xchg the byte to _Q_SLOW_VAL (got
+   * the lock if it was free) and pv_wait(); then clear the tail if still its own.
+   */
+  private pvLock(lock: string): void {
+    const label = `pv_spin_lock(${lock})`;
+    const val = Layout.qspinVal(lock);
+    const tail = Layout.qspinTail(lock);
+    const me = this.index + 1;
+    this.step(label);
+    const fast = this.rmw(val, 'acquire', undefined, (v) => (v === 0 ? Q_LOCKED_VAL : undefined), () => 0);
+    if (fast.value === 0) {
+      this.noteStep('trylock: the lock was free');
+      this.held.push(lock);
+      return;
+    }
+    this.noteStep('contended: queues');
+    this.under(fast.deps, () => {
+      this.step(`xchg_tail(${lock})`);
+      const old = this.rmw(tail, 'relaxed', undefined, () => me, (v) => (v !== 0 ? 1 : 0));
+      this.inTail.add(lock);
+      if (old.value !== 0) this.noteStep('another vCPU is queued: not modelled (one queued vCPU)');
+      let hashed = false;
+      for (let sleeps = 0; ; sleeps++) {
+        this.step(`pv_wait_head_or_lock(${lock}): trylock`);
+        const t = this.rmw(val, 'acquire', undefined, (v) => (v === 0 ? Q_LOCKED_VAL : undefined), () => 0);
+        if (t.value === 0) {
+          this.noteStep('the lock byte was free: got the lock');
+          break;
+        }
+        if (!hashed) {
+          hashed = true;
+          this.step(`pv_hash(${lock}, ${this.me})`);
+          this.write(Layout.qspinHash(lock), 'once', { value: me, deps: [] });
+          this.step(`xchg(${lock}.locked, _Q_SLOW_VAL)`);
+          const s = this.rmw(val, 'mb', undefined, () => Q_SLOW_VAL, (v) => (v === 0 ? 1 : 0));
+          if (s.value === 0) {
+            this.noteStep('the lock was free: owns it now; back to _Q_LOCKED_VAL, unhash');
+            this.under(s.deps, () => {
+              this.write(val, 'once', { value: Q_LOCKED_VAL, deps: [] });
+              this.write(Layout.qspinHash(lock), 'once', { value: 0, deps: [] });
+            });
+            break;
+          }
+        }
+        const last = sleeps >= this.options.loopBound;
+        this.pvWait(lock);
+        if (last) throw new LoopBoundExceeded();
+      }
+      // The lock byte is ours from here on: leave the queue (cmpxchg the tail back to 0).
+      this.held.push(lock);
+      this.step(`${label}: clear the tail`);
+      const c = this.rmw(tail, 'relaxed', undefined, (v) => (v === me ? 0 : undefined), () => 0);
+      if (c.value === me) this.inTail.delete(lock);
+      this.held.pop();
+    });
+    this.held.push(lock);
+  }
+
+  /**
+   * __pv_queued_spin_unlock(): cmpxchg_release(locked, _Q_LOCKED_VAL, 0); if the byte was
+   * _Q_SLOW_VAL: smp_rmb() (a failed cmpxchg orders nothing), unhash the head, store-release 0
+   * and pv_kick() it. plain: the native unlock, smp_store_release(locked, 0), which never kicks.
+   */
+  private pvUnlock(lock: string, plain: boolean): void {
+    const val = Layout.qspinVal(lock);
+    const label = `${plain ? 'native_spin_unlock' : 'pv_spin_unlock'}(${lock})`;
+    this.step(label);
+    const release = () => {
+      const i = this.held.lastIndexOf(lock);
+      if (i >= 0) this.held.splice(i, 1);
+    };
+    if (plain) {
+      this.write(val, 'release', { value: 0, deps: [] });
+      release();
+      return;
+    }
+    const old = this.rmw(val, 'release', undefined, (v) => (v === Q_LOCKED_VAL ? 0 : undefined), () => 0);
+    if (old.value === Q_LOCKED_VAL) {
+      release();
+      return;
+    }
+    this.noteStep('the lock byte is _Q_SLOW_VAL: a vCPU may be halted');
+    this.under(old.deps, () => {
+      this.step(`__pv_queued_spin_unlock_slowpath(${lock})`);
+      this.fence('rmb');
+      const h = this.read(Layout.qspinHash(lock), 'once');
+      this.write(Layout.qspinHash(lock), 'once', { value: 0, deps: [] });
+      this.write(val, 'release', { value: 0, deps: [] });
+      release();
+      if (h.value > 0) this.pvKick(h.value - 1, h.deps);
+      else this.noteStep('no hashed vCPU found');
+    });
+  }
+
   private lockLoc(name: string): string {
     const obj = this.program.objects.find((x) => x.name === name);
-    return obj && (obj.kind === 'waitqueue' || obj.kind === 'swait') ? Layout.queueLock(name) : name;
+    return obj && (obj.kind === 'waitqueue' || obj.kind === 'swait' || obj.kind === 'eventfd' || obj.kind === 'work') ? Layout.queueLock(name) : name;
   }
 
   private threadIndex(task: string): number {
@@ -1338,7 +1729,12 @@ export class ThreadRenaming {
     const esc = [...names].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.pattern = new RegExp(`(?<![A-Za-z0-9_])(${esc.join('|')})(?![A-Za-z0-9_])`, 'g');
     for (const o of program.objects) {
-      if (o.kind === 'waitqueue' || o.kind === 'swait') this.lists.add(Layout.queueHead(o.name));
+      if (o.kind === 'waitqueue' || o.kind === 'swait' || o.kind === 'eventfd' || o.kind === 'work') this.lists.add(Layout.queueHead(o.name));
+      if (o.kind === 'vcpu') this.taskPointers.add(Layout.rcuwaitTask(Layout.vcpuWait(o.name)));
+      if (o.kind === 'qspinlock') {
+        this.taskPointers.add(Layout.qspinHash(o.name));
+        this.taskPointers.add(Layout.qspinTail(o.name));
+      }
       if (o.kind === 'completion') this.lists.add(Layout.queueHead(Layout.completionQueue(o.name)));
       if (o.kind === 'rcuwait') this.taskPointers.add(Layout.rcuwaitTask(o.name));
     }
@@ -1371,6 +1767,7 @@ export class ThreadRenaming {
     });
     const end = JSON.parse(this.text(JSON.stringify(p.end))) as PathEnd;
     if (p.end.kind === 'asleep' && p.end.until) (end as typeof p.end).until = p.end.until;
+    if (p.end.kind === 'halted') (end as typeof p.end).pending = p.end.pending;
     return {
       thread: this.perm[p.thread]!,
       events,

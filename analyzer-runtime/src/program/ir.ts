@@ -110,12 +110,60 @@ export type Op = OpBase &
     | { op: 'wait_for_completion'; c: string; exit: WaitExit }
     | { op: 'complete'; c: string }
     | { op: 'complete_all'; c: string }
+    // vCPUs (virt/kvm/kvm_main.c). The thread that calls kvm_vcpu_block() is the vCPU's task.
+    /**
+     * kvm_vcpu_block(): halts until runnable (kvm_vcpu_check_block(): the arch's runnable
+     * predicate, as the program writes it) holds. pending: the work the vCPU has to do, for the
+     * property "halted with work pending" (runnable when absent).
+     */
+    | { op: 'kvm_vcpu_block'; vcpu: string; runnable: ProgramExpr; pending?: ProgramExpr }
+    | { op: 'kvm_vcpu_kick'; vcpu: string }
+    | { op: 'kvm_vcpu_wake_up'; vcpu: string }
+    /**
+     * kvm_make_request(): smp_wmb() then set_bit(req, vcpu->requests). wake 'kick':
+     * kvm_make_request_and_kick(); 'all_cpus': kvm_make_all_cpus_request(), which wakes a halted
+     * vCPU unless the request carries KVM_REQUEST_NO_WAKEUP (noWakeup).
+     */
+    | { op: 'kvm_make_request'; vcpu: string; req: number; wake?: 'kick' | 'all_cpus'; noWakeup?: boolean }
+    /** kvm_check_request(): test the bit; if set, clear it and smp_mb__after_atomic(); reg = whether it was set. */
+    | { op: 'kvm_check_request'; vcpu: string; req: number; reg: string }
+    // eventfd (fs/eventfd.c) and work items.
+    /** eventfd_signal(): under the context's queue lock with interrupts off, count += 1 and wake every entry (wake functions run there). */
+    | { op: 'eventfd_signal'; ctx: string }
+    /** schedule_work(): test_and_set_bit(PENDING); if it was clear, wake the worker. */
+    | { op: 'schedule_work'; work: string }
+    /** A kworker (this thread, process context): sleeps until the work is pending, clears PENDING, smp_mb(), runs body. */
+    | { op: 'worker'; work: string; body: Op[] }
+    // Paravirt queued spinlocks (kernel/locking/qspinlock_paravirt.h), for two vCPUs.
+    /** The slow path goes straight to the queue (no pending bit under PV); the queue head spins once, hashes itself, marks _Q_SLOW_VAL and pv_wait()s. */
+    | { op: 'pv_spin_lock'; lock: string }
+    /** Atomic unlock: cmpxchg_release(locked, _Q_LOCKED_VAL, 0), else unhash, store-release 0 and pv_kick() the head. plain: the native smp_store_release(locked, 0) only. */
+    | { op: 'pv_spin_unlock'; lock: string; plain?: boolean }
   );
 
 export type OpName = Op['op'];
 
-export type ObjectKind = 'task' | 'waitqueue' | 'swait' | 'rcuwait' | 'completion' | 'spinlock';
-export const OBJECT_KINDS: readonly ObjectKind[] = ['task', 'waitqueue', 'swait', 'rcuwait', 'completion', 'spinlock'];
+export type ObjectKind = 'task' | 'waitqueue' | 'swait' | 'rcuwait' | 'completion' | 'spinlock' | 'vcpu' | 'eventfd' | 'work' | 'qspinlock';
+export const OBJECT_KINDS: readonly ObjectKind[] = ['task', 'waitqueue', 'swait', 'rcuwait', 'completion', 'spinlock', 'vcpu', 'eventfd', 'work', 'qspinlock'];
+
+/**
+ * Locations of an object that programs may read in expressions (a vCPU's request bits, an
+ * eventfd's count, a work item's PENDING bit, a qspinlock's locked byte and tail).
+ */
+export function objectLocations(kind: ObjectKind, name: string): string[] {
+  switch (kind) {
+    case 'vcpu':
+      return [`${name}.requests`];
+    case 'eventfd':
+      return [`${name}.count`];
+    case 'work':
+      return [`${name}.pending`];
+    case 'qspinlock':
+      return [`${name}.locked`, `${name}.tail`];
+    default:
+      return [];
+  }
+}
 
 export interface ProgramObject {
   kind: ObjectKind;
@@ -128,13 +176,14 @@ export interface Thread {
   ops: Op[];
 }
 
-export type PropertyKind = 'lost-wakeup' | 'sleep-in-atomic' | 'mutual-exclusion' | 'deadlock' | 'assertion';
+export type PropertyKind = 'lost-wakeup' | 'sleep-in-atomic' | 'mutual-exclusion' | 'deadlock' | 'assertion' | 'halted-with-work';
 export const PROPERTY_KINDS: readonly PropertyKind[] = [
   'lost-wakeup',
   'sleep-in-atomic',
   'mutual-exclusion',
   'deadlock',
   'assertion',
+  'halted-with-work',
 ];
 
 export interface PropertySpec {

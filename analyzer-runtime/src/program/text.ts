@@ -33,6 +33,7 @@ import {
   SourceTag,
   TaskState,
   WaitExit,
+  objectLocations,
 } from './ir';
 import { rmwArity, rmwBase, validateProgram } from './validate';
 
@@ -188,7 +189,9 @@ class Parser {
         this.locations.add(n);
       } else if (this.peek().t === 'id' && (OBJECT_KINDS as readonly string[]).includes(String(this.peek().v))) {
         const kind = this.next().v as ObjectKind;
-        program.objects.push({ kind, name: this.ident(`the ${kind}'s name`) });
+        const oname = this.ident(`the ${kind}'s name`);
+        program.objects.push({ kind, name: oname });
+        for (const l of objectLocations(kind, oname)) this.locations.add(l);
       } else if (this.isId('check')) {
         this.k++;
         const check: PropertyKind[] = [];
@@ -296,7 +299,7 @@ class Parser {
         this.k += 4;
         return { op: 'load', loc, reg, order: name === 'READ_ONCE' ? 'once' : 'acquire' };
       }
-      if (rmwBase(name) || ['waitqueue_active', 'wq_has_sleeper', 'swait_active', 'swq_has_sleeper'].includes(name)) {
+      if (rmwBase(name) || ['waitqueue_active', 'wq_has_sleeper', 'swait_active', 'swq_has_sleeper', 'kvm_check_request'].includes(name)) {
         this.k += 2;
         return this.callOp(name, t, reg);
       }
@@ -356,10 +359,83 @@ class Parser {
         end();
         return { op: name as 'waitqueue_active', wq, reg };
       }
+      if (name === 'kvm_check_request') {
+        const req = this.int();
+        this.comma();
+        const vcpu = obj();
+        end();
+        return { op: 'kvm_check_request', vcpu, req, reg };
+      }
       this.fail(`${name}() returns nothing to assign`, tok);
     }
     let m: RegExpExecArray | null;
     switch (name) {
+      case 'kvm_vcpu_block': {
+        const vcpu = obj();
+        this.comma();
+        const runnable = this.expr();
+        end();
+        const o: Op = { op: 'kvm_vcpu_block', vcpu, runnable };
+        if (this.isId('pending')) {
+          this.k++;
+          this.punct('(');
+          o.pending = this.expr();
+          this.punct(')');
+        }
+        return o;
+      }
+      case 'kvm_vcpu_kick':
+      case 'kvm_vcpu_wake_up': {
+        const vcpu = obj();
+        end();
+        return { op: name, vcpu };
+      }
+      case 'kvm_make_request':
+      case 'kvm_make_request_and_kick':
+      case 'kvm_make_all_cpus_request': {
+        const req = this.int();
+        let noWakeup = false;
+        if (this.isPunct('|')) {
+          this.k++;
+          const t = this.peek();
+          if (this.ident('KVM_REQUEST_NO_WAKEUP') !== 'KVM_REQUEST_NO_WAKEUP') this.fail('expected KVM_REQUEST_NO_WAKEUP', t);
+          if (name !== 'kvm_make_all_cpus_request') this.fail('KVM_REQUEST_NO_WAKEUP only means something to kvm_make_all_cpus_request()', t);
+          noWakeup = true;
+        }
+        this.comma();
+        const vcpu = obj();
+        end();
+        const o: Op = { op: 'kvm_make_request', vcpu, req };
+        if (name === 'kvm_make_request_and_kick') o.wake = 'kick';
+        if (name === 'kvm_make_all_cpus_request') o.wake = 'all_cpus';
+        if (noWakeup) o.noWakeup = true;
+        return o;
+      }
+      case 'eventfd_signal': {
+        const ctx = obj();
+        end();
+        return { op: 'eventfd_signal', ctx };
+      }
+      case 'schedule_work': {
+        const work = obj();
+        end();
+        return { op: 'schedule_work', work };
+      }
+      case 'worker': {
+        const work = obj();
+        end();
+        return { op: 'worker', work, body: this.block() };
+      }
+      case 'pv_spin_lock':
+      case 'pv_spin_unlock':
+      case 'native_spin_unlock': {
+        const lock = obj();
+        end();
+        if (name === 'pv_spin_lock') return { op: 'pv_spin_lock', lock };
+        const o: Op = { op: 'pv_spin_unlock', lock };
+        if (name === 'native_spin_unlock') o.plain = true;
+        return o;
+      }
       case 'WRITE_ONCE':
       case 'smp_store_release':
       case 'smp_store_mb': {
@@ -709,6 +785,27 @@ function opLines(o: Op, indent: string): string[] {
     case 'complete':
     case 'complete_all':
       return one(`${o.op}(${o.c})`);
+    case 'kvm_vcpu_block':
+      return one(`kvm_vcpu_block(${o.vcpu}, ${e(o.runnable)})${o.pending ? ` pending (${e(o.pending)})` : ''}`);
+    case 'kvm_vcpu_kick':
+    case 'kvm_vcpu_wake_up':
+      return one(`${o.op}(${o.vcpu})`);
+    case 'kvm_make_request': {
+      const fn = o.wake === 'kick' ? 'kvm_make_request_and_kick' : o.wake === 'all_cpus' ? 'kvm_make_all_cpus_request' : 'kvm_make_request';
+      return one(`${fn}(${o.req}${o.noWakeup ? ' | KVM_REQUEST_NO_WAKEUP' : ''}, ${o.vcpu})`);
+    }
+    case 'kvm_check_request':
+      return one(`${o.reg} = kvm_check_request(${o.req}, ${o.vcpu})`);
+    case 'eventfd_signal':
+      return one(`eventfd_signal(${o.ctx})`);
+    case 'schedule_work':
+      return one(`schedule_work(${o.work})`);
+    case 'worker':
+      return [`${indent}worker(${o.work}) {`, ...o.body.flatMap((x) => opLines(x, `${indent}  `)), `${indent}}${tag}`];
+    case 'pv_spin_lock':
+      return one(`pv_spin_lock(${o.lock})`);
+    case 'pv_spin_unlock':
+      return one(`${o.plain ? 'native_spin_unlock' : 'pv_spin_unlock'}(${o.lock})`);
   }
 }
 

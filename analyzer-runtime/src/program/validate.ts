@@ -13,6 +13,7 @@ import {
   Program,
   ProgramError,
   RMW_BASES,
+  objectLocations,
 } from './ir';
 
 type Json = unknown;
@@ -97,9 +98,10 @@ export function validateProgram(json: Json): Program {
     if (k === undefined || !wanted.includes(k)) throw new ProgramError(path, `'${n}' is not a declared ${wanted.join(' or ')}`);
     return n;
   };
+  const derived = new Set(objects.flatMap((o) => objectLocations(o.kind, o.name)));
   const location = (v: Json, path: string): string => {
     const n = str(v, path);
-    if (!(n in locations)) throw new ProgramError(path, `'${n}' is not a declared location`);
+    if (!(n in locations) && !derived.has(n)) throw new ProgramError(path, `'${n}' is not a declared location`);
     return n;
   };
   const expr = (e: Json, path: string): ProgramExpr => {
@@ -196,7 +198,7 @@ export function validateProgram(json: Json): Program {
         case 'finish_wait':
           return { op: 'finish_wait', wq: object(o.wq, 'waitqueue', `${p}.wq`) };
         case 'add_wait_queue':
-          return { op: 'add_wait_queue', wq: object(o.wq, 'waitqueue', `${p}.wq`), func: ops(o.func, `${p}.func`) };
+          return { op: 'add_wait_queue', wq: object(o.wq, ['waitqueue', 'eventfd'], `${p}.wq`), func: ops(o.func, `${p}.func`) };
         case 'wait_event':
           return { op: 'wait_event', wq: object(o.wq, 'waitqueue', `${p}.wq`), cond: expr(o.cond, `${p}.cond`), exclusive: bool(o.exclusive, `${p}.exclusive`), exit: exit(o.exit, `${p}.exit`) };
         case 'wake_up': {
@@ -227,6 +229,43 @@ export function validateProgram(json: Json): Program {
         case 'complete':
         case 'complete_all':
           return { op: o.op, c: object(o.c, 'completion', `${p}.c`) };
+        case 'kvm_vcpu_block': {
+          const r: Op = { op: 'kvm_vcpu_block', vcpu: object(o.vcpu, 'vcpu', `${p}.vcpu`), runnable: expr(o.runnable, `${p}.runnable`) };
+          if (o.pending !== undefined) r.pending = expr(o.pending, `${p}.pending`);
+          return r;
+        }
+        case 'kvm_vcpu_kick':
+        case 'kvm_vcpu_wake_up':
+          return { op: o.op, vcpu: object(o.vcpu, 'vcpu', `${p}.vcpu`) };
+        case 'kvm_make_request': {
+          const req = int(o.req, `${p}.req`);
+          if (req < 0 || req > 30) throw new ProgramError(`${p}.req`, 'a request is a bit number from 0 to 30');
+          const r: Op = { op: 'kvm_make_request', vcpu: object(o.vcpu, 'vcpu', `${p}.vcpu`), req };
+          if (o.wake !== undefined) r.wake = oneOf(o.wake, ['kick', 'all_cpus'] as const, `${p}.wake`);
+          if (o.noWakeup !== undefined) {
+            r.noWakeup = bool(o.noWakeup, `${p}.noWakeup`);
+            if (r.noWakeup && r.wake !== 'all_cpus') throw new ProgramError(`${p}.noWakeup`, 'KVM_REQUEST_NO_WAKEUP only means something to kvm_make_all_cpus_request()');
+          }
+          return r;
+        }
+        case 'kvm_check_request': {
+          const req = int(o.req, `${p}.req`);
+          if (req < 0 || req > 30) throw new ProgramError(`${p}.req`, 'a request is a bit number from 0 to 30');
+          return { op: 'kvm_check_request', vcpu: object(o.vcpu, 'vcpu', `${p}.vcpu`), req, reg: str(o.reg, `${p}.reg`) };
+        }
+        case 'eventfd_signal':
+          return { op: 'eventfd_signal', ctx: object(o.ctx, 'eventfd', `${p}.ctx`) };
+        case 'schedule_work':
+          return { op: 'schedule_work', work: object(o.work, 'work', `${p}.work`) };
+        case 'worker':
+          return { op: 'worker', work: object(o.work, 'work', `${p}.work`), body: ops(o.body, `${p}.body`) };
+        case 'pv_spin_lock':
+          return { op: 'pv_spin_lock', lock: object(o.lock, 'qspinlock', `${p}.lock`) };
+        case 'pv_spin_unlock': {
+          const r: Op = { op: 'pv_spin_unlock', lock: object(o.lock, 'qspinlock', `${p}.lock`) };
+          if (o.plain !== undefined) r.plain = bool(o.plain, `${p}.plain`);
+          return r;
+        }
         default:
           throw new ProgramError(`${p}.op`, `unknown op ${JSON.stringify(o.op)}`);
       }
@@ -271,6 +310,22 @@ export function validateProgram(json: Json): Program {
     for (const [k, v] of Object.entries(node)) if (typeof v === 'object' && v !== null) checkRegs(v, `${path}.${k}`);
   };
   threads.forEach((t, i) => checkRegs(t.ops, `threads[${i}].ops`));
+  // The model of a paravirt qspinlock has one queue head: at most two threads take one.
+  const usesOf = new Map<string, Set<string>>();
+  const scan = (list: Op[], t: string): void => {
+    for (const x of list) {
+      if (x.op === 'pv_spin_lock') {
+        let s = usesOf.get(x.lock);
+        if (!s) usesOf.set(x.lock, (s = new Set()));
+        s.add(t);
+      }
+      if (x.op === 'if') (scan(x.then, t), scan(x.else, t));
+      if (x.op === 'add_wait_queue') scan(x.func, t);
+      if (x.op === 'worker') scan(x.body, t);
+    }
+  };
+  threads.forEach((t) => scan(t.ops, t.name));
+  for (const [lock, users] of usesOf) if (users.size > 2) throw new ProgramError('threads', `qspinlock '${lock}' is taken by ${users.size} threads; the model has one holder and one queued vCPU`);
   if (json.property !== undefined) {
     if (!isObj(json.property)) throw new ProgramError('property', 'expected {check?: [...]}');
     const check = json.property.check;
