@@ -199,6 +199,7 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
   const n = program.threads.length;
   const zero = (): number[] => new Array<number>(n).fill(0);
   const dominates = (a: number[], b: number[]) => a.every((x, i) => x <= b[i]!);
+  const memo = new Map<string, Scalar[]>();
   // Per location: value -> the least write vectors of the chains that make it.
   const values = new Map<string, Map<number, number[][]>>();
   const add = (loc: string, v: number, usage: number[]): boolean => {
@@ -207,6 +208,7 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
     const known = m.get(v);
     if (!known) {
       m.set(v, [usage]);
+      memo.delete(loc);
       return true;
     }
     if (known.some((u) => dominates(u, usage))) return false;
@@ -222,7 +224,11 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
     return values.get(loc)!;
   };
   for (const loc of initial.keys()) ensure(loc);
-  const readValues = (loc: string): Scalar[] => [...ensure(loc).keys()];
+  const readValues = (loc: string): Scalar[] => {
+    let l = memo.get(loc);
+    if (!l) memo.set(loc, (l = [...ensure(loc).keys()]));
+    return l;
+  };
   const isWrite = (k: string) => k === 'W' || k === 'LKW' || k === 'UL';
   const twins = options.symmetry ? twinThreads(program) : [];
   const twinOf = new Map<number, number>(twins.map(([i, j]) => [j, i]));

@@ -183,7 +183,31 @@ function readChoices(
   limit: number,
   classes: Map<number, number[]>,
 ): void {
-  const sources = freeReads.map((r) => co.filter((w) => valueFits({ events, classes }, r, w)));
+  // Necessary conditions of coherence, applied before the product: an RMW's read reads the
+  // write just before its own in co; a read reads neither a po-later write of its own thread
+  // nor a write co-before its thread's last po-earlier write (CoWR).
+  const pos = new Map<number, number>();
+  co.forEach((w, i) => pos.set(w, i));
+  const rmwWrite = new Map<number, number>();
+  for (const [r, w] of rmw) rmwWrite.set(r, w);
+  const sources = freeReads.map((r) => {
+    const re = events[r]!;
+    const mine = rmwWrite.get(r);
+    if (mine !== undefined && pos.has(mine)) {
+      const prev = co[pos.get(mine)! - 1];
+      return prev !== undefined && valueFits({ events, classes }, r, prev) ? [prev] : [];
+    }
+    let floor = 0;
+    for (const w of co) {
+      const we = events[w]!;
+      if (we.thread === re.thread && we.poIndex < re.poIndex) floor = Math.max(floor, pos.get(w)!);
+    }
+    return co.filter((w) => {
+      const we = events[w]!;
+      if (we.thread === re.thread && we.poIndex > re.poIndex) return false;
+      return pos.get(w)! >= floor && valueFits({ events, classes }, r, w);
+    });
+  });
   if (sources.some((s) => s.length === 0)) return;
   const pick = new Array<number>(freeReads.length).fill(0);
   const walk = (k: number): void => {
