@@ -26,7 +26,7 @@ import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/i
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
-import { ExplorerPath, exprText, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
+import { decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
@@ -69,6 +69,12 @@ export interface TraceStep {
 export interface PropertyViolation {
   kind: PropertyKind;
   message: string;
+  /**
+   * For a task asleep on a wait queue: whether its entry is still queued at the end, so that the
+   * next wakeup of that queue (a later free, a later event) ends the wait: 'delay' (it sleeps
+   * until then, and for good only if none comes) or 'hang' (no entry: no wakeup can find it).
+   */
+  outcome?: 'delay' | 'hang';
   /** The thread at fault (the sleeper, the one sleeping in atomic context...). */
   thread?: string;
   /** Trace step the violation shows at. */
@@ -381,7 +387,7 @@ export interface EndContext<E extends PathEnd = PathEnd> {
  */
 export interface EndRule<E extends PathEnd = PathEnd> {
   stuck(ctx: EndContext<E>): boolean;
-  violation(ctx: EndContext<E>): { kind: PropertyKind; message: string } | undefined;
+  violation(ctx: EndContext<E>): { kind: PropertyKind; message: string; outcome?: 'delay' | 'hang' } | undefined;
 }
 
 type EndRules = { [K in Exclude<PathEnd['kind'], 'done'>]: EndRule<Extract<PathEnd, { kind: K }>> };
@@ -390,16 +396,19 @@ export const END_RULES: EndRules = {
   // Asleep for good iff nothing stored TASK_RUNNING to its state co-after its own store.
   asleep: {
     stuck: ({ x, path }) => !!coLast(x, path.end.stateLoc)?.value,
-    violation: ({ path, name, memory }) => {
+    violation: ({ program, path, name, memory }) => {
       const st = stateName(memory().get(path.end.stateLoc) ?? 0);
       if (path.end.until === undefined) {
         return { kind: 'lost-wakeup', message: `${name} sleeps forever in ${path.end.what} (${st}): nothing sets it back to TASK_RUNNING` };
       }
       if (!evalFinal(path.end.until, memory(), path.registerValues)) return undefined;
-      return {
-        kind: 'lost-wakeup',
-        message: `lost wakeup: ${name} sleeps forever in ${path.end.what} (${st}) although ${path.end.untilText ?? exprText(path.end.until)} holds at the end`,
-      };
+      const message = `lost wakeup: ${name} sleeps forever in ${path.end.what} (${st}) although ${path.end.untilText ?? exprText(path.end.until)} holds at the end`;
+      const q = path.end.queue;
+      if (q === undefined) return { kind: 'lost-wakeup', message };
+      const queued = decodeList(memory().get(Layout.queueHead(q)) ?? 0, program.threads.length).some((e) => e.thread === path.thread && !e.func);
+      return queued
+        ? { kind: 'lost-wakeup', message: `${message}; it is still queued on ${q}, so a later wakeup of ${q} (the next free, the next event) can still end the wait: a delay while such wakeups go on, a hang only if none comes`, outcome: 'delay' }
+        : { kind: 'lost-wakeup', message: `${message}; it is on no queue: no later wakeup of ${q} can find it (a hang)`, outcome: 'hang' };
     },
   },
   // Halted for good iff nothing stored TASK_RUNNING to its state after (a kick wakes it so).
@@ -527,6 +536,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
     const { trace, stepIndex } = buildTrace(program, best.x, best.chosen);
     const v = best.violation;
     const property: PropertyViolation = { kind: v.kind, message: v.message };
+    if (v.outcome) property.outcome = v.outcome;
     if (v.thread !== undefined) property.thread = v.thread;
     const at = stepIndex.get(`${v.threadIndex}:${v.pathStep}`);
     if (at !== undefined) {

@@ -143,7 +143,7 @@ export interface PathViolation {
 export type PathEnd =
   | { kind: 'done' }
   /** Stopped in schedule() reading a sleeping state (read: event index of that read). */
-  | { kind: 'asleep'; step: number; read: number; stateLoc: string; what: string; until?: ProgramExpr; untilText?: string }
+  | { kind: 'asleep'; step: number; read: number; stateLoc: string; what: string; until?: ProgramExpr; untilText?: string; queue?: string }
   /** Spinning forever on a lock it never gets. */
   | { kind: 'lock-blocked'; step: number; lock: string; label: string }
   /** A vCPU halted (kvm_vcpu_block(), pv_wait()): asleep until kicked; pending is the work it has. */
@@ -1176,7 +1176,7 @@ class ThreadLowering {
    * returns; otherwise the task sleeps. With a timeout the timer wakes it (the path goes on,
    * returning timedOut); without, the path ends asleep.
    */
-  private schedule(timeout: boolean, what: string, until: ProgramExpr | undefined, untilText: string | undefined): boolean {
+  private schedule(timeout: boolean, what: string, until: ProgramExpr | undefined, untilText: string | undefined, queue?: string): boolean {
     // rq_lock(); smp_mb__after_spinlock(): a full barrier (the lock itself is not modelled).
     this.fence('mb');
     const st = this.read(Layout.state(this.me), 'once');
@@ -1191,6 +1191,7 @@ class ThreadLowering {
     }
     this.noteStep(`sleeps in ${stateName(st.value)}`);
     const end: PathEnd = { kind: 'asleep', step: this.steps.length - 1, read: st.deps[0]!, stateLoc: Layout.state(this.me), what };
+    if (queue !== undefined) end.queue = queue;
     if (until) {
       end.until = until;
       end.untilText = untilText ?? exprText(until);
@@ -1318,7 +1319,7 @@ class ThreadLowering {
       // Past the bound the task may still go to sleep (and stay asleep); only its return is cut.
       const last = sleeps >= this.options.loopBound;
       this.step(exit === 'timeout' ? 'schedule_timeout()' : 'schedule()');
-      timedOut = this.schedule(exit === 'timeout', label, cond, condText);
+      timedOut = this.schedule(exit === 'timeout', label, cond, condText, q);
       if (last) throw new LoopBoundExceeded();
     }
     this.step(`${flavour === 'wait' ? 'finish_wait' : 'finish_swait'}(${q})`);

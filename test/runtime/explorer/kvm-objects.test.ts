@@ -107,3 +107,17 @@ test('pvqspinlock: the native store-release unlock never kicks the halted queue 
   assert.ok(r.trace.some((s) => /^xchg\(lock\.locked, _Q_SLOW_VAL\)/.test(s.op)));
   assert.ok(r.trace.some((s) => s.op === 'native_spin_unlock(lock)'));
 });
+
+test('pvqspinlock: the atomic unlock (cmpxchg, slow path kicks the hashed head) keeps mutual exclusion and leaves nobody halted', () => {
+  const r = safe(load('pvqspinlock_atomic_unlock'), { timeoutMs: 120_000 });
+  assert.ok(r.stats.candidates > 0 && r.stats.combinations > 0);
+});
+
+test('free list: a timed-out waiter that consumed the exclusive wakeup and does not pass it on leaves the next waiter asleep: a delay (still queued), fixed by passing it on', () => {
+  const r = violated(load('freelist_timeout_no_pass_on'), 'lost-wakeup');
+  assert.equal(r.property!.thread, 'waiter2');
+  assert.equal(r.property!.outcome, 'delay');
+  assert.match(r.property!.message, /still queued on free_q/);
+  assert.ok(r.trace.some((s) => s.op === 'try_to_wake_up(waiter1)'));
+  safe(load('freelist_timeout_pass_on'));
+});
