@@ -3,6 +3,7 @@
 // test of the same memory-model shape, measured in the same run; then the litmus engine over
 // the whole test/litmus directory.
 //   node bench/runtime.mjs [--runs N]      (after npm run build)
+// Then the three-thread programs of test/runtime/explorer/data.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,15 @@ for (const file of readdirSync(dir).filter((n) => n.endsWith('.wake')).sort()) {
         (l ? `${l.result.name.padEnd(20)} ${f(l.median)} ${(e.median / l.median).toFixed(1).padStart(6)}x` : '-'),
     );
   }
+}
+// Three-thread programs extracted from real findings (waker + two waiters), at loopBound 1.
+const data = join(root, 'test/runtime/explorer/data');
+console.log(`\nextracted three-thread programs (test/runtime/explorer/data, loopBound 1, ${RUNS} runs each)`);
+for (const file of readdirSync(data).filter((n) => n.endsWith('.json')).sort()) {
+  const program = JSON.parse(readFileSync(join(data, file), 'utf8'));
+  const e = time(() => rt.explore(program, { loopBound: 1, timeoutMs: 60_000 }));
+  const s = e.result.stats;
+  console.log(`${file.padEnd(34)} ${e.result.verdict.padEnd(8)} trace ${String(e.result.trace.length).padStart(3)} ${f(e.median)} ${f(e.max)} ms  paths ${s.paths} combos ${s.combinations} cands ${s.candidates}`);
 }
 for (const n of [2, 3]) {
   const ms = rows.filter((r) => r.threads === n).map((r) => r.ms).sort((a, b) => a - b);
