@@ -441,12 +441,46 @@ export function forEachCombination(
     for (const t of positions) if (image[t] !== choice[t]) return image[t]! < choice[t]!;
     return false;
   };
+  // RMW atomicity, counted: each write (or initial value) is read by at most one RMW, so the
+  // RMWs reading a value cannot outnumber the writes of it.
+  const rmwCache = new Map<ExplorerPath, Map<string, number>>();
+  const rmwDelta = (p: ExplorerPath): Map<string, number> => {
+    let m = rmwCache.get(p);
+    if (m) return m;
+    m = new Map();
+    for (const e of p.events) {
+      if (e.loc === undefined || e.value === undefined || !isWrite(e.kind)) continue;
+      const k = keyOf(e.loc, e.value);
+      m.set(k, (m.get(k) ?? 0) + 1);
+      if (e.rmwRead !== undefined) {
+        const r = p.events[e.rmwRead]!;
+        if (r.values === undefined && r.value !== undefined) {
+          const rk = keyOf(r.loc!, r.value);
+          m.set(rk, (m.get(rk) ?? 0) - 1);
+        }
+      }
+    }
+    rmwCache.set(p, m);
+    return m;
+  };
+  const rmwFeasible = (chosen: ExplorerPath[]): boolean => {
+    const total = new Map<string, number>();
+    for (const p of chosen) for (const [k, v] of rmwDelta(p)) total.set(k, (total.get(k) ?? 0) + v);
+    for (const [k, v] of total) {
+      if (v >= 0) continue;
+      const [loc, val] = k.split('\u0000') as [string, string];
+      const init = initial.get(loc) ?? 0;
+      if (v + (keyOf(loc, init) === keyOf(loc, Number(val)) ? 1 : 0) < 0) return false;
+    }
+    return true;
+  };
   for (const tuple of passing) {
     if (stopped) break;
     positions.forEach((t, i) => (choice[t] = tuple[i]!));
     if (mirrors.some(imageFirst)) continue;
     const chosen = choice.map((c, t) => paths[t]![c]!);
     if (!accept(chosen)) continue;
+    if (!rmwFeasible(chosen)) continue;
     if (!chainsFeasible(chosen, sectionsOf, initial)) continue;
     combinations++;
     if (visit(chosen, prot) === false) stopped = true;
