@@ -244,7 +244,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name));
     // Stores matter before a wake, a check or a kick, after a wait, and before a call the
     // analysis follows; a function with none of those keeps only its ordering events.
-    if (!f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
+    const unlocksQspinlock = /unlock/.test(f.name) && f.params.some((p) => p.structName === 'qspinlock');
+    if (!unlocksQspinlock && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
     // Only a single-return helper can be inlined into a condition.
@@ -258,7 +259,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
   return facts;
 }
 
-const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init)$/;
+const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;
 
 const interned = new Map<string, string>();
 

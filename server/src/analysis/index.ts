@@ -126,6 +126,11 @@ export class WorkspaceIndex {
     return undefined;
   }
 
+  /** Whether any function of the workspace calls `name` (e.g. pv_wait: the PV protocol is in use). */
+  callsAnywhere(name: string): boolean {
+    return (this.agg().calls.get(name) ?? []).length > 0;
+  }
+
   /** Calls of `name` (e.g. init_swait_queue_head) whose first argument is this queue. */
   callsOnQueue(name: string, queue: string): Array<{ file: string; fn: FunctionFacts; event: CallEvent }> {
     return (this.agg().calls.get(name) ?? []).filter((c) => c.event.arg0 && this.identity(c.file, c.fn, c.event.arg0) === queue);

@@ -144,6 +144,8 @@ export function planFor(index: WorkspaceIndex, c: Candidate): Plan {
       return callbackSleepPlan(index, s);
     case 'vcpu-kick':
       return vcpuKickPlan(index, s);
+    case 'pv-unlock':
+      return pvUnlockPlan(index, s);
   }
 }
 
@@ -495,4 +497,23 @@ function vcpuKickPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { 
     });
   }
   return { program, fixes };
+}
+
+/**
+ * The PV protocol of kernel/locking/qspinlock_paravirt.h for two vCPUs contending on the lock,
+ * each releasing it with this unlock (a plain clear of the byte) against the protocol's
+ * cmpxchg unlock, which sees _Q_SLOW_VAL and kicks the halted vCPU.
+ */
+function pvUnlockPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'pv-unlock' }>): Plan {
+  const b = new ProgramBuilder(index);
+  const lock = b.object('qspinlock', locName(`qspinlock ${s.fn.name}`));
+  const src = srcOf(s.file, s.store.span);
+  const vcpu = (plain: boolean): Op[] => [{ op: 'pv_spin_lock', lock }, { op: 'pv_spin_unlock', lock, ...(plain ? { plain: true } : {}), src }];
+  b.threads.push({ name: 'vcpu0', context: 'process', ops: vcpu(true) });
+  b.threads.push({ name: 'vcpu1', context: 'process', ops: vcpu(true) });
+  const program = b.build(`${s.fn.name} at ${s.file}:${s.store.span.line}`, { check: ['halted-with-work', 'mutual-exclusion', 'deadlock'] });
+  const fixed: Program = { ...program, threads: program.threads.map((t) => ({ ...t, ops: vcpu(false) })) };
+  // The statement to replace: the call (smp_store_release/WRITE_ONCE) or assignment itself.
+  const edit: TextEdit = { file: s.file, range: { line: s.store.span.line, column: s.store.span.column, endLine: s.store.span.endLine, endColumn: s.store.span.endColumn }, newText: `__pv_queued_spin_unlock(${s.lockParam})` };
+  return { program, fixes: [{ title: 'Unlock with the PV protocol: cmpxchg_release() of the byte, kick the halted waiter on _Q_SLOW_VAL', program: fixed, edits: [edit] }] };
 }

@@ -14,6 +14,7 @@ export const RULE_CODES = [
   'sleep-state-order',
   'sleep-in-wake-callback',
   'vcpu-kick-unobserved-state',
+  'pv-lost-kick',
 ] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
@@ -48,6 +49,7 @@ export type Subject =
       store: E<'store' | 'atomic'>;
       predicate: { file: string; fn: FunctionFacts };
     }
+  | { kind: 'pv-unlock'; file: string; fn: FunctionFacts; store: E<'store'>; lockParam: string }
   | {
       kind: 'callback-sleep';
       file: string;
@@ -78,6 +80,7 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
     wakes(index, file, fn, out);
     callbackSleeps(index, file, fn, out);
     vcpuKicks(index, file, fn, out);
+    pvUnlocks(index, file, fn, out);
   }
   singleWaiter(index, file, out);
   out.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
@@ -395,5 +398,31 @@ function vcpuKicks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
       message: `${e.name}() after setting ${target.text} (line ${store.span.line}): if ${predicate.fn.name}() does not read that state, the vCPU wakes, finds itself not runnable and halts again with the work pending`,
       subject: { kind: 'vcpu-kick', file, fn, kick: e, store, predicate },
     });
+  });
+}
+
+// --- pv-lost-kick -----------------------------------------------------------------------------
+
+/**
+ * With paravirt queued spinlocks a waiter can be halted in pv_wait() after marking the lock
+ * byte _Q_SLOW_VAL; the unlock must then atomically take the byte back (cmpxchg) to see the
+ * mark and kick it. An unlock of a struct qspinlock that clears the byte with a plain store
+ * or store-release, in a workspace where pv_wait() halts waiters, can leave a vCPU halted
+ * while the lock is free.
+ */
+function pvUnlocks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
+  if (!/unlock/.test(fn.name)) return;
+  const lockParam = fn.params.find((p) => p.structName === 'qspinlock');
+  if (!lockParam) return;
+  const clearsByte = (e: FactEvent) => (e.kind === 'store' || e.kind === 'atomic') && !!(e.kind === 'store' ? e.target : e.target)?.fields.includes('locked');
+  if (fn.events.some((e) => e.kind === 'atomic' && clearsByte(e))) return;
+  const store = fn.events.find((e): e is E<'store'> => e.kind === 'store' && clearsByte(e) && (e.value ?? '').trim() === '0');
+  if (!store || !index.callsAnywhere('pv_wait')) return;
+  out.push({
+    code: 'pv-lost-kick',
+    file,
+    span: store.span,
+    message: `${fn.name}() clears ${store.target.text} with ${store.via === '=' ? 'a plain store' : `${store.via}()`} while pv_wait() can halt a waiter that marked the byte _Q_SLOW_VAL: the unlock never sees the mark, never kicks, and the waiter stays halted while the lock is free`,
+    subject: { kind: 'pv-unlock', file, fn, store, lockParam: lockParam.name },
   });
 }

@@ -312,4 +312,4 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
 ]);
 
 /** Cheap prefilter: a file that mentions none of these cannot hold a finding. */
-export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|wait_queue_head|wait_queue_entry|schedule|kvm_vcpu_kick|kvm_vcpu_wake_up|kvm_arch_vcpu_runnable)\w*/;
+export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|wait_queue_head|wait_queue_entry|schedule|kvm_vcpu_kick|kvm_vcpu_wake_up|kvm_arch_vcpu_runnable|pv_wait|qspinlock)\w*/;

@@ -16,6 +16,7 @@ const RULE_SUMMARY: Record<string, string> = {
   'sleep-state-order': 'Condition checked before set_current_state(), or __set_current_state() where a barrier is needed',
   'sleep-in-wake-callback': 'A wait-queue wake function (run under the queue lock, IRQs off) that can sleep',
   'vcpu-kick-unobserved-state': 'A vCPU kick after setting state the runnable predicate never reads',
+  'pv-lost-kick': 'A paravirt qspinlock unlock that clears the lock byte without the atomic that sees a halted waiter',
 };
 
 const DOCS = 'https://github.com/wakeaudit/wakeaudit/blob/main/docs/rules/';
