@@ -22,7 +22,11 @@ for (const needed of ['dist/client.js', 'dist/server.js', 'dist/tree-sitter.wasm
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 // --skip-license: the licence is declared in package.json ("MIT"); without a LICENSE file vsce
 // would otherwise stop and ask on the terminal.
-execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '--out', out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+// The README links the rule pages relatively (docs/rules/...); in the marketplace view those
+// resolve against the repository named in package.json.
+const base = String(manifest.repository?.url ?? '').replace(/\.git$/, '');
+const bases = base ? ['--baseContentUrl', `${base}/blob/main`, '--baseImagesUrl', `${base}/raw/main`] : [];
+execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', ...bases, '--out', out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
 const listing = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
 console.log(`package: files in the VSIX:\n${listing.trim().split('\n').map((line) => `  ${line}`).join('\n')}`);
