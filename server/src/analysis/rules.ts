@@ -416,6 +416,9 @@ function pvUnlocks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
   if (!lockParam) return;
   const clearsByte = (e: FactEvent) => (e.kind === 'store' || e.kind === 'atomic') && !!(e.kind === 'store' ? e.target : e.target)?.fields.includes('locked');
   if (fn.events.some((e) => e.kind === 'atomic' && clearsByte(e))) return;
+  // The protocol's slow path (entered after the cmpxchg saw _Q_SLOW_VAL) releases the byte
+  // with a store and then kicks the waiter it unhashed: that is the correct unlock.
+  if (fn.events.some((e) => e.kind === 'call' && e.name === 'pv_kick')) return;
   const store = fn.events.find((e): e is E<'store'> => e.kind === 'store' && clearsByte(e) && (e.value ?? '').trim() === '0');
   if (!store || !index.callsAnywhere('pv_wait')) return;
   out.push({
