@@ -141,8 +141,10 @@ function tokenize(text: string): string[] {
 type Resolver = (chainText: string) => string | undefined;
 /** A helper called in a condition, as the expression it returns (or undefined: not inlinable). */
 type Inliner = (fn: string) => ProgramExpr | undefined;
+/** A numeric macro's value, or undefined. */
+type MacroLookup = (name: string) => number | undefined;
 
-export function translateCondition(text: string, resolve: Resolver, inline: Inliner = () => undefined): ProgramExpr {
+export function translateCondition(text: string, resolve: Resolver, inline: Inliner = () => undefined, macro: MacroLookup = () => undefined): ProgramExpr {
   const tokens = tokenize(text);
   let i = 0;
   const peek = () => tokens[i];
@@ -236,7 +238,12 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       return e;
     }
     if (/^[A-Za-z_]/.test(t)) {
-      if (/^[A-Z][A-Z0-9_]*$/.test(t)) throw new ExtractionError(`the condition uses the macro ${t}`);
+      if (/^[A-Z][A-Z0-9_]*$/.test(t)) {
+        const v = macro(t);
+        if (v === undefined) throw new ExtractionError(`the condition uses the macro ${t}`);
+        take();
+        return { kind: 'const', value: v };
+      }
       return read('plain');
     }
     throw new ExtractionError(`cannot model the condition \`${text}\` (at \`${t}\`)`);
@@ -422,7 +429,7 @@ export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, 
       return undefined;
     }
   };
-  return translateCondition(cond.text, conditionResolver(b, file, fn, cond), inline);
+  return translateCondition(cond.text, conditionResolver(b, file, fn, cond), inline, (name) => b.index.macroValue(file, name));
 }
 
 export function waiterCondition(b: ProgramBuilder, site: Site<E<'wait'>>): ProgramExpr {

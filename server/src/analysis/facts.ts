@@ -133,6 +133,8 @@ export interface FileFacts {
   structFields: StructField[];
   globals: VarDecl[];
   registrations: Registration[];
+  /** Object-like macros whose value is a number (`#define ACC_PROBING 1`, `BIT(3)`). */
+  defines?: Record<string, number>;
   /** ERROR/MISSING nodes left in the tree (after sanitizing). */
   parseErrors: number;
 }
@@ -177,6 +179,28 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
       const t = typeInfo(type, d.pointer);
       structFields.push({ struct: struct.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator), typeSpan: span(type) });
     }
+  }
+
+  const defines: Record<string, number> = {};
+  for (const m of parser.query('defines.scm').matches(root)) {
+    const list = m.captures.find((c) => c.name === 'enum')?.node;
+    if (list) {
+      let next = 0;
+      for (const e of list.namedChildren) {
+        if (!e || e.type !== 'enumerator') continue;
+        const name = e.childForFieldName('name')?.text;
+        const valueText = e.childForFieldName('value')?.text;
+        const value = valueText === undefined ? next : (macroNumber(valueText) ?? defines[valueText.trim()]);
+        if (value === undefined) break; // a computed enumerator: the rest cannot be counted
+        if (name) defines[name] = value;
+        next = value + 1;
+      }
+      continue;
+    }
+    const name = m.captures.find((c) => c.name === 'name')?.node.text;
+    const value = m.captures.find((c) => c.name === 'value')?.node.text;
+    const n = value === undefined ? undefined : macroNumber(value);
+    if (name && n !== undefined) defines[name] = n;
   }
 
   const registrations: Registration[] = [];
@@ -254,9 +278,27 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
   for (const sf of structFields) delete (sf as Partial<StructField>).span;
-  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors };
+  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}) };
   detachStrings(facts, new Set());
   return facts;
+}
+
+/** `1`, `0x10U`, `(1 << 3)`, `BIT(3)`, `(3U << 0)`: the value of a simple numeric macro. */
+export function macroNumber(text: string): number | undefined {
+  const t = text.replace(/\/\*.*?\*\//g, '').trim().replace(/^\((.*)\)$/, '$1').trim();
+  const num = (x: string) => {
+    const m = /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$/.exec(x.trim());
+    return m ? parseInt(m[1], m[1].startsWith('0x') || m[1].startsWith('0X') ? 16 : 10) : undefined;
+  };
+  const plain = num(t);
+  if (plain !== undefined) return plain;
+  const shift = /^\(?\s*([0-9xXa-fA-FuUlL]+)\s*\)?\s*<<\s*\(?\s*(\d+)\s*\)?$/.exec(t);
+  if (shift) {
+    const a = num(shift[1]);
+    return a === undefined ? undefined : a * 2 ** Number(shift[2]);
+  }
+  const bit = /^BIT(?:_ULL)?\(\s*(\d+)\s*\)$/.exec(t);
+  return bit ? 2 ** Number(bit[1]) : undefined;
 }
 
 const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;

@@ -126,6 +126,14 @@ export class WorkspaceIndex {
     return undefined;
   }
 
+  /** A numeric macro's value: this file's definition first, else one defined elsewhere. */
+  macroValue(file: string, name: string): number | undefined {
+    const own = this.files.get(file)?.defines?.[name];
+    if (own !== undefined) return own;
+    for (const f of this.files.values()) if (f.defines && name in f.defines) return f.defines[name];
+    return undefined;
+  }
+
   /** Whether any function of the workspace calls `name` (e.g. pv_wait: the PV protocol is in use). */
   callsAnywhere(name: string): boolean {
     return (this.agg().calls.get(name) ?? []).length > 0;
