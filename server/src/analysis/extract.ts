@@ -270,8 +270,11 @@ export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionF
     const wanted = normaliseChain(chainText);
     const path = cond.reads.find((r) => normaliseChain(r.text) === wanted);
     if (!path) return undefined;
-    // A local or a parameter is the thread's own value, not shared state: not modelled.
-    if ((path.rootKind === 'local' || path.rootKind === 'param') && path.fields.length === 0) return undefined;
+    // A local is the thread's own value: not modelled. A parameter is whatever the caller
+    // passed: a location only this thread reads, whose value the program's starting state
+    // chooses (see build: one that makes the sleeper wait).
+    if (path.rootKind === 'local' && path.fields.length === 0) return undefined;
+    if (path.rootKind === 'param' && path.fields.length === 0) return b.location(`param ${fn.name}.${path.root}`);
     return b.location(b.index.identity(file, fn, path));
   };
 }
