@@ -87,6 +87,8 @@ export interface Condition {
   text: string;
   /** Shared locations it reads (locals left out). */
   reads: AccessPath[];
+  /** It also reads a local variable (a loop counter, a snapshot): not a wait condition alone. */
+  usesLocal?: boolean;
   span: Span;
 }
 
@@ -604,11 +606,13 @@ class BodyWalker {
   private condition(node: Node): Condition {
     const reads: AccessPath[] = [];
     const seen = new Set<string>();
+    let usesLocal = false;
     const visit = (n: Node, depth: number) => {
       if (depth > MAX_DEPTH) return;
       if (n.type === 'field_expression' || n.type === 'identifier') {
         if (n.type === 'identifier' && n.parent?.type === 'call_expression' && n.parent.childForFieldName('function')?.id === n.id) return;
         const a = this.access(n);
+        if (a.rootKind === 'local' && a.fields.length === 0) usesLocal = true;
         if (a.rootKind !== 'local' || a.fields.length > 0) {
           if (!/^[A-Z_][A-Z0-9_]*$/.test(a.root) && !seen.has(a.text)) {
             seen.add(a.text);
@@ -622,7 +626,7 @@ class BodyWalker {
     visit(node, 0);
     // An if/while condition node includes its parentheses; a macro argument does not.
     const text = this.userText(node);
-    return { text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(), reads, span: this.span(node) };
+    return { text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(), reads, ...(usesLocal ? { usesLocal } : {}), span: this.span(node) };
   }
 
   access(node: Node): AccessPath {

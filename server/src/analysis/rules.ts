@@ -211,6 +211,8 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
       // A check that leaves the loop, or one whose branch holds the sleep (`if (empty) {
       // set_current_state(); schedule(); }`): either way it was made before the state store.
       const leadsIntoSleep = ev.kind === 'check' && !ev.exits && state.ctx.conditional;
+      // A loop bound over a local counter (`for (i = 0; i < n; i++)`) is not what the sleeper waits for.
+      if (ev.kind === 'check' && ev.condition.usesLocal && !leadsIntoSleep) break;
       if (ev.kind === 'check' && (ev.exits || leadsIntoSleep) && ev.condition.reads.length > 0) {
         if (ev.ctx.locksHeld.length > 0 && state.ctx.locksHeld.some((l) => ev.ctx.locksHeld.includes(l))) return;
         out.push({
