@@ -324,7 +324,8 @@ function finalValues(x: Execution): Map<string, number> {
   return m;
 }
 
-function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map<string, number>): number {
+/** Value of an expression over final (or chosen initial) location values and registers. */
+export function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map<string, number> = new Map()): number {
   switch (e.kind) {
     case 'const':
       return e.value;

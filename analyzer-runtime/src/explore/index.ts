@@ -1,5 +1,5 @@
 // The explorer: lowering of kernel objects to LKMM events and the axiomatic search.
-export { explore, replay, exploreOutcomes, buildTrace, judge, END_RULES } from './explore';
+export { explore, replay, exploreOutcomes, buildTrace, judge, END_RULES, evalFinal } from './explore';
 export type {
   ExploreOptions,
   ExploreResult,

@@ -10,7 +10,7 @@
  * waiters' condition true, which is what a waker means by it.
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
-import { RMW_BASES } from '../../../analyzer-runtime/src';
+import { evalFinal, RMW_BASES } from '../../../analyzer-runtime/src';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
 import type { Candidate } from './rules';
@@ -71,7 +71,7 @@ export class ProgramBuilder {
       let found = false;
       for (let mask = 0; mask < 1 << locs.length && !found; mask++) {
         const env = new Map(locs.map((l, i) => [l, (mask >> i) & 1]));
-        if (waitFor.every((c) => evaluate(c, env) === 0)) {
+        if (waitFor.every((c) => evalFinal(c, env) === 0)) {
           for (const [l, v] of env) this.locations[l] = v;
           found = true;
         }
@@ -80,42 +80,6 @@ export class ProgramBuilder {
     }
     return { name, locations: this.locations, objects: [...this.objects.values()], threads: this.threads, ...(check ? { property: check } : {}) };
   }
-}
-
-/** Value of an expression over location values; undefined when it reads a register. */
-export function evaluate(e: ProgramExpr, env: Map<string, number>): number | undefined {
-  switch (e.kind) {
-    case 'const':
-      return e.value;
-    case 'read':
-      return env.get(e.loc) ?? 0;
-    case 'reg':
-      return undefined;
-    case 'not': {
-      const v = evaluate(e.operand, env);
-      return v === undefined ? undefined : v === 0 ? 1 : 0;
-    }
-    case 'binary': {
-      const a = evaluate(e.left, env);
-      const b = evaluate(e.right, env);
-      if (a === undefined || b === undefined) return undefined;
-      switch (e.op) {
-        case '&&': return a && b ? 1 : 0;
-        case '||': return a || b ? 1 : 0;
-        case '==': return a === b ? 1 : 0;
-        case '!=': return a !== b ? 1 : 0;
-        case '<': return a < b ? 1 : 0;
-        case '>': return a > b ? 1 : 0;
-        case '<=': return a <= b ? 1 : 0;
-        case '>=': return a >= b ? 1 : 0;
-        case '+': return a + b;
-        case '-': return a - b;
-        case '&': return a & b;
-        case '|': return a | b;
-      }
-    }
-  }
-  return undefined;
 }
 
 // --- conditions ----------------------------------------------------------------------------
