@@ -422,7 +422,11 @@ function pvUnlocks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
   // with a store and then kicks the waiter it unhashed: that is the correct unlock.
   if (fn.events.some((e) => e.kind === 'call' && e.name === 'pv_kick')) return;
   const store = fn.events.find((e): e is E<'store'> => e.kind === 'store' && clearsByte(e) && (e.value ?? '').trim() === '0');
-  if (!store || !index.callsAnywhere('pv_wait')) return;
+  // The halting protocol must be the one this unlock serves: a file that halts waiters with
+  // pv_wait(). The native unlocks (asm-generic, arch headers) are patched out by paravirt ops
+  // when PV spinlocks are on, so a pv_wait() elsewhere in the tree says nothing about them.
+  const sameFileHalts = index.get(file)?.functions.some((f) => f.events.some((e) => e.kind === 'call' && e.name === 'pv_wait'));
+  if (!store || !sameFileHalts || /^(?:native_)?queued_spin_unlock$/.test(fn.name)) return;
   out.push({
     code: 'pv-lost-kick',
     file,
