@@ -21,7 +21,8 @@ export class ExtractionError extends Error {}
 
 /** Location names the runtime accepts, derived from queue/variable identities. */
 export function locName(identity: string): string {
-  const bare = identity.replace(/^struct /, '').replace(/^global /, '');
+  // File-scoped identities carry the file's path: its base name is enough to read a trace.
+  const bare = identity.replace(/^struct /, '').replace(/^global /, '').replace(/^[^:]*\//, '');
   return bare.replace(/\[\]/g, '_arr').replace(/->/g, '.').replace(/[^A-Za-z0-9_.]/g, '_').replace(/^([^A-Za-z_])/, '_$1');
 }
 

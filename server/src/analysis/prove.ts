@@ -318,6 +318,8 @@ function not(e: ProgramExpr): ProgramExpr {
 function negateText(text: string): string {
   const t = text.trim();
   if (/^!\s*[A-Za-z_][\w]*(?:\s*(?:->|\.)\s*\w+)*$/.test(t) || /^!\s*[A-Za-z_]\w*\([^()]*\)$/.test(t)) return t.replace(/^!\s*/, '');
+  // A call or a member chain needs no parentheses: !list_empty(&l), !d->done.
+  if (/^[A-Za-z_]\w*(?:\s*(?:->|\.)\s*\w+)*(?:\([^()]*\))?$/.test(t)) return `!${t}`;
   return `!(${t})`;
 }
 
@@ -370,6 +372,11 @@ function findTaskWaker(index: WorkspaceIndex, b: ProgramBuilder, file: string, w
           if (storeAt < 0) storeAt = k;
         }
         if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file: f.file, fn, from: storeAt, wakeIdx: k };
+        // `list_move(..., &prune_list); audit_schedule_prune();` where the helper (a function of
+        // this file) does the wake_up_process(): the call stands for the wake.
+        if (storeAt >= 0 && e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === f.file && c.fn.events.some((x) => x.kind === 'wake' && x.info.queue === 'task'))) {
+          return { file: f.file, fn, from: storeAt, wakeIdx: k };
+        }
       }
     }
   }

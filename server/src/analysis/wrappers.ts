@@ -173,6 +173,13 @@ export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number;
   ['list_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['list_add_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['llist_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_move', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_move_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_splice', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_splice_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_splice_init', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['list_splice_tail_init', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  ['hlist_add_head', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
 ]);
 
 const ATOMIC_FAMILIES = ['atomic', 'atomic64', 'atomic_long'];
