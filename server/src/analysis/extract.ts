@@ -35,8 +35,17 @@ export class ProgramBuilder {
   readonly locations: Record<string, number> = {};
   private readonly objects = new Map<string, ProgramObject>();
   readonly threads: Thread[] = [];
+  /** Loads of snapshots the last translated condition needs, to run before its wait. */
+  snapshots: Op[] = [];
 
   constructor(readonly index: WorkspaceIndex) {}
+
+  /** The snapshot loads collected since the last call (they belong to one sleeper). */
+  takeSnapshots(): Op[] {
+    const s = this.snapshots;
+    this.snapshots = [];
+    return s;
+  }
 
   object(kind: ProgramObject['kind'], name: string): string {
     if (!this.objects.has(name)) this.objects.set(name, { kind, name });
@@ -102,8 +111,11 @@ function tokenize(text: string): string[] {
   return out;
 }
 
-/** Resolves the C name chain of a condition to a location, via the condition's recorded reads. */
-type Resolver = (chainText: string) => string | undefined;
+/**
+ * Resolves the C name chain of a condition to a location (via the condition's recorded reads),
+ * or to an expression (a register holding a local's snapshot of shared state).
+ */
+type Resolver = (chainText: string) => string | ProgramExpr | undefined;
 /** A helper called in a condition, as the expression it returns (or undefined: not inlinable). */
 type Inliner = (fn: string) => ProgramExpr | undefined;
 /** A numeric macro's value, or undefined. */
@@ -141,7 +153,7 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     const c = chain();
     const loc = resolve(c);
     if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
-    return { kind: 'read', loc, order };
+    return typeof loc === 'string' ? { kind: 'read', loc, order } : loc;
   };
   const primary = (): ProgramExpr => {
     const t = peek();
@@ -178,7 +190,8 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       } else if (fn === 'kvm_request_pending' || fn === 'kvm_test_request' || fn === 'kvm_check_request') {
         // Requests are bits of vcpu->requests; modelled as one location (any request pending).
         while (peek() !== ')' && peek() !== undefined) take();
-        const loc = resolve('vcpu->requests') ?? 'kvm_vcpu.requests';
+        const r = resolve('vcpu->requests');
+        const loc = typeof r === 'string' ? r : 'kvm_vcpu.requests';
         e = { kind: 'binary', op: '!=', left: { kind: 'read', loc, order: 'once' }, right: { kind: 'const', value: 0 } };
       } else if (fn === 'kthread_should_stop' || fn === 'signal_pending' || fn === 'fatal_signal_pending' || fn === 'freezing') {
         // Nobody stops the thread or signals it in the extracted program (signals are the
@@ -233,6 +246,16 @@ function normaliseChain(s: string): string {
 export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition): Resolver {
   return (chainText) => {
     const wanted = normaliseChain(chainText);
+    // A local holding a snapshot taken before the condition: the sleeper loads it first.
+    if (/^[A-Za-z_]\w*$/.test(wanted)) {
+      const snap = [...fn.events].reverse().find((e): e is Extract<FactEvent, { kind: 'snapshot' }> => e.kind === 'snapshot' && e.local === wanted && e.span.start < cond.span.start);
+      if (snap && fn.locals.some((l) => l.name === wanted)) {
+        const reg = `snap_${wanted}`;
+        const loc = b.location(b.index.identity(file, fn, snap.source));
+        if (!b.snapshots.some((o) => o.op === 'load' && o.reg === reg)) b.snapshots.push({ op: 'load', loc, reg, order: snap.order, src: srcOf(file, snap.span) });
+        return { kind: 'reg', name: reg };
+      }
+    }
     const path = cond.reads.find((r) => normaliseChain(r.text) === wanted);
     if (!path) return undefined;
     // A local is the thread's own value: not modelled. A parameter is whatever the caller

@@ -80,7 +80,9 @@ export type FactEvent =
   | (EventBase & { kind: 'sleep'; name: string; why: string })
   /** exits: the branch leaves the loop/function; exitWhen: on the condition being true (if) or false (while). */
   | (EventBase & { kind: 'check'; condition: Condition; exits: boolean; exitWhen: boolean })
-  | (EventBase & { kind: 'call'; name: string; arg0?: AccessPath });
+  | (EventBase & { kind: 'call'; name: string; arg0?: AccessPath })
+  /** `seq = READ_ONCE(d->seq);`: a local that holds a snapshot of shared state. */
+  | (EventBase & { kind: 'snapshot'; local: string; source: AccessPath; order: 'plain' | 'once' | 'acquire' });
 
 export interface Condition {
   /** The user's text of the condition expression. */
@@ -470,6 +472,8 @@ class BodyWalker {
       if (!d) continue;
       for (const name of declaratorNames(d)) {
         this.fn.locals.push({ name: name.name, ...typeInfo(type, name.pointer), isStatic: false, span: this.span(d) });
+        const init = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+        if (init) this.snapshot(name.name, init);
       }
       // `DECLARE_SWAITQUEUE(wait);` and friends declare locals through a macro "type".
     }
@@ -596,11 +600,35 @@ class BodyWalker {
     const left = node.childForFieldName('left');
     if (!left) return;
     const target = this.access(left);
-    // Assignments to a plain local are private to the thread: not a store others can see.
-    if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) return;
+    // Assignments to a plain local are private to the thread: not a store others can see; a
+    // local taking a snapshot of shared state is recorded (a wait condition may compare with it).
+    if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) {
+      const right = node.childForFieldName('right');
+      if (right) this.snapshot(target.root, right);
+      return;
+    }
     if (target.rootKind === 'param' && target.fields.length === 0) return;
     const right = node.childForFieldName('right');
     this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, span: this.span(node) });
+  }
+
+  /** `local = READ_ONCE(x)` / `atomic_read(&x)` / `smp_load_acquire(&x)` / `p->field`. */
+  private snapshot(local: string, value: Node): void {
+    let n = value;
+    let order: 'plain' | 'once' | 'acquire' = 'plain';
+    if (n.type === 'call_expression') {
+      const fn = n.childForFieldName('function')?.text ?? '';
+      const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a);
+      if (args.length !== 1) return;
+      if (fn === 'READ_ONCE' || fn === 'atomic_read' || fn === 'atomic64_read' || fn === 'atomic_long_read') order = 'once';
+      else if (fn === 'smp_load_acquire' || fn === 'atomic_read_acquire') order = 'acquire';
+      else return;
+      n = args[0];
+    }
+    if (n.type !== 'field_expression' && n.type !== 'pointer_expression' && n.type !== 'identifier') return;
+    const source = this.access(n);
+    if (source.rootKind === 'local' && source.fields.length === 0) return;
+    this.push({ kind: 'snapshot', local, source, order, span: this.span(value) });
   }
 
   private condition(node: Node): Condition {

@@ -190,6 +190,7 @@ function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'],
   const queueName = locName(check.queue);
   const w = firstWaiterWithCondition(s.waits, check.event.queue?.text ?? check.queue);
   const cond = waiterCondition(b, w);
+  const snapshots = b.takeSnapshots();
   const tracked = conditionLocations(b, w);
   const storeTarget = s.store.event.kind === 'store' ? s.store.event.target : s.store.event.target;
   if (!storeTarget || !tracked.has(locName(index.identity(s.store.file, s.store.fn, storeTarget)))) {
@@ -215,7 +216,7 @@ function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'],
   b.threads.push({ name: 'waker', context: threadContext(index, check.fn), ops });
   // A waiter with a timeout is modelled without it: the lost wakeup then shows as the wait
   // failing with a timeout although the condition became true (said in the message).
-  b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] });
+  b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] });
   const program = b.build(`${check.event.name} at ${check.file}:${check.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
   if (w.event.info.exits.includes('timeout')) program.name += ` (the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout)`;
   const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
@@ -270,7 +271,8 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
   sites.forEach((w, i) => {
     const cond = waiterCondition(b, w);
     conds.push(cond);
-    b.threads.push({ name: `waiter${i + 1}`, context: 'process', ops: [waitOp(b, w, queueName, cond), ...consumeOps(b, w, tracked, cond)] });
+    const snapshots = b.takeSnapshots();
+    b.threads.push({ name: `waiter${i + 1}`, context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond), ...consumeOps(b, w, tracked, cond)] });
   });
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['lost-wakeup'] }, conds);
   const fixes: FixPlan[] = [];
@@ -297,7 +299,8 @@ function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Arr
   b.object('swait', queueName);
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops });
   const cond = w ? waiterCondition(b, w) : undefined;
-  if (w && cond) b.threads.push({ name: 'waiter', context: 'process', ops: [waitOp(b, w, queueName, cond)] });
+  const snapshots = b.takeSnapshots();
+  if (w && cond) b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond)] });
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['sleep-in-atomic'] }, cond ? [cond] : []);
   const fixes: FixPlan[] = [];
   if (waits.length === 1 && w) {
@@ -327,6 +330,7 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const b = new ProgramBuilder(index);
   const { file, fn, state, check } = s;
   const c = translateIn(b, file, fn, check.condition);
+  const snapshots = b.takeSnapshots();
   // The condition under which the thread does not sleep: a check whose branch leaves the loop
   // exits on (if) / after (while) it; a check whose branch holds the sleep exits on its negation.
   const exitCond: ProgramExpr = check.exits && check.exitWhen ? c : not(c);
@@ -339,8 +343,8 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   // schedule_timeout() and friends come back by themselves: a late wakeup, not a lost one.
   const schedule: Op = { op: 'schedule', until: exitCond, ...(/timeout/.test(s.schedule.name) ? { timeout: true } : {}), src: schedSrc };
   const recheck = (inner: Op[]): Op => ({ op: 'if', cond: not(exitCond), then: inner, else: [], src: checkSrc });
-  const waiterOps = s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])];
-  const fixedOps = s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])];
+  const waiterOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])])];
+  const fixedOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])])];
   // The waker: a function elsewhere that changes what this loop tests and then wakes a task.
   const waker = findTaskWaker(index, b, file, fn, tracked);
   if (!waker) throw new ExtractionError(`no function in the workspace sets ${check.condition.text.replace(/^!/, '')} and then wakes the task`);
@@ -391,6 +395,7 @@ function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   const b = new ProgramBuilder(index);
   const name = locName(wait.queue);
   const cond = waiterCondition(b, wait);
+  const snapshots = b.takeSnapshots();
   const tracked = conditionLocations(b, wait);
   const wake = wakes[0];
   const prefix = wakerPrefix(b, wake, tracked, wake.event.queue?.text ?? '', name);
@@ -398,7 +403,7 @@ function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   b.object('rcuwait', name);
   const exit = exitOf(wait.event);
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }] });
-  b.threads.push({ name: 'waiter', context: 'process', ops: [{ op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
+  b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, { op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
   const program = b.build(`task pointer for ${wait.queue}`, { check: ['lost-wakeup'] }, [cond]);
   const edits = taskPointerEdits(index, wait, wakes);
   return { program, fixes: edits ? [{ title: `Convert to an rcuwait (task pointer): field, sleeper and ${wakes.length} waker${wakes.length === 1 ? '' : 's'}`, program, edits }] : [] };
