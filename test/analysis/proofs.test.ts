@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { explore, replay } from '../../analyzer-runtime/src';
 import { analyzeWorkspaceFile, planFor } from '../../server/src/analysis/prove';
 import { Workspace } from '../../server/src/analysis/workspace';
-import { fixtureCases, fixturesRoot } from './fixtureHarness';
+import { fixtureCases } from './fixtureHarness';
 
 const root = join(__dirname, '..', '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -110,5 +110,4 @@ test('the task-pointer conversion edits the field, the sleeper and the waker acr
   for (const [p, t] of texts) ws2.setFile(p, t, true);
   for (const p of texts.keys()) assert.deepEqual((await analyzeWorkspaceFile(ws2, p)).findings.filter((x) => x.verdict === 'violated'), []);
   assert.ok([...texts.values()].some((t) => t.includes('rcuwait_wait_event(&')));
-  void fixturesRoot;
 });

@@ -133,7 +133,7 @@ export function planFor(index: WorkspaceIndex, c: Candidate): Plan {
     case 'active-check':
       return activeCheckPlan(index, s);
     case 'exclusive-wake':
-      return exclusiveWakePlan(index, s.wake, s.waits, c);
+      return exclusiveWakePlan(index, s.wake, s.waits);
     case 'atomic-wake':
       return atomicWakePlan(index, s.wake, s.waits);
     case 'state-order':
@@ -255,7 +255,7 @@ function writesTracked(ops: Op[]): boolean {
   return ops.some((o) => o.op === 'store' || o.op === 'rmw' || (o.op === 'if' && (writesTracked(o.then) || writesTracked(o.else))));
 }
 
-function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Array<Site<E<'wait'>>>, c: Candidate): Plan {
+function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Array<Site<E<'wait'>>>): Plan {
   const b = new ProgramBuilder(index);
   const queueName = locName(wake.queue);
   const withCond = waits.filter((w) => waitCondition(w) || w.event.info.queue === 'completion');
@@ -285,7 +285,6 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
       edits: [nameEdit(wake.file, wake.event.span, wake.event.name, all)],
     });
   }
-  void c;
   return { program, fixes };
 }
 
@@ -346,7 +345,7 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const waiterOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])])];
   const fixedOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])])];
   // The waker: a function elsewhere that changes what this loop tests and then wakes a task.
-  const waker = findTaskWaker(index, b, file, fn, tracked);
+  const waker = findTaskWaker(index, fn, tracked);
   if (!waker) throw new ExtractionError(`no function in the workspace sets ${check.condition.text.replace(/^!/, '')} and then wakes the task`);
   b.threads.push({ name: 'waiter', context: 'process', ops: waiterOps });
   b.threads.push({ name: 'waker', context: threadContext(index, waker.fn), ops: [...segmentOps(b, { file: waker.file, fn: waker.fn, from: waker.from, to: waker.wakeIdx }, tracked, new Map()), { op: 'wake_up_process', task: 'waiter', src: srcOf(waker.file, waker.fn.events[waker.wakeIdx].span) }] });
@@ -362,7 +361,8 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   return { program, fixes };
 }
 
-function findTaskWaker(index: WorkspaceIndex, b: ProgramBuilder, file: string, waiterFn: FunctionFacts, tracked: Set<string>) {
+/** A function that stores to what the sleeper tests and then wakes a task (itself or one call down). */
+function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: Set<string>) {
   for (const f of index.allFiles()) {
     for (const fn of f.functions) {
       if (fn === waiterFn) continue;
@@ -384,8 +384,6 @@ function findTaskWaker(index: WorkspaceIndex, b: ProgramBuilder, file: string, w
       }
     }
   }
-  void file;
-  void b;
   return undefined;
 }
 
