@@ -1,0 +1,120 @@
+// Whole-tree benchmark (a measurement, never a test):
+//   node bench/kernel.mjs [KERNEL_TREE] [--subset DIR] [--jobs N] [--no-coccinelle]
+// On a kernel tree (Debian: `apt-get install linux-source-6.1`, then
+// `tar xf /usr/src/linux-source-6.1.tar.xz -C SOMEWHERE`; never inside this repository) it
+// measures in one run: `wakeaudit check` on all .c/.h files (wall time, peak RSS, files parsed
+// and skipped, findings, unknown verdicts, proof times), the time to only read the files, the raw
+// tree-sitter parse time of exactly the files check parsed, and the peer, Coccinelle's spatch
+// with bench/wq_active_after_store.cocci, over the same files with the same number of jobs.
+// The last line is one JSON object with the figures.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const tree = args.find((a, i) => !a.startsWith('--') && !['--subset', '--jobs'].includes(args[i - 1])) ?? '/work/kernel/linux-source-6.1';
+const jobs = Number(opt('--jobs', '2'));
+const target = opt('--subset') ? join(tree, opt('--subset')) : tree;
+if (!existsSync(target)) {
+  console.error(`bench/kernel: ${target} not found. Get a tree with: apt-get install linux-source-6.1 && mkdir -p /work/kernel && tar xf /usr/src/linux-source-6.1.tar.xz -C /work/kernel`);
+  process.exit(2);
+}
+
+function* sources(dir) {
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* sources(p);
+    else if (/\.[ch]$/.test(name)) yield p;
+  }
+}
+
+/** Runs a command, sampling its resident memory; resolves with wall time, peak RSS and output. */
+function measure(cmd, argv) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', () => {});
+    const timer = setInterval(() => {
+      try {
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+        peak = Math.max(peak, kb);
+      } catch {
+        // exited between samples
+      }
+    }, 200);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      resolve({ seconds: (performance.now() - started) / 1000, rssMb: peak / 1024, out, code });
+    });
+  });
+}
+
+const files = [...sources(target)];
+console.log(`bench/kernel: ${files.length} .c/.h files under ${target}`);
+
+// 1. wakeaudit check
+const check = await measure(process.execPath, [join(root, 'dist', 'cli.js'), 'check', '--format', 'json', '--show-unknown', target]);
+const report = JSON.parse(check.out);
+const proofMs = report.findings.filter((f) => f.proof).map((f) => f.proof.milliseconds).sort((a, b) => a - b);
+console.log(`check: ${check.seconds.toFixed(1)} s, peak RSS ${check.rssMb.toFixed(0)} MB, ${report.stats.parsed} parsed, ${report.stats.skippedByPrefilter} skipped by the prefilter, ${report.findings.length} findings`);
+
+// 2. reading only
+let started = performance.now();
+const texts = files.map((f) => readFileSync(f, 'latin1'));
+const readSeconds = (performance.now() - started) / 1000;
+
+// 3. raw parse of exactly the files check parsed (those the prefilter keeps, under the size limit)
+const { PREFILTER } = require(join(root, 'out', 'server', 'src', 'analysis', 'wrappers.js'));
+const { Language, Parser } = require('web-tree-sitter');
+await Parser.init();
+const parser = new Parser();
+parser.setLanguage(await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm')));
+const parsedFiles = files.filter((f, i) => texts[i].length <= 4 * 1048576 && PREFILTER.test(texts[i]));
+started = performance.now();
+for (const f of parsedFiles) parser.parse(readFileSync(f, 'latin1'))?.delete();
+const parseSeconds = (performance.now() - started) / 1000;
+console.log(`read only: ${readSeconds.toFixed(1)} s; raw tree-sitter parse of the ${parsedFiles.length} parsed files: ${parseSeconds.toFixed(1)} s`);
+
+// 4. the peer: spatch over the same files, same jobs
+let coccinelleSeconds = null;
+let coccinelleMatches = null;
+if (!args.includes('--no-coccinelle') && spawnSync('spatch', ['--version']).status === 0) {
+  const list = join(tmpdir(), `wakeaudit-bench-files-${process.pid}.txt`);
+  writeFileSync(list, parsedFiles.join('\n') + '\n');
+  const cocci = await measure('spatch', ['--sp-file', join(here, 'wq_active_after_store.cocci'), '--file-groups', list, '--jobs', String(jobs), '--very-quiet', '--no-includes', '--timeout', '60']);
+  coccinelleSeconds = cocci.seconds;
+  coccinelleMatches = cocci.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
+  console.log(`spatch: ${cocci.seconds.toFixed(1)} s over the same ${parsedFiles.length} files, ${coccinelleMatches} matches`);
+} else {
+  console.log('spatch: not run (not installed or --no-coccinelle)');
+}
+
+const figures = {
+  files: files.length,
+  parsed: report.stats.parsed,
+  skipped_by_prefilter: report.stats.skippedByPrefilter,
+  seconds: Number(check.seconds.toFixed(2)),
+  parse_seconds: Number(parseSeconds.toFixed(2)),
+  read_seconds: Number(readSeconds.toFixed(2)),
+  coccinelle_seconds: coccinelleSeconds === null ? null : Number(coccinelleSeconds.toFixed(2)),
+  ratio_vs_coccinelle: coccinelleSeconds === null ? null : Number((coccinelleSeconds / check.seconds).toFixed(2)),
+  coccinelle_matches: coccinelleMatches,
+  proof_ms_median: proofMs.length ? proofMs[Math.floor(proofMs.length / 2)] : null,
+  proof_ms_p99: proofMs.length ? proofMs[Math.min(proofMs.length - 1, Math.floor(proofMs.length * 0.99))] : null,
+  proof_ms_max: proofMs.length ? proofMs[proofMs.length - 1] : null,
+  rss_mb: Math.round(check.rssMb),
+  findings: report.findings.filter((f) => f.verdict === 'violated').length,
+  unknown: report.findings.filter((f) => f.verdict === 'unknown').length,
+};
+console.log(JSON.stringify(figures));
