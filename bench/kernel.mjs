@@ -91,7 +91,9 @@ let coccinelleSeconds = null;
 let coccinelleMatches = null;
 if (!args.includes('--no-coccinelle') && spawnSync('spatch', ['--version']).status === 0) {
   const list = join(tmpdir(), `wakeaudit-bench-files-${process.pid}.txt`);
-  writeFileSync(list, parsedFiles.join('\n') + '\n');
+  // One file per group (groups are separated by blank lines): a single group of thousands of
+  // files makes spatch give up at once.
+  writeFileSync(list, parsedFiles.join('\n\n') + '\n');
   const cocci = await measure('spatch', ['--sp-file', join(here, 'wq_active_after_store.cocci'), '--file-groups', list, '--jobs', String(jobs), '--very-quiet', '--no-includes', '--timeout', '60']);
   coccinelleSeconds = cocci.seconds;
   coccinelleMatches = cocci.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
