@@ -26,7 +26,7 @@ import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/i
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
-import { decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
+import { binaryValue, decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
@@ -335,24 +335,8 @@ export function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map
       return memory.get(e.loc) ?? 0;
     case 'not':
       return evalFinal(e.operand, memory, regs) ? 0 : 1;
-    case 'binary': {
-      const x = evalFinal(e.left, memory, regs);
-      const y = evalFinal(e.right, memory, regs);
-      switch (e.op) {
-        case '&&': return x && y ? 1 : 0;
-        case '||': return x || y ? 1 : 0;
-        case '==': return x === y ? 1 : 0;
-        case '!=': return x !== y ? 1 : 0;
-        case '<': return x < y ? 1 : 0;
-        case '>': return x > y ? 1 : 0;
-        case '<=': return x <= y ? 1 : 0;
-        case '>=': return x >= y ? 1 : 0;
-        case '+': return x + y;
-        case '-': return x - y;
-        case '&': return x & y;
-        case '|': return x | y;
-      }
-    }
+    case 'binary':
+      return binaryValue(e.op, evalFinal(e.left, memory, regs), evalFinal(e.right, memory, regs));
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import type { Execution, ExecEvent } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
+import { permutationsRespectingPo } from '../litmus/run';
 import type { ExplorerPath } from './lower';
 
 export interface EventLayout {
@@ -142,32 +143,6 @@ export function coherent(events: ExecEvent[], ids: number[], co: number[], rf: A
     }
   }
   return true;
-}
-
-function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Generator<number[]> {
-  const byThread = new Map<number, number[]>();
-  for (const w of writes) {
-    const t = events[w]!.thread;
-    byThread.set(t, [...(byThread.get(t) ?? []), w]);
-  }
-  const queues = [...byThread.values()].map((q) => q.sort((a, b) => events[a]!.poIndex - events[b]!.poIndex));
-  const heads = queues.map(() => 0);
-  const out: number[] = [];
-  function* go(): Generator<number[]> {
-    if (out.length === writes.length) {
-      yield [...out];
-      return;
-    }
-    for (let q = 0; q < queues.length; q++) {
-      if (heads[q]! >= queues[q]!.length) continue;
-      out.push(queues[q]![heads[q]!]!);
-      heads[q]!++;
-      yield* go();
-      heads[q]!--;
-      out.pop();
-    }
-  }
-  yield* go();
 }
 
 /** Every rf choice for the given reads (each from a write of its value) that is coherent with co. */

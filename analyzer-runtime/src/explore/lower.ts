@@ -40,6 +40,7 @@ import type { Annotation, EventKind } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
 import type { ThreadEvent, ThreadPath } from '../litmus/threads';
 import { Op, Program, ProgramExpr, PropertyKind, SourceTag, TaskState, WaitExit } from '../program/ir';
+import { exprString } from '../program/text';
 import { rmwBase } from '../program/validate';
 
 export const TASK_RUNNING = 0;
@@ -189,22 +190,8 @@ const FENCE_ANNOT: Record<string, Annotation> = {
   after_spinlock: 'after-spinlock',
 };
 
-export function exprText(e: ProgramExpr, top = true): string {
-  switch (e.kind) {
-    case 'const':
-      return String(e.value);
-    case 'reg':
-      return e.name;
-    case 'read':
-      return e.order === 'plain' ? e.loc : e.order === 'acquire' ? `smp_load_acquire(${e.loc})` : `READ_ONCE(${e.loc})`;
-    case 'not':
-      return `!${exprText(e.operand, false)}`;
-    case 'binary': {
-      const s = `${exprText(e.left, false)} ${e.op} ${exprText(e.right, false)}`;
-      return top ? s : `(${s})`;
-    }
-  }
-}
+/** Op text in traces uses the `.wake` printer's expression form. */
+export const exprText = exprString;
 
 function srcText(src: SourceTag | undefined): string {
   if (!src) return '';

@@ -485,7 +485,7 @@ function* executionsOf(
 }
 
 /** Orders of a location's writes that keep each thread's writes in program order (coherence). */
-function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Generator<number[]> {
+export function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Generator<number[]> {
   const byThread = new Map<number, number[]>();
   for (const w of writes) {
     const t = events[w]!.thread;

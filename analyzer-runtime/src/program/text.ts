@@ -679,7 +679,8 @@ export function parseProgram(text: string): Program {
 // ---------------------------------------------------------------------------------------------
 // Printing.
 
-function exprString(e: ProgramExpr, top = true): string {
+/** An expression as C reads it (registers by name, marked reads as READ_ONCE/smp_load_acquire). */
+export function exprString(e: ProgramExpr, top = true): string {
   switch (e.kind) {
     case 'const':
       return String(e.value);
