@@ -134,11 +134,6 @@ export class WorkspaceIndex {
     return undefined;
   }
 
-  /** Whether any function of the workspace calls `name` (e.g. pv_wait: the PV protocol is in use). */
-  callsAnywhere(name: string): boolean {
-    return (this.agg().calls.get(name) ?? []).length > 0;
-  }
-
   /** Calls of `name` (e.g. init_swait_queue_head) whose first argument is this queue. */
   callsOnQueue(name: string, queue: string): Array<{ file: string; fn: FunctionFacts; event: CallEvent }> {
     return (this.agg().calls.get(name) ?? []).filter((c) => c.event.arg0 && this.identity(c.file, c.fn, c.event.arg0) === queue);
@@ -154,14 +149,6 @@ export class WorkspaceIndex {
 
   activesOn(queue: string): Array<Site<ActiveEvent>> {
     return this.agg().actives.get(queue) ?? [];
-  }
-
-  allWakes(): Array<Site<WakeEvent>> {
-    return [...this.agg().wakes.values()].flat();
-  }
-
-  allWaits(): Array<Site<WaitEvent>> {
-    return [...this.agg().waits.values()].flat();
   }
 
   functionsNamed(name: string): Array<{ file: string; fn: FunctionFacts }> {

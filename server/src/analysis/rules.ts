@@ -308,9 +308,17 @@ function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<Site<E<'
 }
 
 function singleWaiter(index: WorkspaceIndex, file: string, out: Candidate[]): void {
+  // This file's own swait sleepers (walking every wait of the workspace for each file made
+  // a whole-tree run quadratic in the number of waits).
   const seen = new Set<string>();
-  for (const w of index.allWaits()) {
-    if (w.file !== file || w.event.info.queue !== 'swait' || seen.has(w.queue)) continue;
+  const sleepers: Array<Site<E<'wait'>>> = [];
+  for (const fn of index.get(file)?.functions ?? []) {
+    for (const event of fn.events) {
+      if (event.kind === 'wait' && event.queue && event.info.queue === 'swait') sleepers.push({ file, fn, event, queue: index.identity(file, fn, event.queue) });
+    }
+  }
+  for (const w of sleepers) {
+    if (seen.has(w.queue)) continue;
     seen.add(w.queue);
     const waits = index.waitsOn(w.queue);
     const owner = singleOwner(index, w.queue, waits);
