@@ -434,7 +434,7 @@ function pvUnlocks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
   // pv_wait(). The native unlocks (asm-generic, arch headers) are patched out by paravirt ops
   // when PV spinlocks are on, so a pv_wait() elsewhere in the tree says nothing about them.
   const sameFileHalts = index.get(file)?.functions.some((f) => f.events.some((e) => e.kind === 'call' && e.name === 'pv_wait'));
-  if (!store || !sameFileHalts || /^(?:native_)?queued_spin_unlock$/.test(fn.name)) return;
+  if (!store || !sameFileHalts) return;
   out.push({
     code: 'pv-lost-kick',
     file,
