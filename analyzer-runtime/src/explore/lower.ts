@@ -39,7 +39,7 @@
 import type { Annotation, EventKind } from '../lkmm/execution';
 import type { Scalar } from '../litmus/ast';
 import type { ThreadEvent, ThreadPath } from '../litmus/threads';
-import { Op, Program, ProgramExpr, PropertyKind, SourceTag, TaskState, WaitExit } from '../program/ir';
+import { Op, Program, ProgramExpr, PropertyKind, PvMark, SourceTag, TaskState, WaitExit } from '../program/ir';
 import { exprString } from '../program/text';
 import { rmwBase } from '../program/validate';
 
@@ -900,7 +900,15 @@ class ThreadLowering {
         return;
       }
       case 'pv_spin_lock':
-        this.pvLock(o.lock);
+        this.pvLock(o.lock, o.mark ?? 'xchg', o.waitValue ?? Q_SLOW_VAL);
+        return;
+      case 'pv_wait': {
+        const pending: ProgramExpr = o.pending ?? { kind: 'binary', op: '!=', left: { kind: 'read', loc: o.loc, order: 'once' }, right: { kind: 'const', value: o.value } };
+        this.pvWait(o.loc, o.value, `pv_wait(${o.loc}, ${o.value})`, pending);
+        return;
+      }
+      case 'pv_kick':
+        this.pvKick(this.threadIndex(o.task), []);
         return;
       case 'pv_spin_unlock':
         this.pvUnlock(o.lock, o.plain === true);
@@ -993,17 +1001,17 @@ class ThreadLowering {
   }
 
   /**
-   * pv_wait(&lock->locked, _Q_SLOW_VAL) as KVM does it (kvm_wait()): with interrupts off, return
-   * at once unless the byte still holds the value; else halt until pv_unhalted is set (a kick
-   * that came first makes the halt return at once). Returns may be spurious.
+   * pv_wait(&loc, value) as KVM does it (kvm_wait()): with interrupts off, return at once
+   * unless the word still holds the value (the re-check); else halt until pv_unhalted is set (a
+   * kick that came first makes the halt return at once). Returns may be spurious. pending: the
+   * work a vCPU halted for good here would have (halted_with_work).
    */
-  private pvWait(lock: string): void {
-    const label = `pv_wait(${lock}.locked, _Q_SLOW_VAL)`;
+  private pvWait(loc: string, value: number, label: string, pending: ProgramExpr): void {
     this.step(label);
     this.irqOff++;
-    const v = this.read(Layout.qspinVal(lock), 'once', (x) => (x === Q_SLOW_VAL ? 1 : 0));
-    if (v.value !== Q_SLOW_VAL) {
-      this.noteStep('the lock byte changed: returns at once');
+    const v = this.read(loc, 'once', (x) => (x === value ? 1 : 0));
+    if (v.value !== value) {
+      this.noteStep(`${loc} is not ${value}: returns at once`);
       this.irqOff--;
       return;
     }
@@ -1016,7 +1024,7 @@ class ThreadLowering {
       if (!k.value) {
         this.noteStep('not kicked yet');
         this.step(`schedule(): ${this.me} halts`);
-        this.halt(label, this.lockFree(lock));
+        this.halt(label, pending);
       } else this.noteStep('already kicked: does not halt');
       this.step(`${label}: returns`);
       // Back into the guest (VM entry serialises): a full barrier before its next reads.
@@ -1046,7 +1054,7 @@ class ThreadLowering {
    * (pv_wait_head_or_lock()) try the lock byte, hash itself, xchg the byte to _Q_SLOW_VAL (got
    * the lock if it was free) and pv_wait(); then clear the tail if still its own.
    */
-  private pvLock(lock: string): void {
+  private pvLock(lock: string, mark: PvMark, waitValue: number): void {
     const label = `pv_spin_lock(${lock})`;
     const val = Layout.qspinVal(lock);
     const tail = Layout.qspinTail(lock);
@@ -1076,19 +1084,37 @@ class ThreadLowering {
           hashed = true;
           this.step(`pv_hash(${lock}, ${this.me})`);
           this.write(Layout.qspinHash(lock), 'once', { value: me, deps: [] });
-          this.step(`xchg(${lock}.locked, _Q_SLOW_VAL)`);
-          const s = this.rmw(val, 'mb', undefined, () => Q_SLOW_VAL, (v) => (v === 0 ? 1 : 0));
-          if (s.value === 0) {
-            this.noteStep('the lock was free: owns it now; back to _Q_LOCKED_VAL, unhash');
-            this.under(s.deps, () => {
-              this.write(val, 'once', { value: Q_LOCKED_VAL, deps: [] });
-              this.write(Layout.qspinHash(lock), 'once', { value: 0, deps: [] });
-            });
-            break;
-          }
+          if (mark === 'xchg') {
+            this.step(`xchg(${lock}.locked, _Q_SLOW_VAL)`);
+            const s = this.rmw(val, 'mb', undefined, () => Q_SLOW_VAL, (v) => (v === 0 ? 1 : 0));
+            if (s.value === 0) {
+              this.noteStep('the lock was free: owns it now; back to _Q_LOCKED_VAL, unhash');
+              this.under(s.deps, () => {
+                this.write(val, 'once', { value: Q_LOCKED_VAL, deps: [] });
+                this.write(Layout.qspinHash(lock), 'once', { value: 0, deps: [] });
+              });
+              break;
+            }
+          } else if (mark === 'cmpxchg') {
+            // Marks only a held byte: on a free one it fails and pv_wait() returns at once.
+            this.step(`cmpxchg(${lock}.locked, _Q_LOCKED_VAL, _Q_SLOW_VAL)`);
+            const s = this.rmw(val, 'mb', undefined, (v) => (v === Q_LOCKED_VAL ? Q_SLOW_VAL : undefined), (v) => (v === Q_LOCKED_VAL ? 1 : 0));
+            if (s.value !== Q_LOCKED_VAL) this.noteStep('the byte was not _Q_LOCKED_VAL: not marked');
+          } else if (mark === 'store') {
+            // A plain store: the unlock's cmpxchg may have cleared the byte just before it.
+            this.step(`WRITE_ONCE(${lock}.locked, _Q_SLOW_VAL)`);
+            this.write(val, 'once', { value: Q_SLOW_VAL, deps: [] });
+          } else this.noteStep('does not mark the lock byte _Q_SLOW_VAL');
         }
         const last = sleeps >= this.options.loopBound;
-        this.pvWait(lock);
+        const byteName = waitValue === Q_SLOW_VAL ? '_Q_SLOW_VAL' : waitValue === Q_LOCKED_VAL ? '_Q_LOCKED_VAL' : String(waitValue);
+        // The protocol's head is owed a kick while the lock is free; a head whose own mark
+        // outlives every holder (a plain store over a cleared byte) is owed one as well.
+        const protocol = mark === 'xchg' && waitValue === Q_SLOW_VAL;
+        const pending: ProgramExpr = protocol
+          ? this.lockFree(lock)
+          : { kind: 'binary', op: '||', left: this.lockFree(lock), right: { kind: 'binary', op: '==', left: { kind: 'read', loc: val, order: 'once' }, right: { kind: 'const', value: Q_SLOW_VAL } } };
+        this.pvWait(val, waitValue, `pv_wait(${lock}.locked, ${byteName})`, pending);
         if (last) throw new LoopBoundExceeded();
       }
       // The lock byte is ours from here on: leave the queue (cmpxchg the tail back to 0).
@@ -1618,11 +1644,13 @@ export function lowerThreadPaths(
   options: LowerOptions,
   limit: number,
   dropped: { loopBound: number },
+  tick: () => void = () => {},
 ): ExplorerPath[] {
   const paths: ExplorerPath[] = [];
   const seen = new Set<string>();
   const pending: number[][] = [[]];
   while (pending.length > 0) {
+    tick();
     const prefix = pending.pop()!;
     const choices = [...prefix];
     let k = 0;

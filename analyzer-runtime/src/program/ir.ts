@@ -135,11 +135,32 @@ export type Op = OpBase &
     /** A kworker (this thread, process context): sleeps until the work is pending, clears PENDING, smp_mb(), runs body. */
     | { op: 'worker'; work: string; body: Op[] }
     // Paravirt queued spinlocks (kernel/locking/qspinlock_paravirt.h), for two vCPUs.
-    /** The slow path goes straight to the queue (no pending bit under PV); the queue head spins once, hashes itself, marks _Q_SLOW_VAL and pv_wait()s. */
-    | { op: 'pv_spin_lock'; lock: string }
+    /**
+     * The slow path goes straight to the queue (no pending bit under PV); the queue head spins
+     * once, hashes itself, marks the byte _Q_SLOW_VAL and pv_wait()s. mark: how the head marks
+     * it: 'xchg' (absent: the protocol's xchg(locked, _Q_SLOW_VAL), owning the lock when the
+     * byte was free), 'cmpxchg' (cmpxchg(locked, _Q_LOCKED_VAL, _Q_SLOW_VAL): no mark on a free
+     * byte), 'store' (WRITE_ONCE(locked, _Q_SLOW_VAL): may overwrite a byte the unlock just
+     * cleared) or 'none' (no mark). waitValue: the value the head's pv_wait(&lock->locked, v)
+     * re-checks (absent: _Q_SLOW_VAL = 3; _Q_LOCKED_VAL = 1).
+     */
+    | { op: 'pv_spin_lock'; lock: string; mark?: PvMark; waitValue?: number }
     /** Atomic unlock: cmpxchg_release(locked, _Q_LOCKED_VAL, 0), else unhash, store-release 0 and pv_kick() the head. plain: the native smp_store_release(locked, 0) only. */
     | { op: 'pv_spin_unlock'; lock: string; plain?: boolean }
+    /**
+     * pv_wait(&loc, value) on any word (a queued vCPU's node state, a lock byte): with
+     * interrupts off, return at once unless loc still holds value (the re-check), else halt
+     * until pv_kick()ed (a kick that came first is not lost). pending: the work the halted vCPU
+     * has (for halted_with_work), loc != value when absent.
+     */
+    | { op: 'pv_wait'; loc: string; value: number; pending?: ProgramExpr }
+    /** pv_kick(cpu) of a thread: a serialising hypercall that sets its pv_unhalted and wakes it. */
+    | { op: 'pv_kick'; task: string }
   );
+
+/** How a PV queue head marks the lock byte _Q_SLOW_VAL before pv_wait() (see pv_spin_lock). */
+export type PvMark = 'xchg' | 'cmpxchg' | 'store' | 'none';
+export const PV_MARKS: readonly PvMark[] = ['xchg', 'cmpxchg', 'store', 'none'];
 
 export type OpName = Op['op'];
 

@@ -30,6 +30,7 @@ import {
   ProgramError,
   ProgramExpr,
   PropertyKind,
+  PvMark,
   SourceTag,
   TaskState,
   WaitExit,
@@ -161,6 +162,15 @@ class Parser {
     if (t.t !== 'id') this.fail(`expected ${what}, found '${t.v || 'end of file'}'`);
     this.k++;
     return t.v;
+  }
+  /** A lock-byte value: a number, _Q_LOCKED_VAL (1) or _Q_SLOW_VAL (3). */
+  private pvValue(): number {
+    const t = this.peek();
+    if (t.t === 'id' && t.v in PV_VALUE_NAME) {
+      this.k++;
+      return PV_VALUE_NAME[t.v]!;
+    }
+    return this.int();
   }
   private int(): number {
     const neg = this.isPunct('-');
@@ -431,10 +441,44 @@ class Parser {
       case 'native_spin_unlock': {
         const lock = obj();
         end();
-        if (name === 'pv_spin_lock') return { op: 'pv_spin_lock', lock };
+        if (name === 'pv_spin_lock') {
+          const o: Op = { op: 'pv_spin_lock', lock };
+          if (this.isId('mark')) {
+            this.k++;
+            const t = this.peek();
+            const m = Object.entries(PV_MARK_NAME).find(([, n]) => n === t.v)?.[0] as PvMark | undefined;
+            if (t.t !== 'id' || !m) this.fail(`expected a mark (${Object.values(PV_MARK_NAME).join(', ')}), found '${t.v}'`, t);
+            this.k++;
+            if (m !== 'xchg') o.mark = m;
+          }
+          if (this.isId('waits')) {
+            this.k++;
+            o.waitValue = this.pvValue();
+          }
+          return o;
+        }
         const o: Op = { op: 'pv_spin_unlock', lock };
         if (name === 'native_spin_unlock') o.plain = true;
         return o;
+      }
+      case 'pv_wait': {
+        const loc = this.location(this.next());
+        this.comma();
+        const value = this.pvValue();
+        end();
+        const o: Op = { op: 'pv_wait', loc, value };
+        if (this.isId('pending')) {
+          this.k++;
+          this.punct('(');
+          o.pending = this.expr();
+          this.punct(')');
+        }
+        return o;
+      }
+      case 'pv_kick': {
+        const task = this.ident('a vCPU (thread) name');
+        end();
+        return { op: 'pv_kick', task };
       }
       case 'WRITE_ONCE':
       case 'smp_store_release':
@@ -706,6 +750,13 @@ function tagString(src: SourceTag | undefined): string {
   return `  @ ${s}`;
 }
 
+/** The text names of a PV queue head's marks (pv_spin_lock(L) mark NAME). */
+const PV_MARK_NAME: Record<PvMark, string> = { xchg: 'xchg', cmpxchg: 'cmpxchg', store: 'WRITE_ONCE', none: 'none' };
+const PV_VALUE_NAME: Record<string, number> = { _Q_LOCKED_VAL: 1, _Q_SLOW_VAL: 3 };
+function pvValueText(v: number): string {
+  return Object.entries(PV_VALUE_NAME).find(([, n]) => n === v)?.[0] ?? String(v);
+}
+
 const STATE_NAME = { interruptible: 'TASK_INTERRUPTIBLE', uninterruptible: 'TASK_UNINTERRUPTIBLE', running: 'TASK_RUNNING' } as const;
 const EXIT_NAME: Record<WaitExit, string> = { none: '', signal: '_interruptible', timeout: '_timeout' };
 
@@ -804,7 +855,11 @@ function opLines(o: Op, indent: string): string[] {
     case 'worker':
       return [`${indent}worker(${o.work}) {`, ...o.body.flatMap((x) => opLines(x, `${indent}  `)), `${indent}}${tag}`];
     case 'pv_spin_lock':
-      return one(`pv_spin_lock(${o.lock})`);
+      return one(`pv_spin_lock(${o.lock})${o.mark && o.mark !== 'xchg' ? ` mark ${PV_MARK_NAME[o.mark]}` : ''}${o.waitValue !== undefined ? ` waits ${pvValueText(o.waitValue)}` : ''}`);
+    case 'pv_wait':
+      return one(`pv_wait(${o.loc}, ${pvValueText(o.value)})${o.pending ? ` pending (${e(o.pending)})` : ''}`);
+    case 'pv_kick':
+      return one(`pv_kick(${o.task})`);
     case 'pv_spin_unlock':
       return one(`${o.plain ? 'native_spin_unlock' : 'pv_spin_unlock'}(${o.lock})`);
   }

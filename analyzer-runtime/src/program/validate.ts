@@ -10,6 +10,7 @@ import {
   ObjectKind,
   Op,
   PROPERTY_KINDS,
+  PV_MARKS,
   Program,
   ProgramError,
   RMW_BASES,
@@ -259,8 +260,22 @@ export function validateProgram(json: Json): Program {
           return { op: 'schedule_work', work: object(o.work, 'work', `${p}.work`) };
         case 'worker':
           return { op: 'worker', work: object(o.work, 'work', `${p}.work`), body: ops(o.body, `${p}.body`) };
-        case 'pv_spin_lock':
-          return { op: 'pv_spin_lock', lock: object(o.lock, 'qspinlock', `${p}.lock`) };
+        case 'pv_spin_lock': {
+          const r: Op = { op: 'pv_spin_lock', lock: object(o.lock, 'qspinlock', `${p}.lock`) };
+          if (o.mark !== undefined) r.mark = oneOf(o.mark, PV_MARKS, `${p}.mark`);
+          if (o.waitValue !== undefined) r.waitValue = int(o.waitValue, `${p}.waitValue`);
+          return r;
+        }
+        case 'pv_wait': {
+          const r: Op = { op: 'pv_wait', loc: location(o.loc, `${p}.loc`), value: int(o.value, `${p}.value`) };
+          if (o.pending !== undefined) r.pending = expr(o.pending, `${p}.pending`);
+          return r;
+        }
+        case 'pv_kick': {
+          const task = str(o.task, `${p}.task`);
+          if (!threadNames.has(task)) throw new ProgramError(`${p}.task`, `'${task}' is not a thread (pv_kick() names a vCPU's thread)`);
+          return { op: 'pv_kick', task };
+        }
         case 'pv_spin_unlock': {
           const r: Op = { op: 'pv_spin_unlock', lock: object(o.lock, 'qspinlock', `${p}.lock`) };
           if (o.plain !== undefined) r.plain = bool(o.plain, `${p}.plain`);
