@@ -62,91 +62,86 @@ export interface SanitizeResult {
  * unbalanced parentheses) is left as it is from that point on.
  */
 export function sanitize(source: string): SanitizeResult {
-  const out = source.split('');
+  // Edits as [from, to, replacement] in ascending order, applied once at the end: most files
+  // need a few dozen, and copying slices is far cheaper than a character array of the file.
+  const edits: Array<[number, number, string]> = [];
+  const blankRange = (from: number, to: number) => edits.push([from, to, blanked(source.slice(from, to))]);
   let annotations = 0;
   let iterators = 0;
-  const n = source.length;
-  let i = 0;
-  // True when the previous significant token ended a macro definition line with a backslash:
-  // we keep scanning normally; preprocessor lines are code too (macros that wrap waits).
-  while (i < n) {
-    const c = source[i];
-    // Comments.
-    if (c === '/' && source[i + 1] === '*') {
-      const end = source.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
+  // One regex step per token that matters: comments and literals are skipped whole, words are
+  // looked at, everything else is jumped over by the regex engine.
+  const token = TOKEN;
+  token.lastIndex = 0;
+  for (let m = token.exec(source); m !== null; m = token.exec(source)) {
+    const word = m[1];
+    // Comments, literals and numbers (a word starting with a digit) are left as they are.
+    if (word === undefined || (word.charCodeAt(0) >= 48 && word.charCodeAt(0) <= 57)) continue;
+    const i = m.index;
+    const j = i + word.length;
+    if (BARE_ANNOTATIONS.has(word)) {
+      blankRange(i, j);
+      annotations++;
       continue;
     }
-    if (c === '/' && source[i + 1] === '/') {
-      const end = source.indexOf('\n', i + 2);
-      i = end < 0 ? n : end;
+    if (CALL_ANNOTATIONS.has(word)) {
+      const open = skipSpace(source, j);
+      const close = source[open] === '(' ? matchParen(source, open) : -1;
+      blankRange(i, close >= 0 ? close + 1 : j);
+      annotations++;
+      if (close >= 0) token.lastIndex = close + 1;
       continue;
     }
-    // String and character literals.
-    if (c === '"' || c === "'") {
-      i = skipLiteral(source, i);
+    if (word === 'static' && isStaticDeclarationMacro(source, j)) {
+      // `static DEVICE_ATTR(name, mode, show, store);`: a macro that expands to a
+      // definition. With several arguments the grammar cannot read it as a declarator;
+      // without `static` it is a call statement, which it can.
+      blankRange(i, j);
+      annotations++;
       continue;
     }
-    if (IDENT_START.test(c) && (i === 0 || !IDENT_PART.test(source[i - 1]))) {
-      let j = i + 1;
-      while (j < n && IDENT_PART.test(source[j])) j++;
-      const word = source.slice(i, j);
-      if (BARE_ANNOTATIONS.has(word)) {
-        blank(out, i, j);
-        annotations++;
-        i = j;
-        continue;
-      }
-      if (CALL_ANNOTATIONS.has(word)) {
-        const open = skipSpace(source, j);
-        const close = source[open] === '(' ? matchParen(source, open) : -1;
-        blank(out, i, close >= 0 ? close + 1 : j);
-        annotations++;
-        i = close >= 0 ? close + 1 : j;
-        continue;
-      }
-      if (word === 'static' && isStaticDeclarationMacro(source, j)) {
-        // `static DEVICE_ATTR(name, mode, show, store);`: a macro that expands to a
-        // definition. With several arguments the grammar cannot read it as a declarator;
-        // without `static` it is a call statement, which it can.
-        blank(out, i, j);
-        annotations++;
-        i = j;
-        continue;
-      }
-      if ((word === 'struct' || word === 'union') && isBareTypeArgument(source, i, j)) {
-        // container_of(p, struct kvm_vcpu, arch): a type where the grammar wants an
-        // expression. Without the keyword the argument is an identifier and the call parses.
-        blank(out, i, j);
-        annotations++;
-        i = j;
-        continue;
-      }
-      if (word.length >= 5 && ITERATOR_NAME.test(word)) {
-        const open = skipSpace(source, j);
-        if (source[open] === '(') {
-          const close = matchParen(source, open);
-          if (close >= 0 && !isDefinitionName(source, i)) {
-            const next = skipSpaceAndComments(source, close + 1);
-            const follower = source[next];
-            if (follower !== undefined && follower !== ';' && follower !== ',' && follower !== ')' && !isOperator(follower)) {
-              out[i] = 'w';
-              out[i + 1] = 'h';
-              out[i + 2] = 'i';
-              out[i + 3] = 'l';
-              out[i + 4] = 'e';
-              blank(out, i + 5, j);
-              iterators++;
-            }
+    if ((word === 'struct' || word === 'union') && isBareTypeArgument(source, i, j)) {
+      // container_of(p, struct kvm_vcpu, arch): a type where the grammar wants an
+      // expression. Without the keyword the argument is an identifier and the call parses.
+      blankRange(i, j);
+      annotations++;
+      continue;
+    }
+    if (word.length >= 5 && ITERATOR_NAME.test(word)) {
+      const open = skipSpace(source, j);
+      if (source[open] === '(') {
+        const close = matchParen(source, open);
+        if (close >= 0 && !isDefinitionName(source, i)) {
+          const next = skipSpaceAndComments(source, close + 1);
+          const follower = source[next];
+          if (follower !== undefined && follower !== ';' && follower !== ',' && follower !== ')' && !isOperator(follower)) {
+            edits.push([i, j, 'while' + ' '.repeat(j - i - 5)]);
+            iterators++;
           }
         }
       }
-      i = j;
-      continue;
     }
-    i++;
   }
-  return { text: out.join(''), annotations, iterators };
+  if (edits.length === 0) return { text: source, annotations, iterators };
+  const parts: string[] = [];
+  let at = 0;
+  for (const [from, to, text] of edits) {
+    parts.push(source.slice(at, from), text);
+    at = to;
+  }
+  parts.push(source.slice(at));
+  return { text: parts.join(''), annotations, iterators };
+}
+
+/**
+ * A block comment (to its end or the file's end), a line comment, a string or character
+ * literal (to its closing quote, or the line's end when unterminated, as the compiler reads
+ * it), or a word (group 1; a number is a word starting with a digit).
+ */
+const TOKEN = /\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*|"(?:\\[\s\S]|[^"\\\n])*"?|'(?:\\[\s\S]|[^'\\\n])*'?|([A-Za-z0-9_]+)/g;
+
+/** Spaces for every character but line ends, so lines never move. */
+function blanked(s: string): string {
+  return s.replace(/[^\r\n]/g, ' ');
 }
 
 /** `static UPPER_CASE(a, b, ...);` at the start of a line: a declaring macro with arguments. */
@@ -185,13 +180,6 @@ function isBareTypeArgument(s: string, start: number, wordEnd: number): boolean 
   while (w >= 0 && IDENT_PART.test(s[w])) w--;
   const callee = s.slice(w + 1, r + 1);
   return s[p] === ',' || (callee !== 'sizeof' && callee !== '' && callee !== '_Alignof');
-}
-
-function blank(out: string[], from: number, to: number): void {
-  for (let k = from; k < to; k++) {
-    // Newlines stay, so lines never move; other characters of the annotation become spaces.
-    if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
-  }
 }
 
 function skipLiteral(s: string, i: number): number {
