@@ -8,11 +8,11 @@
  * tested, but the walk does not split paths.
  */
 import type { Node } from 'web-tree-sitter';
-import type { CParser, ParsedFile } from './parser';
+import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, RELEVANT_NAMES, SETUP_NAMES,
 } from './wrappers';
 
 /** 1-based lines and columns (as Finding), plus 0-based offsets into the text. */
@@ -146,7 +146,7 @@ export interface FileFacts {
 /** Bounds that keep one pathological file from stalling the run (the rest goes on). */
 const MAX_DEPTH = 400;
 
-export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, parseErrors: number): FileFacts {
+export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean } = {}): FileFacts {
   const lines = lineStarts(parsed.text);
   const span = (n: Node): Span => {
     const s = spanOf(lines, n.startIndex, n.endIndex);
@@ -160,73 +160,89 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
   const userText = (n: Node) => parsed.text.slice(n.startIndex, n.endIndex);
   const root = parsed.tree.rootNode;
 
+  const shape = fileShape(root);
+
   const globals: VarDecl[] = [];
-  for (const m of parser.query('globals.scm').matches(root)) {
-    const type = m.captures.find((c) => c.name === 'type')?.node;
-    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
-    const declaration = m.captures.find((c) => c.name === 'declaration')?.node;
-    if (!type || !declarator || !declaration) continue;
+  for (const declaration of shape.globals) {
+    const type = declaration.childForFieldName('type');
+    if (!type) continue;
     const isStatic = declaration.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
-    for (const d of declaratorNames(declarator)) {
-      if (d.isFunction) continue;
-      globals.push({ name: d.name, ...typeInfo(type, d.pointer), isStatic, span: span(declarator) });
+    for (const declarator of declaration.childrenForFieldName('declarator')) {
+      if (!declarator) continue;
+      for (const d of declaratorNames(declarator)) {
+        if (d.isFunction) continue;
+        globals.push({ name: d.name, ...typeInfo(type, d.pointer), isStatic, span: span(declarator) });
+      }
     }
   }
 
   const structFields: StructField[] = [];
-  for (const m of parser.query('structs.scm').matches(root)) {
-    const struct = m.captures.find((c) => c.name === 'struct')?.node;
-    const type = m.captures.find((c) => c.name === 'type')?.node;
-    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
-    if (!struct || !type || !declarator) continue;
-    for (const d of declaratorNames(declarator)) {
-      const t = typeInfo(type, d.pointer);
-      structFields.push({ struct: struct.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator), typeSpan: span(type) });
+  for (const struct of shape.structs) {
+    const name = struct.childForFieldName('name');
+    const body = struct.childForFieldName('body');
+    if (!name || name.type !== 'type_identifier' || !body || body.type !== 'field_declaration_list') continue;
+    for (const field of body.namedChildren) {
+      if (!field || field.type !== 'field_declaration') continue;
+      const type = field.childForFieldName('type');
+      if (!type) continue;
+      for (const declarator of field.childrenForFieldName('declarator')) {
+        if (!declarator) continue;
+        for (const d of declaratorNames(declarator)) {
+          const t = typeInfo(type, d.pointer);
+          structFields.push({ struct: name.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator), typeSpan: span(type) });
+        }
+      }
     }
   }
 
   const defines: Record<string, number> = {};
-  for (const m of parser.query('defines.scm').matches(root)) {
-    const list = m.captures.find((c) => c.name === 'enum')?.node;
-    if (list) {
-      let next = 0;
-      for (const e of list.namedChildren) {
-        if (!e || e.type !== 'enumerator') continue;
-        const name = e.childForFieldName('name')?.text;
-        const valueText = e.childForFieldName('value')?.text;
-        const value = valueText === undefined ? next : (macroNumber(valueText) ?? defines[valueText.trim()]);
-        if (value === undefined) break; // a computed enumerator: the rest cannot be counted
-        if (name) defines[name] = value;
-        next = value + 1;
-      }
-      continue;
+  for (const list of shape.enums) {
+    let next = 0;
+    for (const e of list.namedChildren) {
+      if (!e || e.type !== 'enumerator') continue;
+      const name = e.childForFieldName('name')?.text;
+      const valueText = e.childForFieldName('value')?.text;
+      const value = valueText === undefined ? next : (macroNumber(valueText) ?? defines[valueText.trim()]);
+      if (value === undefined) break; // a computed enumerator: the rest cannot be counted
+      if (name) defines[name] = value;
+      next = value + 1;
     }
-    const name = m.captures.find((c) => c.name === 'name')?.node.text;
-    const value = m.captures.find((c) => c.name === 'value')?.node.text;
-    const n = value === undefined ? undefined : macroNumber(value);
-    if (name && n !== undefined) defines[name] = n;
+  }
+  for (const def of shape.defines) {
+    const name = def.childForFieldName('name');
+    const value = def.childForFieldName('value');
+    const n = name?.type === 'identifier' && value?.type === 'preproc_arg' ? macroNumber(value.text) : undefined;
+    if (name && n !== undefined) defines[name.text] = n;
   }
 
+  // `.function = f` / `timer->function = f` installs an hrtimer callback (hard-IRQ context).
+  // `.func = f` alone says little (many ops tables have a `func`); wake functions are known by
+  // their signature (wait_queue_entry_t *, mode, sync, key) or init_waitqueue_func_entry().
+  // Found by text wherever it is (a designated initialiser or an assignment), then confirmed
+  // to be code rather than a comment or a string.
   const registrations: Registration[] = [];
-  for (const m of parser.query('initializers.scm').matches(root)) {
-    const field = m.captures.find((c) => c.name === 'field')?.node.text;
-    const value = m.captures.find((c) => c.name === 'value')?.node;
-    if (!field || !value) continue;
-    // `.func = f` alone says little (many ops tables have a `func`); wake functions are known by
-    // their signature (wait_queue_entry_t *, mode, sync, key) or init_waitqueue_func_entry().
-    if (field === 'function') registrations.push({ callee: value.text, context: 'hardirq', via: '.function (hrtimer)', span: span(value) });
+  for (const m of parsed.sanitized.matchAll(/(?:\.|->)\s*function\s*=\s*([A-Za-z_]\w*)\b(?!\s*[([.]|\s*->)/g)) {
+    const at = m.index + m[0].length - m[1].length;
+    if (root.descendantForIndex(at, at + m[1].length)?.type !== 'identifier') continue;
+    registrations.push({ callee: m[1], context: 'hardirq', via: '.function (hrtimer)', span: spanOf(lines, at, at + m[1].length) });
   }
 
+  // Facts are collected only for the functions a rule can be about, decided on their text
+  // before any walk (most of a kernel file's functions mention no wait/wake primitive): see
+  // relevantFunctions(). The others are kept with their signature and no events.
+  const candidates = shape.functions.map((fn) => ({ fn, declarator: fn.childForFieldName('declarator'), body: fn.childForFieldName('body'), returnType: fn.childForFieldName('type') }));
+  const walked = options.walkEveryFunction
+    ? candidates.map(() => true)
+    : relevantFunctions(
+    parsed.sanitized,
+    candidates.map((c) => ({ name: c.declarator ? functionName(c.declarator) : undefined, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
+  );
   const functions: FunctionFacts[] = [];
-  for (const m of parser.query('functions.scm').matches(root)) {
-    const fn = m.captures.find((c) => c.name === 'function')?.node;
-    const declarator = m.captures.find((c) => c.name === 'declarator')?.node;
-    const body = m.captures.find((c) => c.name === 'body')?.node;
-    const returnType = m.captures.find((c) => c.name === 'return_type')?.node;
-    if (!fn || !declarator || !body || !returnType) continue;
+  candidates.forEach(({ fn, declarator, body, returnType }, i) => {
+    if (!declarator || !body || body.type !== 'compound_statement' || !returnType) return;
     const fnDecl = findFunctionDeclarator(declarator);
     const nameNode = fnDecl?.childForFieldName('declarator');
-    if (!fnDecl || !nameNode || nameNode.type !== 'identifier') continue;
+    if (!fnDecl || !nameNode || nameNode.type !== 'identifier') return;
     const params: VarDecl[] = [];
     for (const p of fnDecl.childForFieldName('parameters')?.namedChildren ?? []) {
       if (!p || p.type !== 'parameter_declaration') continue;
@@ -247,6 +263,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
       returns: [],
     };
     facts.signatureContext = signatureContext(facts, returnType.text);
+    functions.push(facts);
+    if (!walked[i]) return;
     // `__must_hold(l)` / `__releases(l)` between the declarator and the body (blanked for the
     // parser, still in the user's text) say the function is entered with that lock held.
     const annotations = parsed.text.slice(declarator.endIndex, body.startIndex);
@@ -257,8 +275,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parser: CParser, 
     if (!facts.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait')) {
       facts.events = facts.events.filter((e) => e.kind !== 'check');
     }
-    functions.push(facts);
-  }
+  });
 
   // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
   // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
@@ -306,6 +323,146 @@ export function macroNumber(text: string): number | undefined {
 }
 
 const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;
+
+interface FileShape {
+  functions: Node[];
+  /** Declarations at file scope (also inside `#ifdef` blocks). */
+  globals: Node[];
+  structs: Node[];
+  enums: Node[];
+  defines: Node[];
+}
+
+/** Nodes whose children are still at file scope. */
+const FILE_SCOPE_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+/** Leaves of the shape walk: nothing below them is part of the file's shape. */
+const SHAPE_LEAVES = new Set(['comment', 'string_literal', 'char_literal', 'number_literal', 'identifier', 'type_identifier', 'field_identifier', 'primitive_type', 'preproc_include', 'preproc_function_def', 'preproc_call', 'expression_statement']);
+
+/**
+ * One walk over everything but function bodies (most of a file's nodes), with a tree cursor
+ * (one wasm call per step, no node objects): the function definitions, file-scope
+ * declarations, struct/union definitions, enumerations and object-like macros. A query per
+ * kind visited every node of the tree once per query, bodies included: 5 passes instead of a
+ * fraction of one.
+ */
+function fileShape(root: Node): FileShape {
+  const shape: FileShape = { functions: [], globals: [], structs: [], enums: [], defines: [] };
+  const cursor = root.walk();
+  // atFileScope[d]: the node at depth d sits directly in a file-scope container.
+  const atFileScope: boolean[] = [false];
+  let depth = 0;
+  try {
+    for (;;) {
+      const type = cursor.nodeType;
+      let descend = depth < MAX_DEPTH && !SHAPE_LEAVES.has(type);
+      switch (type) {
+        case 'function_definition':
+          shape.functions.push(cursor.currentNode);
+          descend = false;
+          break;
+        case 'declaration':
+          if (atFileScope[depth]) shape.globals.push(cursor.currentNode);
+          break;
+        case 'struct_specifier':
+        case 'union_specifier':
+          shape.structs.push(cursor.currentNode);
+          break;
+        case 'enumerator_list':
+          shape.enums.push(cursor.currentNode);
+          descend = false;
+          break;
+        case 'preproc_def':
+          shape.defines.push(cursor.currentNode);
+          descend = false;
+          break;
+        default:
+          break;
+      }
+      if (descend && cursor.gotoFirstChild()) {
+        depth++;
+        atFileScope[depth] = (depth === 1 || atFileScope[depth - 1]) && FILE_SCOPE_CONTAINERS.has(type);
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return shape;
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** The name a function declarator declares (`foo` of `static int *foo(int a)`). */
+function functionName(declarator: Node): string | undefined {
+  const name = findFunctionDeclarator(declarator)?.childForFieldName('declarator');
+  return name?.type === 'identifier' ? name.text : undefined;
+}
+
+interface FunctionText {
+  name?: string;
+  start: number;
+  bodyStart: number;
+  end: number;
+}
+
+/**
+ * Which functions get their body walked, decided on the text alone:
+ *   - those whose text (signature included) names a primitive a rule is about (RELEVANT_NAMES:
+ *     waits, wakes, active checks, task states, schedule, kicks, PV halting, wait-queue
+ *     entries, qspinlock);
+ *   - the functions those name (helpers inlined into conditions, callees of wake callbacks,
+ *     callbacks they install), two levels down;
+ *   - those that call a function of the first kind (a waker whose store precedes a call of a
+ *     static helper that wakes; the callers that decide a static helper's context);
+ *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
+ *     register and initialise; what they call is not followed.
+ * Everything the rules read lies inside this set, so findings are the same as walking every
+ * function (a test compares the two on the fixtures); on drivers/net/ethernet it is about one
+ * function in ten.
+ */
+export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] {
+  const direct = fns.map((f) => RELEVANT_NAMES.test(text.slice(f.start, f.end)));
+  const walked = [...direct];
+  const index = new Map<string, number[]>();
+  fns.forEach((f, i) => {
+    if (f.name) index.set(f.name, [...(index.get(f.name) ?? []), i]);
+  });
+  if (index.size > 0) {
+    const identifiers = /[A-Za-z_]\w*/g;
+    let frontier = direct.flatMap((w, i) => (w ? [i] : []));
+    for (let level = 0; level < 2 && frontier.length > 0; level++) {
+      const next: number[] = [];
+      for (const i of frontier) {
+        for (const m of text.slice(fns[i].bodyStart, fns[i].end).matchAll(identifiers)) {
+          for (const j of index.get(m[0]) ?? []) {
+            if (!walked[j]) {
+              walked[j] = true;
+              next.push(j);
+            }
+          }
+        }
+      }
+      frontier = next;
+    }
+    const called = new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])));
+    if (called.size > 0) {
+      fns.forEach((f, i) => {
+        if (walked[i]) return;
+        for (const m of text.slice(f.bodyStart, f.end).matchAll(identifiers)) {
+          if (called.has(m[0])) {
+            walked[i] = true;
+            return;
+          }
+        }
+      });
+    }
+  }
+  fns.forEach((f, i) => {
+    if (!walked[i] && SETUP_NAMES.test(text.slice(f.bodyStart, f.end))) walked[i] = true;
+  });
+  return walked;
+}
 
 const interned = new Map<string, string>();
 

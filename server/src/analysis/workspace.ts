@@ -46,6 +46,16 @@ export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceL
   }
 }
 
+export interface WorkspaceOptions {
+  /**
+   * Keep each file's syntax tree for incremental re-parse (the editor). The CLI parses each
+   * file once and drops the tree after collecting facts, so memory stays flat.
+   */
+  keepTrees: boolean;
+  /** Walk every function's body, not only those a rule can be about (tests compare the two). */
+  walkEveryFunction?: boolean;
+}
+
 export class Workspace {
   readonly index = new WorkspaceIndex();
   private readonly parsed = new Map<string, ParsedFile>();
@@ -54,14 +64,10 @@ export class Workspace {
   private constructor(
     private readonly parser: CParser,
     readonly limits: WorkspaceLimits,
-    private readonly options: { keepTrees: boolean },
+    private readonly options: WorkspaceOptions,
   ) {}
 
-  /**
-   * `keepTrees`: keep each file's syntax tree for incremental re-parse (the editor). The CLI
-   * parses each file once and drops the tree after collecting facts, so memory stays flat.
-   */
-  static async create(limits: WorkspaceLimits = DEFAULT_LIMITS, options = { keepTrees: true }): Promise<Workspace> {
+  static async create(limits: WorkspaceLimits = DEFAULT_LIMITS, options: WorkspaceOptions = { keepTrees: true }): Promise<Workspace> {
     return new Workspace(await loadCParser(), limits, options);
   }
 
@@ -97,7 +103,7 @@ export class Workspace {
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
-      this.index.set(collectFacts(file, parsed, this.parser, errors));
+      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction }));
     } catch (error) {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };

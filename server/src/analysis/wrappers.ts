@@ -320,3 +320,24 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
 
 /** Cheap prefilter: a file that mentions none of these cannot hold a finding. */
 export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|wait_queue_head|wait_queue_entry|schedule|kvm_vcpu_kick|kvm_vcpu_wake_up|kvm_arch_vcpu_runnable|pv_wait|qspinlock)\w*/;
+
+/**
+ * A function whose text names none of these holds nothing a rule is about by itself (it may
+ * still matter as a helper or caller of one that does: see facts.ts relevantFunctions()).
+ * Built from the tables above, so a primitive added to a table is never missed here.
+ */
+export const RELEVANT_NAMES = wordsPattern([
+  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS,
+  'kvm_vcpu_kick', 'kvm_vcpu_wake_up', 'kvm_make_request', 'kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block',
+  'pv_wait', 'pv_kick', 'qspinlock', 'wait_queue_entry', 'wait_queue_entry_t', 'wait_queue_t',
+]);
+
+/**
+ * Functions that only set things up: they register callbacks (their contexts) and initialise
+ * queues (identities for the task-pointer conversion). Walked, but what they call is not.
+ */
+export const SETUP_NAMES = wordsPattern([...CALLBACK_REGISTRARS.keys(), 'rcuwait_init', 'init_waitqueue_head', 'init_swait_queue_head', 'init_completion', 'reinit_completion']);
+
+function wordsPattern(words: string[]): RegExp {
+  return new RegExp(`\\b(?:${[...new Set(words)].sort((a, b) => b.length - a.length).join('|')})\\b`);
+}

@@ -1,0 +1,52 @@
+// Facts are collected only for the functions a rule can be about (facts.ts
+// relevantFunctions()); that must never change a finding. Every fixture case and every bundled
+// example gives the same candidates (code, place, message) walking only those functions as
+// walking every function.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { relevantFunctions } from '../../server/src/analysis/facts';
+import { Workspace } from '../../server/src/analysis/workspace';
+import { fixtureCases, fixturesRoot } from './fixtureHarness';
+
+async function candidates(files: Array<{ path: string; text: string }>, walkEveryFunction: boolean): Promise<string[]> {
+  const ws = await Workspace.create(undefined, { keepTrees: false, walkEveryFunction });
+  for (const f of files) ws.setFile(f.path, f.text, true);
+  return files.flatMap((f) => ws.candidates(f.path).map((c) => `${c.file}:${c.span.line}:${c.span.column} ${c.code} ${c.message}`)).sort();
+}
+
+const examplesDir = join(fixturesRoot, '..', '..', 'examples');
+const exampleFiles = readdirSync(examplesDir)
+  .filter((n) => /\.[ch]$/.test(n))
+  .map((n) => ({ path: n, text: readFileSync(join(examplesDir, n), 'utf8') }));
+const cases = [...fixtureCases(), { name: 'examples/', files: exampleFiles }];
+
+test('walking only the relevant functions finds what walking every function finds', async () => {
+  let compared = 0;
+  for (const c of cases) {
+    const all = await candidates(c.files, true);
+    const relevant = await candidates(c.files, false);
+    assert.deepEqual(relevant, all, c.name);
+    compared += all.length;
+  }
+  assert.ok(compared > 50, `only ${compared} candidates compared`);
+});
+
+test('relevance: direct mentions, helpers two levels down, callers one level up, set-up functions', () => {
+  const text = [
+    'static int ready(struct dev *d) { return deeper(d); }',
+    'static int deeper(struct dev *d) { return deepest(d); }',
+    'static int deepest(struct dev *d) { return d->done; }',
+    'static void waiter(struct dev *d) { wait_event(d->wq, ready(d)); }',
+    'static void caller(struct dev *d) { waiter(d); }',
+    'static void grandcaller(struct dev *d) { caller(d); }',
+    'static void unrelated(struct dev *d) { d->x = 1; }',
+    'static int probe(struct dev *d) { init_waitqueue_head(&d->wq); setup_regs(d); return 0; }',
+    'static void setup_regs(struct dev *d) { d->regs = 0; }',
+  ].join('\n');
+  const fns = [...text.matchAll(/static \w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({ name: m[1], start: m.index!, bodyStart: m.index! + m[0].indexOf('{'), end: m.index! + m[0].length }));
+  const walked = relevantFunctions(text, fns);
+  const names = fns.filter((_, i) => walked[i]).map((f) => f.name);
+  assert.deepEqual(names, ['ready', 'deeper', 'waiter', 'caller', 'probe']);
+});
