@@ -2,7 +2,7 @@
 // WebAssembly parser files beside the bundles: the extension loads them from its own folder,
 // never from node_modules, so the VSIX works without a node_modules directory.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +35,3 @@ await Promise.all([
 copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(dist, 'tree-sitter-c.wasm'));
 
-// The tree-sitter queries are data files (server/src/analysis/queries/*.scm), read at run time.
-mkdirSync(join(dist, 'queries'), { recursive: true });
-for (const name of readdirSync(join(root, 'server', 'src', 'analysis', 'queries')).filter((n) => n.endsWith('.scm'))) {
-  copyFileSync(join(root, 'server', 'src', 'analysis', 'queries', name), join(dist, 'queries', name));
-}

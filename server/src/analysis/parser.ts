@@ -6,16 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Language, Node, Parser, Query, Tree } from 'web-tree-sitter';
+import { Language, Node, Parser, Tree } from 'web-tree-sitter';
 import { sanitize } from './sanitize';
 
-/** Files we ship beside the bundles: the two wasm files and the query files. */
+/** Files we ship beside the bundles: the two wasm files. */
 export function locateAsset(name: string): string {
-  const candidates = [join(__dirname, name), join(__dirname, 'queries', name)];
-  // Compiled tests run from out/server/src/analysis: look upward for the sources' queries.
-  for (let dir = __dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
-    candidates.push(join(dir, 'server', 'src', 'analysis', 'queries', name));
-  }
+  const candidates = [join(__dirname, name)];
   for (const c of candidates) if (existsSync(c)) return c;
   try {
     // Compiled tests before a bundle exists: the packages themselves.
@@ -32,7 +28,6 @@ export interface CParser {
   /** Parses the sanitized form of `text`; `previous` (same document, edited) enables reuse. */
   /** Throws (with a one-line reason) when the parse runs past `timeoutMs`. */
   parse(text: string, previous?: ParsedFile, timeoutMs?: number): ParsedFile;
-  query(name: string): Query;
 }
 
 export interface ParsedFile {
@@ -59,7 +54,6 @@ async function load(): Promise<CParser> {
   const language = await Language.load(locateAsset('tree-sitter-c.wasm'));
   const parser = new Parser();
   parser.setLanguage(language);
-  const queries = new Map<string, Query>();
   return {
     language,
     parse(text, previous, timeoutMs = 5_000) {
@@ -84,14 +78,6 @@ async function load(): Promise<CParser> {
         throw new Error(`parsing took longer than ${timeoutMs} ms; file skipped`);
       }
       return { text, sanitized: s.text, tree, annotationsBlanked: s.annotations, iteratorsRewritten: s.iterators };
-    },
-    query(name) {
-      let q = queries.get(name);
-      if (!q) {
-        q = new Query(language, readFileSync(locateAsset(name), 'utf8'));
-        queries.set(name, q);
-      }
-      return q;
     },
   };
 }
