@@ -4,3 +4,4 @@ export * from './lkmm/model';
 export * from './litmus';
 export * from './program';
 export * from './explore';
+export * from './stop';

@@ -1,33 +1,40 @@
 // LSP wiring only: documents in, diagnostics and code actions out. The behaviour is in
 // ./lsp/session.ts, the analysis behind ./lsp/analysisAdapter.ts. vscode-languageserver picks
 // the transport from argv: --stdio (any LSP client), --node-ipc (the VS Code extension), --socket.
+// The same bundle, started as a worker thread, is the simulator worker (./lsp/simulatorWorker.ts).
 import * as path from 'node:path';
 import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createCAnalyzer } from './lsp/analysisAdapter';
 import { AnalyzerByFileKind, LitmusAnalyzer } from './lsp/litmusAnalyzer';
 import { Session } from './lsp/session';
-import { RuntimeSimulator } from './lsp/simulator';
+import { isSimulatorWorker, runSimulatorWorker, WorkerSimulator } from './lsp/simulatorWorker';
 
-const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
+function startServer(): void {
+  const connection = createConnection(ProposedFeatures.all);
+  const documents = new TextDocuments(TextDocument);
 
-// The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
-const extensionRoot = path.resolve(__dirname, '..');
+  // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
+  const extensionRoot = path.resolve(__dirname, '..');
 
-const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());
-const session = new Session(connection, documents, {
-  analyzer,
-  analyses: analyzer.analyses,
-  createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer()),
-  simulator: new RuntimeSimulator(),
-  extensionRoot,
-});
+  const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());
+  const session = new Session(connection, documents, {
+    analyzer,
+    analyses: analyzer.analyses,
+    createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer()),
+    // Simulations run on a worker thread: the server keeps answering (and cancelling) meanwhile.
+    simulator: new WorkerSimulator(__filename, (message) => connection.console.log(`[wakeaudit] ${message}`)),
+    extensionRoot,
+  });
 
-// Whatever goes wrong in a handler is logged; the server keeps serving the other documents.
-process.on('uncaughtException', (error) => connection.console.error(`[wakeaudit] uncaught: ${error.stack ?? error.message}`));
-process.on('unhandledRejection', (reason) => connection.console.error(`[wakeaudit] unhandled rejection: ${String(reason)}`));
+  // Whatever goes wrong in a handler is logged; the server keeps serving the other documents.
+  process.on('uncaughtException', (error) => connection.console.error(`[wakeaudit] uncaught: ${error.stack ?? error.message}`));
+  process.on('unhandledRejection', (reason) => connection.console.error(`[wakeaudit] unhandled rejection: ${String(reason)}`));
 
-session.listen();
-documents.listen(connection);
-connection.listen();
+  session.listen();
+  documents.listen(connection);
+  connection.listen();
+}
+
+if (isSimulatorWorker()) runSimulatorWorker();
+else startServer();

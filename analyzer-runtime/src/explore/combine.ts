@@ -235,6 +235,8 @@ export function forEachCombination(
   accept: (chosen: ExplorerPath[]) => boolean,
   visit: (chosen: ExplorerPath[], protectedBy: Map<string, string>) => boolean | void,
   mirrors: Mirror[] = [],
+  /** Called often (the caller's deadline / cancellation check); may throw to abandon the walk. */
+  tick: () => void = () => {},
 ): { combinations: number; stopped: boolean } {
   const n = pathsIn.length;
   const prot = protectedLocations(pathsIn);
@@ -251,6 +253,7 @@ export function forEachCombination(
     const keptPaths: ExplorerPath[] = [];
     const keptSummaries: Summary[] = [];
     for (const p of tp) {
+      tick();
       const degree = chainDegree(p, prot);
       if (!degree) continue;
       const writes = new Set<string>();
@@ -283,6 +286,7 @@ export function forEachCombination(
     changed = false;
     const supply = summaries.map((ss) => new Set(ss.flatMap((s) => [...s.writes])));
     for (let t = 0; t < n; t++) {
+      tick();
       const keep = summaries[t]!.map((s) => s.externalReads.every((ks) => ks.some((k) => supply.some((w, u) => u !== t && w.has(k)))));
       if (keep.every(Boolean)) continue;
       changed = true;
@@ -305,6 +309,7 @@ export function forEachCombination(
   const groupsOf: Group[][] = summaries.map((ss) => {
     const byKey = new Map<string, Group>();
     ss.forEach((s, i) => {
+      tick();
       const gk = groupKey(s);
       let g = byKey.get(gk);
       if (!g) byKey.set(gk, (g = { s, members: [] }));
@@ -362,6 +367,7 @@ export function forEachCombination(
   const bucketCache = new Map<string, Group[]>();
   const passing: number[][] = [];
   const finish = (): void => {
+    tick();
     const pk = degreeKey(prefixDegree);
     let groups = bucketCache.get(pk);
     if (!groups) {
@@ -394,6 +400,7 @@ export function forEachCombination(
     const tuple = new Array<number>(n).fill(0);
     const expand = (k: number): void => {
       if (k === order.length) {
+        tick();
         for (const i of found) {
           tuple[last] = i;
           passing.push([...order.map((t) => tuple[t]!), i]);
@@ -412,6 +419,7 @@ export function forEachCombination(
     const t = order[k]!;
     chosenSet.add(t);
     for (const g of groupsOf[t]!) {
+      tick();
       gchoice[t] = g;
       if (!supplied(t, chosenSet)) continue;
       add(g.s.degree, 1);
@@ -476,6 +484,7 @@ export function forEachCombination(
   };
   for (const tuple of passing) {
     if (stopped) break;
+    tick();
     positions.forEach((t, i) => (choice[t] = tuple[i]!));
     if (mirrors.some(imageFirst)) continue;
     const chosen = choice.map((c, t) => paths[t]![c]!);

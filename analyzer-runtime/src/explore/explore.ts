@@ -26,6 +26,7 @@ import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/i
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
+import { SearchStopped, stopCheck } from '../stop';
 import { binaryValue, decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
 
 export interface ExploreOptions {
@@ -39,6 +40,11 @@ export interface ExploreOptions {
   maxPaths?: number;
   /** Use the symmetry between twin threads (identical waiters): default true. */
   symmetry?: boolean;
+  /**
+   * Asked every few dozen steps of the search (lowering, combination, candidates): true stops it
+   * at once with verdict unknown (the caller cancelled). Must be cheap; default never.
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface TraceRead {
@@ -129,15 +135,17 @@ function swap(n: number, i: number, j: number): number[] {
  * For each pair of twin threads, every path's mirror (the path the swap of the two makes of it,
  * in the thread the swap gives). Left out when some path's mirror is not found.
  */
-function mirrorsOf(program: Program, paths: ExplorerPath[][], twins: Array<[number, number]>): Mirror[] {
+function mirrorsOf(program: Program, paths: ExplorerPath[][], twins: Array<[number, number]>, tick: () => void = () => {}): Mirror[] {
   const out: Mirror[] = [];
-  const keys = paths.map((tp) => new Map(tp.map((p) => [pathKey(p), p])));
+  if (twins.length === 0) return out;
+  const keys = paths.map((tp) => new Map(tp.map((p) => (tick(), [pathKey(p), p]))));
   for (const [i, j] of twins) {
     const r = new ThreadRenaming(program, swap(paths.length, i, j));
     const map = new Map<ExplorerPath, ExplorerPath>();
     let complete = true;
     paths.forEach((tp, t) => {
       tp.forEach((p, k) => {
+        tick();
         if (t === i) map.set(p, paths[j]![k]!);
         else if (t === j) map.set(p, paths[i]![k]!);
         else {
@@ -196,7 +204,7 @@ function programLocations(program: Program): Set<string> {
  *   value found only by chains over those bounds (a counter incremented from its own guessed
  *   values, round after round) is not added.
  */
-function prepare(program: Program, options: Required<ExploreOptions>): Prepared {
+function prepare(program: Program, options: Required<ExploreOptions>, tick: () => void = () => {}): Prepared {
   const initial = new Map<string, Scalar>();
   for (const [k, v] of Object.entries(program.locations)) initial.set(k, v);
   const dropped = { loopBound: 0 };
@@ -246,15 +254,16 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
       const twin = twinOf.get(t);
       if (twin === undefined) {
         const before = dropped.loopBound;
-        paths.push(lowerThreadPaths(program, t, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped));
+        paths.push(lowerThreadPaths(program, t, readValues, { loopBound: options.loopBound }, options.maxPaths, dropped, tick));
         // A twin's paths are this thread's renamed: so are its dropped paths.
         if (twins.some(([i]) => i === t)) dropped.loopBound += (dropped.loopBound - before) * twins.filter(([i]) => i === t).length;
-      } else paths.push(paths[twin]!.map((p) => renamings.get(t)!.path(p)));
+      } else paths.push(paths[twin]!.map((p) => (tick(), renamings.get(t)!.path(p))));
     }
     // Data closure: location -> locations whose reads feed its writes by data.
     const feeds = new Map<string, Set<string>>();
     for (const tp of paths) {
       for (const p of tp) {
+        tick();
         for (const e of p.events) {
           if (!isWrite(e.kind) || e.loc === undefined) continue;
           let f = feeds.get(e.loc);
@@ -274,6 +283,7 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
       c = paths.map((tp) => {
         let most = 0;
         for (const p of tp) {
+          tick();
           let k = 0;
           for (const e of p.events) if (isWrite(e.kind) && e.loc !== undefined && closure.has(e.loc)) k++;
           most = Math.max(most, k);
@@ -286,10 +296,12 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
     let grew = false;
     let maxWrites = 0;
     for (const tp of paths) {
-      maxWrites += Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length));
+      maxWrites += tp.reduce((most, p) => Math.max(most, p.events.filter((e) => e.kind === 'W').length), 0);
       for (const p of tp) {
+        tick();
         for (const e of p.events) {
           if (!isWrite(e.kind) || e.loc === undefined || typeof e.value !== 'number') continue;
+          tick();
           // The write vectors of the chains through each data dependency, combined by maximum.
           let usages: number[][] = [zero()];
           for (const d of e.data) {
@@ -313,7 +325,7 @@ function prepare(program: Program, options: Required<ExploreOptions>): Prepared 
       }
     }
     // As in pathsAtFixpoint: round r reads values made by chains of at most r writes.
-    if (!grew || round >= maxWrites) return { paths, initial, loopBoundHits: dropped.loopBound, mirrors: mirrorsOf(program, paths, twins) };
+    if (!grew || round >= maxWrites) return { paths, initial, loopBoundHits: dropped.loopBound, mirrors: mirrorsOf(program, paths, twins, tick) };
   }
 }
 
@@ -459,8 +471,11 @@ function resolve(options: ExploreOptions): Required<ExploreOptions> {
     loopBound: options.loopBound ?? DEFAULTS.loopBound,
     maxPaths: options.maxPaths ?? DEFAULTS.maxPaths,
     symmetry: options.symmetry ?? DEFAULTS.symmetry,
+    shouldStop: options.shouldStop ?? (() => false),
   };
 }
+
+const STOPPED_REASON = 'stopped by the caller before the search ended (cancelled)';
 
 export function explore(program: Program, options: ExploreOptions = {}): ExploreResult {
   const started = Date.now();
@@ -468,11 +483,15 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const wanted = new Set<PropertyKind>(program.property?.check ?? PROPERTY_KINDS);
   const stats: ExploreStats = { paths: 0, combinations: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, milliseconds: 0 };
   const finish = (r: Omit<ExploreResult, 'stats'>): ExploreResult => ({ ...r, stats: { ...stats, milliseconds: Date.now() - started } });
+  // The deadline and the caller's shouldStop(), asked every few dozen steps of every phase.
+  const tick = stopCheck({ shouldStop: opts.shouldStop, deadline: started + opts.timeoutMs });
+  const timeoutResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs)` });
   let prepared: Prepared;
   try {
-    prepared = prepare(program, opts);
+    prepared = prepare(program, opts, tick);
   } catch (e) {
     if (e instanceof PathLimitExceeded) return finish({ verdict: 'unknown', trace: [], reason: `${e.message} (maxPaths)` });
+    if (e instanceof SearchStopped) return e.why === 'stopped' ? finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON }) : timeoutResult();
     throw e;
   }
   stats.paths = prepared.paths.reduce((n, tp) => n + tp.length, 0);
@@ -481,41 +500,50 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   let best: { x: Execution; chosen: ExplorerPath[]; violation: Judgement['violations'][number]; size: number } | undefined;
   let timedOut = false;
   let exhausted = false;
-  const combos = forEachCombination(
-    prepared.paths,
-    prepared.initial,
-    (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
-    (chosen, protectedBy) => {
-      const size = pathEvents(chosen);
-      const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - stats.candidates);
-      for (let it = gen.next(); ; it = gen.next()) {
-        if (it.done) {
-          if (it.value.exhausted) exhausted = true;
+  try {
+    forEachCombination(
+      prepared.paths,
+      prepared.initial,
+      (chosen) => canViolate(chosen) && (!best || pathEvents(chosen) < best.size),
+      (chosen, protectedBy) => {
+        stats.combinations++;
+        const size = pathEvents(chosen);
+        const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - stats.candidates);
+        for (let it = gen.next(); ; it = gen.next()) {
+          if (it.done) {
+            if (it.value.exhausted) exhausted = true;
+            break;
+          }
+          const x = it.value;
+          if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+            timedOut = true;
+            break;
+          }
+          tick();
+          const j = judge(program, x, chosen, wanted);
+          if (!j.final || j.violations.length === 0) continue;
+          stats.judged++;
+          if (!checkExecution(x).allowed) continue;
+          stats.allowed++;
+          best = { x, chosen, violation: j.violations[0]!, size };
+          // Every other candidate of this combination has the same size: none is shorter.
           break;
         }
-        const x = it.value;
-        if ((++stats.candidates & 63) === 0 && Date.now() - started > opts.timeoutMs) {
+        if (exhausted || timedOut) return false;
+        if (Date.now() - started > opts.timeoutMs) {
           timedOut = true;
-          break;
+          return false;
         }
-        const j = judge(program, x, chosen, wanted);
-        if (!j.final || j.violations.length === 0) continue;
-        stats.judged++;
-        if (!checkExecution(x).allowed) continue;
-        stats.allowed++;
-        best = { x, chosen, violation: j.violations[0]!, size };
-        // Every other candidate of this combination has the same size: none is shorter.
-        break;
-      }
-      if (exhausted || timedOut) return false;
-      if (Date.now() - started > opts.timeoutMs) {
-        timedOut = true;
-        return false;
-      }
-    },
-    prepared.mirrors,
-  );
-  stats.combinations = combos.combinations;
+      },
+      prepared.mirrors,
+      tick,
+    );
+  } catch (e) {
+    if (!(e instanceof SearchStopped)) throw e;
+    // A cancelled caller wants no answer; a deadline keeps what was found, as the checks above do.
+    if (e.why === 'stopped') return finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON });
+    timedOut = true;
+  }
   const bounds = `with at most ${opts.loopBound} sleep(s) per wait loop`;
   if (best) {
     const { trace, stepIndex } = buildTrace(program, best.x, best.chosen);
@@ -534,7 +562,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
     return finish(r);
   }
   if (exhausted) return finish({ verdict: 'unknown', trace: [], reason: `more than ${opts.maxCandidates} candidate executions (maxCandidates)` });
-  if (timedOut) return finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs)` });
+  if (timedOut) return timeoutResult();
   const reason = prepared.loopBoundHits > 0 ? `no violation ${bounds}; ${prepared.loopBoundHits} path(s) needed more iterations and were not explored` : `no violation ${bounds}`;
   return finish({ verdict: 'safe', trace: [], reason });
 }

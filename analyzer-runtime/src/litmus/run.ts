@@ -13,6 +13,7 @@ import { Relation } from '../lkmm/relation';
 import { LitmusError, LitmusTest, Prop, Scalar } from './ast';
 import { parseLitmus } from './parser';
 import { sameScalar, scalarKey, showScalar, ThreadPath, threadPaths } from './threads';
+import { stopCheck } from '../stop';
 
 export type LitmusVerdict = 'Sometimes' | 'Never' | 'Always';
 
@@ -42,6 +43,8 @@ export interface LitmusResult {
 export interface LitmusOptions {
   /** Upper bound on paths per thread and on candidates; exceeding it is an error, never a guess. */
   maxCandidates?: number;
+  /** Asked every few dozen candidates: true throws SearchStopped (the caller cancelled). */
+  shouldStop?: () => boolean;
 }
 
 export function runLitmus(text: string, options: LitmusOptions = {}): LitmusResult {
@@ -89,7 +92,9 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
   let negative = 0;
   const flags = new Set<string>();
   const states = new Set<string>();
+  const tick = stopCheck({ shouldStop: options.shouldStop });
   const { candidates, exhausted } = forEachCandidate(paths, initial, limit, (execution, chosen) => {
+    tick();
     const verdict = checkExecution(execution);
     if (!verdict.allowed) return;
     const state = finalState(execution, chosen);

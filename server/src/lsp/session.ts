@@ -23,7 +23,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileProblem, Finding, Verdict } from '../analysis/findings';
-import type { Analyzer, IsCancelled } from './analyzer';
+import { Analyzer, CancelledError, IsCancelled } from './analyzer';
 import { LruCache, contentHash } from './cache';
 import { DiagnosticData, FileNames, findingKey, rangesOverlap, toCodeActions, toDiagnostic, toRange } from './convert';
 import { GlobFilter } from './globs';
@@ -44,9 +44,20 @@ import {
 import { DEFAULT_SETTINGS, ServerSettings, isRuleEnabled, parseSettings } from './settings';
 import { listWorkspaceFiles } from './workspaceWalk';
 
-/** Runs programs and litmus tests in the runtime (the `simulate` command's engine). */
+export interface SimulatorInput {
+  text: string;
+  language: Exclude<SnippetLanguage, 'c'>;
+  file: string;
+  uri: string;
+}
+
+/**
+ * Runs programs and litmus tests in the runtime (the `simulate` command's engine). A cancelled
+ * token must end the search promptly and reject with CancelledError.
+ */
 export interface Simulator {
-  simulate(input: { text: string; language: Exclude<SnippetLanguage, 'c'>; file: string; uri: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult>;
+  simulate(input: SimulatorInput, settings: ServerSettings, token: CancellationToken): Promise<TraceResult>;
+  dispose?(): void;
 }
 
 export interface SessionOptions {
@@ -140,6 +151,7 @@ export class Session {
       this.generation++;
       this.indexGeneration++;
       if (this.debounceTimer) clearTimeout(this.debounceTimer);
+      this.options.simulator?.dispose?.();
     });
   }
 
@@ -329,6 +341,8 @@ export class Session {
     this.setState('analysing');
     const files = [...this.fileHashes.keys()].sort((a, b) => Number(this.isOpen(b)) - Number(this.isOpen(a)));
     for (const file of files) {
+      // Let queued messages (edits, requests, cancellations) in between files: an edit ends this pass.
+      await new Promise((resolve) => setImmediate(resolve));
       if (isCancelled()) return;
       const result = await this.analyzeFile(file, isCancelled);
       if (result === undefined) return;
@@ -452,6 +466,7 @@ export class Session {
       }
     } catch (error) {
       if (error instanceof ResponseError) throw error;
+      if (error instanceof CancelledError || token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${params.command} cancelled`);
       this.log(`${params.command} failed: ${describe(error)}`);
       throw new ResponseError(ErrorCodes.InternalError, `${params.command} failed: ${describe(error)}`);
     }
@@ -474,7 +489,7 @@ export class Session {
       const language = args.language ?? this.languageOf(args.uri, document?.languageId);
       if (language !== 'c') {
         const text = document?.getText(args.range) ?? (await fs.readFile(file, 'utf8'));
-        return this.simulateProgram(text, language, file, isCancelled);
+        return this.simulateProgram(text, language, file, token);
       }
       this.requireCAnalysis();
       if (!this.fileHashes.has(file)) {
@@ -489,7 +504,7 @@ export class Session {
       return this.traceOfFindings(inRange, args.range ? 'selection' : path.basename(file));
     }
     const language = args.language ?? 'c';
-    if (language !== 'c') return this.simulateProgram(args.text as string, language, `snippet.${language === 'litmus' ? 'litmus' : 'wake'}`, isCancelled);
+    if (language !== 'c') return this.simulateProgram(args.text as string, language, `snippet.${language === 'litmus' ? 'litmus' : 'wake'}`, token);
     // A snippet given as text is analysed on its own, never mixed into the workspace index.
     this.requireCAnalysis();
     const scratch = this.options.createScratchAnalyzer();
@@ -512,11 +527,11 @@ export class Session {
     return span ? toRange(span) : undefined;
   }
 
-  private async simulateProgram(text: string, language: Exclude<SnippetLanguage, 'c'>, file: string, isCancelled: IsCancelled): Promise<TraceResult> {
+  private async simulateProgram(text: string, language: Exclude<SnippetLanguage, 'c'>, file: string, token: CancellationToken): Promise<TraceResult> {
     if (!this.options.simulator) {
       throw new ResponseError(ErrorCodes.InvalidRequest, `simulating ${language} input needs the runtime's simulator, which this build does not include`);
     }
-    return this.options.simulator.simulate({ text, language, file, uri: this.names.uriOf(file) }, this.settings, isCancelled);
+    return this.options.simulator.simulate({ text, language, file, uri: this.names.uriOf(file) }, this.settings, token);
   }
 
   /** The trace view of the most significant finding among `findings`. */

@@ -1,25 +1,28 @@
 // The engine behind "Simulate this snippet" for inputs that are not kernel C: C litmus tests go
 // straight to the runtime's LKMM checker. The answer is drawn like a trace: the verdict on top,
 // one lane per litmus thread with its statements, each linked to its source line.
-import { explore, LitmusError, parseLitmus, parseProgram, ProgramError, runParsedLitmus } from '../../../analyzer-runtime/src';
+import { explore, LitmusError, parseLitmus, parseProgram, ProgramError, runParsedLitmus, SearchStopped } from '../../../analyzer-runtime/src';
 import type { Verdict } from '../analysis/findings';
-import type { IsCancelled } from './analyzer';
-import type { Simulator } from './session';
+import { CancelledError, IsCancelled } from './analyzer';
 import type { TraceResult, TraceViewStep } from './protocol';
 import type { ServerSettings } from './settings';
 
-export class RuntimeSimulator implements Simulator {
+export class RuntimeSimulator {
   async simulate(input: { text: string; language: 'litmus' | 'wakeaudit-program'; file: string; uri: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult> {
-    if (input.language === 'wakeaudit-program') {
-      if (isCancelled()) throw new Error('cancelled');
-      return this.simulateProgram(input.text, input.file, input.uri, settings);
+    if (isCancelled()) throw new CancelledError();
+    try {
+      // The runtime asks isCancelled() every few steps of its search and stops at once.
+      const result = input.language === 'wakeaudit-program' ? this.simulateProgram(input.text, input.file, input.uri, settings, isCancelled) : this.simulateLitmus(input.text, input.file, input.uri, settings, isCancelled);
+      if (isCancelled()) throw new CancelledError();
+      return result;
+    } catch (error) {
+      if (error instanceof SearchStopped) throw new CancelledError();
+      throw error;
     }
-    if (isCancelled()) throw new Error('cancelled');
-    return this.simulateLitmus(input.text, input.file, input.uri, settings);
   }
 
   /** A `.wake` program: explored, and its counterexample drawn one lane per thread. */
-  private simulateProgram(text: string, file: string, uri: string, settings: ServerSettings): TraceResult {
+  private simulateProgram(text: string, file: string, uri: string, settings: ServerSettings, isCancelled: IsCancelled): TraceResult {
     let program;
     try {
       program = parseProgram(text);
@@ -27,7 +30,7 @@ export class RuntimeSimulator implements Simulator {
       if (error instanceof ProgramError) return { title: `program: ${file}`, verdict: 'unknown', message: `not a program the runtime reads: ${error.message}`, threads: [], steps: [] };
       throw error;
     }
-    const r = explore(program, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs });
+    const r = explore(program, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs, shouldStop: isCancelled });
     const lines = text.split('\n');
     return {
       title: `program: ${program.name}`,
@@ -48,7 +51,7 @@ export class RuntimeSimulator implements Simulator {
     };
   }
 
-  private simulateLitmus(text: string, file: string, uri: string, settings: ServerSettings): TraceResult {
+  private simulateLitmus(text: string, file: string, uri: string, settings: ServerSettings, isCancelled: IsCancelled): TraceResult {
     const lines = text.split('\n');
     let test;
     try {
@@ -59,7 +62,7 @@ export class RuntimeSimulator implements Simulator {
       }
       throw error;
     }
-    const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates });
+    const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates, shouldStop: isCancelled });
     // The litmus question is the final condition: `exists`/`not exists` ask whether the outcome
     // is reachable, `forall` whether it always holds. A reachable `exists` outcome (or a
     // `forall` that can fail) is what the test warns about.
