@@ -116,6 +116,17 @@ export class Workspace {
     return undefined;
   }
 
+  /** Takes a file's facts collected elsewhere (an indexing worker), with what it cost there. */
+  adopt(file: string, facts: FileFacts | undefined, stats: FileStats): void {
+    if (facts) this.index.set(facts);
+    else this.remove(file);
+    this.stats.parsed += stats.parsed;
+    this.stats.skippedByPrefilter += stats.skippedByPrefilter;
+    this.stats.bytesParsed += stats.bytesParsed;
+    this.stats.parseErrors += stats.parseErrors;
+    this.stats.parseMilliseconds += stats.parseMilliseconds;
+  }
+
   remove(file: string): void {
     this.parsed.get(file)?.tree.delete();
     this.parsed.delete(file);

@@ -7,11 +7,13 @@
  * line on stderr and the run goes on with the others.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeWorkspaceFile, ProofOptions } from '../analysis/prove';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../analysis/rules';
-import { decodeSource, DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
+import { indexFiles } from '../analysis/indexer';
+import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
 import { toSarif } from './sarif';
 
 const USAGE = `usage: wakeaudit check [options] PATH...
@@ -22,7 +24,8 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --rules CODE,...           only these rules (default: all)
   --max-states N             exploration budget per proof (candidate executions)
   --timeout-ms N             exploration time budget per proof
-  --max-file-mb N            skip files larger than this (default 4)`;
+  --max-file-mb N            skip files larger than this (default 4)
+  --jobs N                   index files on N threads (default: one per core)`;
 
 export interface CheckIo {
   stdout: NodeJS.WritableStream;
@@ -37,11 +40,12 @@ interface CheckOptions {
   rules: Set<RuleCode>;
   proof: ProofOptions;
   maxFileBytes: number;
+  jobs: number;
   paths: string[];
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
-  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, paths: [] };
+  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -69,6 +73,7 @@ function parseArgs(args: string[]): CheckOptions | string {
       } else if (a === '--max-states') o.proof.maxStates = positive(value(), a);
       else if (a === '--timeout-ms') o.proof.timeoutMs = positive(value(), a);
       else if (a === '--max-file-mb') o.maxFileBytes = positive(value(), a) * 1024 * 1024;
+      else if (a === '--jobs' || a === '-j') o.jobs = Math.floor(positive(value(), a));
       else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
       else o.paths.push(a);
     } catch (error) {
@@ -139,26 +144,14 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const progress = io.stderr.isTTY ? (n: number, total: number, what: string) => io.stderr.write(`\r\x1b[K${what} ${n}/${total}`) : undefined;
   const analysed: string[] = [];
   const texts = new Map<string, string>();
-  files.forEach((file, n) => {
-    if (progress && n % 50 === 0) progress(n, files.length, 'indexing');
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (error) {
-      problems.push({ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-      ioError = true;
-      return;
-    }
-    const decoded = decodeSource(file, bytes, workspace.limits);
-    if (decoded.problem) problems.push(decoded.problem);
-    if (decoded.text === undefined) return;
-    const problem = workspace.setFile(file, decoded.text);
-    if (problem) problems.push(problem);
-    else {
-      analysed.push(file);
-      if (options.fix) texts.set(file, decoded.text);
-    }
-  });
+  const indexed = await indexFiles(workspace, files, { jobs: options.jobs, keepText: options.fix, progress: progress && ((n, total) => progress(n, total, 'indexing')) });
+  for (const r of indexed) {
+    problems.push(...r.problems);
+    if (r.unreadable) ioError = true;
+    if (!r.facts) continue;
+    analysed.push(r.file);
+    if (r.text !== undefined) texts.set(r.file, r.text);
+  }
   const findings: Finding[] = [];
   for (const [n, file] of analysed.entries()) {
     if (progress && n % 20 === 0) progress(n, analysed.length, 'proving');

@@ -1,0 +1,20 @@
+/**
+ * A worker thread of indexer.ts: indexes the batches of files it is sent and posts back their
+ * facts. It keeps no index of its own between batches (the calling thread has the index).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { indexOneFile } from './indexer';
+import { Workspace, WorkspaceLimits } from './workspace';
+
+const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false });
+
+parentPort?.on('message', (batch: { files: string[]; keepText: boolean }) => {
+  void ready.then((ws) => {
+    const results = batch.files.map((file) => {
+      const r = indexOneFile(ws, file, batch.keepText);
+      ws.remove(file);
+      return r;
+    });
+    parentPort?.postMessage(results);
+  });
+});
