@@ -3,22 +3,43 @@
 // the transport from argv: --stdio (any LSP client), --node-ipc (the VS Code extension), --socket.
 // The same bundle, started as a worker thread, is the simulator worker (./lsp/simulatorWorker.ts).
 import * as path from 'node:path';
-import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
+import { format } from 'node:util';
+import { Connection, createConnection, ProposedFeatures, StreamMessageWriter, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createCAnalyzer } from './lsp/analysisAdapter';
+import { ResyncingStreamReader } from './lsp/framing';
 import { AnalyzerByFileKind, LitmusAnalyzer } from './lsp/litmusAnalyzer';
 import { Session } from './lsp/session';
 import { isSimulatorWorker, runSimulatorWorker, WorkerSimulator } from './lsp/simulatorWorker';
 
+/**
+ * --stdio gets our own reader (./lsp/framing.ts: a malformed frame is dropped, not the rest of
+ * the stream); other transports are the library's. With explicit streams the library neither
+ * exits when stdin ends nor keeps console output off stdout: both are done here.
+ */
+function connect(shutdownReceived: () => boolean): Connection {
+  if (!process.argv.includes('--stdio')) return createConnection(ProposedFeatures.all);
+  const reader = new ResyncingStreamReader(process.stdin, (message) => process.stderr.write(`[wakeaudit] ${message}\n`));
+  const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(process.stdout));
+  const exit = () => process.exit(shutdownReceived() ? 0 : 1);
+  process.stdin.on('end', exit);
+  process.stdin.on('close', exit);
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    console[level] = (...args: unknown[]) => connection.console[level === 'debug' ? 'log' : level](format(...args));
+  }
+  return connection;
+}
+
 function startServer(): void {
-  const connection = createConnection(ProposedFeatures.all);
+  let session: Session | undefined;
+  const connection = connect(() => session?.shutdownReceived === true);
   const documents = new TextDocuments(TextDocument);
 
   // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
   const extensionRoot = path.resolve(__dirname, '..');
 
   const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());
-  const session = new Session(connection, documents, {
+  session = new Session(connection, documents, {
     analyzer,
     analyses: analyzer.analyses,
     createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer()),

@@ -104,6 +104,8 @@ export class Session {
   private indexProgress: { done: number; total: number } | undefined;
   /** Calls into the analysis that missed the cache (each may run proofs). */
   private analysesRun = 0;
+  /** Whether the client asked for shutdown (the exit code when the connection then ends is 0). */
+  shutdownReceived = false;
 
   private readonly names: FileNames = {
     uriOf: (file) => this.uriByFile.get(file) ?? (path.isAbsolute(file) ? pathToFileURL(file).href : file),
@@ -133,11 +135,19 @@ export class Session {
       this.indexing = this.reindex();
     });
     connection.onDidChangeConfiguration(() => void this.reloadSettings());
+    // Parameters are the client's JSON, checked before use: a malformed notification is logged
+    // and dropped, never an exception that escapes the handler.
     connection.onDidChangeWatchedFiles((params) => {
-      for (const change of params.changes) void this.refreshFromDisk(change.uri);
+      for (const change of Array.isArray(params?.changes) ? params.changes : []) {
+        if (typeof change?.uri === 'string') this.refreshFromDisk(change.uri).catch((error) => this.log(`refreshing ${change.uri} failed: ${describe(error)}`));
+      }
     });
-    documents.onDidChangeContent((event) => this.documentChanged(event.document));
-    documents.onDidClose((event) => void this.documentClosed(event.document));
+    documents.onDidChangeContent((event) => {
+      if (validDocument(event.document)) this.guard('didChange', () => this.documentChanged(event.document), undefined);
+    });
+    documents.onDidClose((event) => {
+      if (validDocument(event.document)) this.documentClosed(event.document).catch((error) => this.log(`didClose failed: ${describe(error)}`));
+    });
     connection.onCodeAction((params) => this.guard('codeAction', () => this.codeActions(params), []));
     connection.onExecuteCommand((params, token) => this.executeCommand(params, token));
     connection.onRequest(STATS_REQUEST, (): StatsResult => ({
@@ -148,6 +158,7 @@ export class Session {
       heapUsedBytes: process.memoryUsage().heapUsed,
     }));
     connection.onShutdown(() => {
+      this.shutdownReceived = true;
       this.generation++;
       this.indexGeneration++;
       if (this.debounceTimer) clearTimeout(this.debounceTimer);
@@ -602,6 +613,16 @@ export class Session {
   async settled(): Promise<void> {
     await this.indexing;
     await this.pass;
+  }
+}
+
+/** A document the client opened with a usable URI and text (a malformed didOpen can make others). */
+function validDocument(document: TextDocument | undefined): document is TextDocument {
+  if (!document || typeof document.uri !== 'string' || document.uri.length === 0) return false;
+  try {
+    return typeof document.getText() === 'string';
+  } catch {
+    return false;
   }
 }
 
