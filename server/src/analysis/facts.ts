@@ -416,11 +416,15 @@ interface FunctionText {
  *   - those that call a function of the first kind (a waker whose store precedes a call of a
  *     static helper that wakes; the callers that decide a static helper's context);
  *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
- *     register and initialise; what they call is not followed.
+ *     register and initialise; what they call is not followed;
+ *   - short single-return helpers, which a wait condition in another file may inline.
  * Everything the rules read lies inside this set, so findings are the same as walking every
  * function (a test compares the two on the fixtures); on drivers/net/ethernet it is about one
  * function in ten.
  */
+/** Bodies up to this size with a single return are kept as helpers a condition may inline. */
+const INLINABLE_HELPER_CHARS = 600;
+
 export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] {
   const direct = fns.map((f) => RELEVANT_NAMES.test(text.slice(f.start, f.end)));
   const walked = [...direct];
@@ -459,7 +463,11 @@ export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] 
     }
   }
   fns.forEach((f, i) => {
-    if (!walked[i] && SETUP_NAMES.test(text.slice(f.bodyStart, f.end))) walked[i] = true;
+    if (walked[i]) return;
+    const body = text.slice(f.bodyStart, f.end);
+    // A short helper with one return can be inlined into a wait condition of any file (a
+    // header's `static inline bool ready(d) { return READ_ONCE(d->done); }`): cheap to keep.
+    if (SETUP_NAMES.test(body) || (body.length <= INLINABLE_HELPER_CHARS && body.match(/\breturn\b/g)?.length === 1)) walked[i] = true;
   });
   return walked;
 }

@@ -14,7 +14,7 @@ import {
 import type { FactEvent, FunctionFacts, Span } from './facts';
 import type { FileProblem, Finding, Fix, TextEdit, TraceStep } from './findings';
 import type { Site, WorkspaceIndex } from './index';
-import type { Candidate, RuleCode } from './rules';
+import { activeMessage, Candidate, RuleCode } from './rules';
 import type { Workspace } from './workspace';
 
 export interface ProofOptions {
@@ -34,6 +34,8 @@ interface FixPlan {
 
 export interface Plan {
   program: Program;
+  /** The finding's message when the plan named the subject more precisely than the rule. */
+  message?: string;
   fixes: FixPlan[];
   /**
    * A restructuring that cannot be written as a local text edit (deferring a callback's
@@ -68,6 +70,7 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
     if (!(error instanceof ExtractionError)) throw error;
     return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] };
   }
+  const message = plan.message ?? c.message;
   // One iteration of each wait loop: a lost wakeup needs a sleeper to sleep once and never wake.
   const bounds = { maxCandidates: options.maxStates ?? 200_000, timeoutMs: options.timeoutMs ?? 5_000, loopBound: 1 };
   const result = explore(plan.program, bounds);
@@ -75,10 +78,10 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
   const hint = c.code === 'swait-single-waiter';
   if (hint) {
     // The hint's claim is that the task-pointer form does the same job: it must come out safe.
-    if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
+    if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
     return { ...base, severity: 'hint', verdict: 'violated', trace: [], fixes: verifiedFixes(plan, bounds), proof };
   }
-  if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
+  if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
   if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
   let advice = '';
   if (plan.deferred && explore(plan.deferred, bounds).verdict === 'safe') {
@@ -88,7 +91,7 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
     ...base,
     severity: 'warning',
     verdict: 'violated',
-    message: `${c.message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${advice}`,
+    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${advice}`,
     trace: traceOf(result),
     fixes: verifiedFixes(plan, bounds),
     proof,
@@ -194,16 +197,17 @@ function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'],
   const cond = waiterCondition(b, w);
   const snapshots = b.takeSnapshots();
   const tracked = conditionLocations(b, w);
-  const storeTarget = s.store.event.kind === 'store' ? s.store.event.target : s.store.event.target;
-  if (!storeTarget || !tracked.has(locName(index.identity(s.store.file, s.store.fn, storeTarget)))) {
-    throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
-  }
+  // The store the waiters test: the nearest unordered one, or an earlier one of the same
+  // stretch (a statistics counter bumped between the condition store and the check).
+  const testedStore = [s.store.event, ...s.earlierStores].find((e) => !!e.target && tracked.has(locName(index.identity(s.store.file, s.store.fn, e.target))));
+  if (!testedStore) throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
+  const store = { ...s.store, event: testedStore };
   const queues = new Map([[check.event.queue?.text ?? '', queueName]]);
-  const storeIdx = s.store.fn.events.indexOf(s.store.event);
+  const storeIdx = store.fn.events.indexOf(store.event);
   const checkIdx = check.fn.events.indexOf(check.event);
   const ops: Op[] = [];
   if (s.via) {
-    ops.push(...segmentOps(b, { file: s.store.file, fn: s.store.fn, from: storeIdx, to: s.store.fn.events.indexOf(s.via.event) }, tracked, queues));
+    ops.push(...segmentOps(b, { file: store.file, fn: store.fn, from: storeIdx, to: store.fn.events.indexOf(s.via.event) }, tracked, queues));
     ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: 0, to: checkIdx }, tracked, queues));
   } else {
     ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: storeIdx, to: checkIdx }, tracked, queues));
@@ -225,6 +229,7 @@ function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'],
   const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
   return {
     program,
+    ...(store.event !== s.store.event ? { message: activeMessage(check, store) } : {}),
     fixes: [
       {
         title: `Add smp_mb() before ${check.event.name}()`,

@@ -30,8 +30,10 @@ export type Subject =
   | {
       kind: 'active-check';
       check: Site<E<'active'>>;
-      /** The condition store the check must be ordered after (maybe in a caller). */
+      /** The condition store the check must be ordered after (maybe in a caller): the nearest. */
       store: FnEvent<'store' | 'atomic'>;
+      /** Earlier stores of the same function no full barrier separates from it, nearest first. */
+      earlierStores: Array<E<'store' | 'atomic'>>;
       /** The caller, when the check sits in a helper it calls. */
       via?: FnEvent<'call'>;
       waits: Array<Site<E<'wait'>>>;
@@ -107,32 +109,39 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
 
 // --- waitqueue-active-no-barrier ------------------------------------------------------------
 
-/** Walks back from `before` for the condition store not separated by a full barrier. */
-export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store?: E<'store' | 'atomic'>; ordered: boolean } {
+/**
+ * Walks back from `before` for the stores no full barrier separates from it, nearest first
+ * (`store` is the nearest); `ordered` when an ordering point comes before any store.
+ */
+export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; ordered: boolean } {
+  const stores: Array<E<'store' | 'atomic'>> = [];
+  const result = (ordered: boolean) => ({ store: stores[0], stores, ordered: ordered && stores.length === 0 });
   let sawAfterAtomic = false;
   for (let i = before - 1; i >= 0; i--) {
     const e = fn.events[i];
     if (e.kind === 'barrier') {
-      if (e.barrier === 'full') return { ordered: true };
+      if (e.barrier === 'full') return result(true);
       if (e.barrier === 'after-atomic') sawAfterAtomic = true;
       continue;
     }
     if (e.kind === 'store') {
-      if (e.fullBarrierAfter) return { ordered: true };
+      if (e.fullBarrierAfter) return result(true);
       // set_bit()/clear_bit() are non-returning atomics: smp_mb__after_atomic() completes them.
-      if (sawAfterAtomic && ATOMIC_BITOPS.has(e.via)) return { ordered: true };
-      return { store: e, ordered: false };
+      if (sawAfterAtomic && ATOMIC_BITOPS.has(e.via)) return result(true);
+      stores.push(e);
+      continue;
     }
     if (e.kind === 'atomic') {
-      if (e.returning && e.ordering === 'full') return { ordered: true };
+      if (e.returning && e.ordering === 'full') return result(true);
       // smp_mb__after_atomic() after a non-returning atomic is a full barrier for both.
-      if (sawAfterAtomic && !e.returning) return { ordered: true };
-      return { store: e, ordered: false };
+      if (sawAfterAtomic && !e.returning) return result(true);
+      stores.push(e);
+      continue;
     }
     // A lock taken (not released) after the store and before the check: spin_lock is only an
     // acquire, it does not order the earlier store before the later load.
   }
-  return { ordered: false };
+  return result(false);
 }
 
 function holdsQueueLock(ctxLocks: string[], queueText: string): boolean {
@@ -156,7 +165,7 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     const local = unorderedStoreBefore(fn, i);
     if (local.ordered) return;
     if (local.store) {
-      out.push(activeCandidate(check, { file, fn, event: local.store }, undefined, waits));
+      out.push(activeCandidate(check, { file, fn, event: local.store }, undefined, waits, local.stores.slice(1)));
       return;
     }
     // No store in this function: follow one level up into the callers (a waker calling a
@@ -164,23 +173,27 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     for (const caller of index.callersOf(file, fn)) {
       const up = unorderedStoreBefore(caller.fn, caller.index);
       if (!up.store) continue;
-      out.push(activeCandidate(check, { file: caller.file, fn: caller.fn, event: up.store }, { file: caller.file, fn: caller.fn, event: caller.event }, waits));
+      out.push(activeCandidate(check, { file: caller.file, fn: caller.fn, event: up.store }, { file: caller.file, fn: caller.fn, event: caller.event }, waits, up.stores.slice(1)));
       return;
     }
   });
 }
 
-function activeCandidate(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>, via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>): Candidate {
-  const e = check.event;
-  const target = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
-  const where = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
+function activeCandidate(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>, via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>, earlier: Array<E<'store' | 'atomic'>>): Candidate {
   return {
     code: 'waitqueue-active-no-barrier',
     file: check.file,
-    span: e.span,
-    message: `${e.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`,
-    subject: { kind: 'active-check', check, store, via, waits },
+    span: check.event.span,
+    message: activeMessage(check, store),
+    subject: { kind: 'active-check', check, store, earlierStores: earlier, via, waits },
   };
+}
+
+/** The finding's message for a check and the unordered store it names. */
+export function activeMessage(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>): string {
+  const target = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
+  const where = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
+  return `${check.event.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`;
 }
 
 // --- sleep-state-order ----------------------------------------------------------------------
