@@ -122,7 +122,8 @@ export class Session {
     connection.onInitialize((params) => this.initialize(params));
     connection.onInitialized(() => {
       if (this.supportsConfiguration) {
-        void connection.client.register(DidChangeConfigurationNotification.type, { section: 'wakeaudit' });
+        // A client may refuse (or not implement) the registration: settings then stay as read.
+        connection.client.register(DidChangeConfigurationNotification.type, { section: 'wakeaudit' }).catch((error) => this.log(`registering for configuration changes failed: ${describe(error)}`));
       }
       if (this.supportsWorkspaceFolderChanges) {
         connection.workspace.onDidChangeWorkspaceFolders((event) => {
