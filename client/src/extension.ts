@@ -14,6 +14,7 @@ import {
   StatusParams,
   TraceResult,
 } from './protocol';
+import { MAX_RESTARTS, ReportingErrorHandler } from './restart';
 import { TracePanel } from './traceView';
 
 let client: LanguageClient | undefined;
@@ -45,11 +46,29 @@ export async function activate(context: vscode.ExtensionContext): Promise<Wakeau
     // The palette commands below have the server commands' names; the server then does not
     // advertise them, so the client library does not register them a second time.
     initializationOptions: { clientRegistersCommands: true },
+    // A crashed server is restarted by the library's own policy (DefaultErrorHandler: up to
+    // MAX_RESTARTS times in 3 minutes); the wrapper says so to the user each time.
+    errorHandler: new ReportingErrorHandler(() => languageClient.createDefaultErrorHandler(MAX_RESTARTS), {
+      restarting: (message) => {
+        output.appendLine(message);
+        status.text = '$(sync~spin) wakeaudit: restarting';
+        void vscode.window.showWarningMessage(message);
+      },
+      gaveUp: (message) => {
+        output.appendLine(message);
+        status.text = '$(error) wakeaudit: stopped';
+        status.tooltip = message;
+        void vscode.window.showErrorMessage(message, 'Show output').then((choice) => {
+          if (choice) output.show(true);
+        });
+      },
+    }),
+    connectionOptions: { maxRestartCount: MAX_RESTARTS },
   };
+  const status = vscode.window.createStatusBarItem('wakeaudit.status', vscode.StatusBarAlignment.Left, 10);
   const languageClient = new LanguageClient('wakeaudit', 'wakeaudit', serverOptions, clientOptions);
   client = languageClient;
 
-  const status = vscode.window.createStatusBarItem('wakeaudit.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'wakeaudit';
   status.text = '$(sync~spin) wakeaudit';
   status.tooltip = 'wakeaudit: starting the language server';
