@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { relevantFunctions } from '../../server/src/analysis/facts';
+import { relevantFunctions } from '../../server/src/analysis/shape';
 import { Workspace } from '../../server/src/analysis/workspace';
 import { fixtureCases, fixturesRoot } from './fixtureHarness';
 

@@ -1,0 +1,167 @@
+/**
+ * A file's shape, found cheaply: its function definitions, file-scope declarations, structs,
+ * enums and numeric macros (one tree-cursor walk that skips function bodies), and which
+ * functions a rule can be about, decided on their text alone (relevantFunctions()).
+ */
+import type { Node } from 'web-tree-sitter';
+import { RELEVANT_NAMES, SETUP_NAMES } from './wrappers';
+
+/** Bounds the walk on pathological nesting (the rest of the file still counts). */
+const MAX_DEPTH = 400;
+
+export interface FileShape {
+  functions: Node[];
+  /** Declarations at file scope (also inside `#ifdef` blocks). */
+  globals: Node[];
+  structs: Node[];
+  enums: Node[];
+  defines: Node[];
+}
+
+/** Nodes whose children are still at file scope. */
+const FILE_SCOPE_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+/** Leaves of the shape walk: nothing below them is part of the file's shape. */
+const SHAPE_LEAVES = new Set(['comment', 'string_literal', 'char_literal', 'number_literal', 'identifier', 'type_identifier', 'field_identifier', 'primitive_type', 'preproc_include', 'preproc_function_def', 'preproc_call', 'expression_statement']);
+
+/**
+ * One walk over everything but function bodies (most of a file's nodes), with a tree cursor
+ * (one wasm call per step, no node objects): the function definitions, file-scope
+ * declarations, struct/union definitions, enumerations and object-like macros. A query per
+ * kind visited every node of the tree once per query, bodies included: 5 passes instead of a
+ * fraction of one.
+ */
+export function fileShape(root: Node): FileShape {
+  const shape: FileShape = { functions: [], globals: [], structs: [], enums: [], defines: [] };
+  const cursor = root.walk();
+  // atFileScope[d]: the node at depth d sits directly in a file-scope container.
+  const atFileScope: boolean[] = [false];
+  let depth = 0;
+  try {
+    for (;;) {
+      const type = cursor.nodeType;
+      let descend = depth < MAX_DEPTH && !SHAPE_LEAVES.has(type);
+      switch (type) {
+        case 'function_definition':
+          shape.functions.push(cursor.currentNode);
+          descend = false;
+          break;
+        case 'declaration':
+          if (atFileScope[depth]) shape.globals.push(cursor.currentNode);
+          break;
+        case 'struct_specifier':
+        case 'union_specifier':
+          shape.structs.push(cursor.currentNode);
+          break;
+        case 'enumerator_list':
+          shape.enums.push(cursor.currentNode);
+          descend = false;
+          break;
+        case 'preproc_def':
+          shape.defines.push(cursor.currentNode);
+          descend = false;
+          break;
+        default:
+          break;
+      }
+      if (descend && cursor.gotoFirstChild()) {
+        depth++;
+        atFileScope[depth] = (depth === 1 || atFileScope[depth - 1]) && FILE_SCOPE_CONTAINERS.has(type);
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return shape;
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** The name a function declarator declares (`foo` of `static int *foo(int a)`). */
+export function functionName(declarator: Node): string | undefined {
+  const name = findFunctionDeclarator(declarator)?.childForFieldName('declarator');
+  return name?.type === 'identifier' ? name.text : undefined;
+}
+
+export interface FunctionText {
+  name?: string;
+  start: number;
+  bodyStart: number;
+  end: number;
+}
+
+/**
+ * Which functions get their body walked, decided on the text alone:
+ *   - those whose text (signature included) names a primitive a rule is about (RELEVANT_NAMES:
+ *     waits, wakes, active checks, task states, schedule, kicks, PV halting, wait-queue
+ *     entries, qspinlock);
+ *   - the functions those name (helpers inlined into conditions, callees of wake callbacks,
+ *     callbacks they install), two levels down;
+ *   - those that call a function of the first kind (a waker whose store precedes a call of a
+ *     static helper that wakes; the callers that decide a static helper's context);
+ *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
+ *     register and initialise; what they call is not followed;
+ *   - short single-return helpers, which a wait condition in another file may inline.
+ * Everything the rules read lies inside this set, so findings are the same as walking every
+ * function (a test compares the two on the fixtures); on drivers/net/ethernet it is about one
+ * function in ten.
+ */
+/** Bodies up to this size with a single return are kept as helpers a condition may inline. */
+const INLINABLE_HELPER_CHARS = 600;
+
+export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] {
+  const direct = fns.map((f) => RELEVANT_NAMES.test(text.slice(f.start, f.end)));
+  const walked = [...direct];
+  const index = new Map<string, number[]>();
+  fns.forEach((f, i) => {
+    if (f.name) index.set(f.name, [...(index.get(f.name) ?? []), i]);
+  });
+  if (index.size > 0) {
+    const identifiers = /[A-Za-z_]\w*/g;
+    let frontier = direct.flatMap((w, i) => (w ? [i] : []));
+    for (let level = 0; level < 2 && frontier.length > 0; level++) {
+      const next: number[] = [];
+      for (const i of frontier) {
+        for (const m of text.slice(fns[i].bodyStart, fns[i].end).matchAll(identifiers)) {
+          for (const j of index.get(m[0]) ?? []) {
+            if (!walked[j]) {
+              walked[j] = true;
+              next.push(j);
+            }
+          }
+        }
+      }
+      frontier = next;
+    }
+    const called = new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])));
+    if (called.size > 0) {
+      fns.forEach((f, i) => {
+        if (walked[i]) return;
+        for (const m of text.slice(f.bodyStart, f.end).matchAll(identifiers)) {
+          if (called.has(m[0])) {
+            walked[i] = true;
+            return;
+          }
+        }
+      });
+    }
+  }
+  fns.forEach((f, i) => {
+    if (walked[i]) return;
+    const body = text.slice(f.bodyStart, f.end);
+    // A short helper with one return can be inlined into a wait condition of any file (a
+    // header's `static inline bool ready(d) { return READ_ONCE(d->done); }`): cheap to keep.
+    if (SETUP_NAMES.test(body) || (body.length <= INLINABLE_HELPER_CHARS && body.match(/\breturn\b/g)?.length === 1)) walked[i] = true;
+  });
+  return walked;
+}
+
+export function findFunctionDeclarator(node: Node): Node | undefined {
+  let n: Node | null = node;
+  for (let guard = 0; n && guard < 20; guard++) {
+    if (n.type === 'function_declarator') return n;
+    n = n.childForFieldName('declarator');
+  }
+  return undefined;
+}
