@@ -116,8 +116,12 @@ function tokenize(text: string): string[] {
  * or to an expression (a register holding a local's snapshot of shared state).
  */
 type Resolver = (chainText: string) => string | ProgramExpr | undefined;
-/** A helper called in a condition, as the expression it returns (or undefined: not inlinable). */
-type Inliner = (fn: string) => ProgramExpr | undefined;
+/**
+ * A helper called in a condition, as the expression it returns (or why it cannot be inlined).
+ * `args` translate the call's arguments in the caller's context, on demand (a scalar parameter
+ * of the helper stands for its argument: `pipe_full(head, tail, max)`).
+ */
+type Inliner = (fn: string, args: Array<() => ProgramExpr>) => ProgramExpr | string | undefined;
 /** A numeric macro's value, or undefined. */
 type MacroLookup = (name: string) => number | undefined;
 
@@ -200,16 +204,22 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
         e = { kind: 'const', value: 0 };
       } else if (fn === 'likely' || fn === 'unlikely') e = or();
       else {
-        const inlined = inline(fn);
-        if (!inlined) throw new ExtractionError(`the condition calls ${fn}(), which the model does not know`);
-        // The helper reads through its own parameters, which name the same objects.
+        // The arguments, split at the call's own commas, each translated only if the helper's
+        // parameter is used as a value.
+        const argTexts: string[][] = [[]];
         let depth = 1;
         while (depth > 0 && peek() !== undefined) {
           const t2 = take();
           if (t2 === '(') depth++;
           else if (t2 === ')') depth--;
+          if (depth === 1 && t2 === ',') argTexts.push([]);
+          else if (depth > 0) argTexts[argTexts.length - 1].push(t2);
         }
         i--;
+        const args = argTexts.filter((a) => a.length > 0).map((a) => () => translateCondition(a.join(' '), resolve, inline, macro));
+        const inlined = inline(fn, args);
+        if (!inlined || typeof inlined === 'string') throw new ExtractionError(`the condition calls ${fn}(), which the model does not know${inlined ? ` (${inlined})` : ''}`);
+        // Otherwise the helper reads through its own parameters, which name the same objects.
         e = inlined;
       }
       take(')');
@@ -242,16 +252,25 @@ function normaliseChain(s: string): string {
   return s.replace(/\s+/g, '').replace(/^&/, '');
 }
 
-/** A resolver over a condition's recorded reads, in the function that evaluates it. */
-export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition): Resolver {
+/**
+ * A resolver over a condition's recorded reads, in the function that evaluates it. `helper`:
+ * the function is a helper inlined into a condition (its locals are taken afresh on every
+ * evaluation; its scalar parameters are the caller's arguments).
+ */
+export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, helper?: { args: Array<() => ProgramExpr> }): Resolver {
   return (chainText) => {
     const wanted = normaliseChain(chainText);
-    // A local holding a snapshot taken before the condition: the sleeper loads it first.
     if (/^[A-Za-z_]\w*$/.test(wanted)) {
+      // A scalar parameter of an inlined helper: the caller's argument.
+      const p = helper ? fn.params.findIndex((x) => x.name === wanted) : -1;
+      if (helper && p >= 0 && p < helper.args.length && fn.params.length === helper.args.length && !fn.params[p].pointer && !fn.params[p].structName) return helper.args[p]();
+      // A local holding a snapshot taken before the condition: the sleeper loads it first. In
+      // an inlined helper the snapshot is taken each time the condition is evaluated: a read.
       const snap = [...fn.events].reverse().find((e): e is Extract<FactEvent, { kind: 'snapshot' }> => e.kind === 'snapshot' && e.local === wanted && e.span.start < cond.span.start);
       if (snap && fn.locals.some((l) => l.name === wanted)) {
-        const reg = `snap_${wanted}`;
         const loc = b.location(b.index.identity(file, fn, snap.source));
+        if (helper) return { kind: 'read', loc, order: snap.order };
+        const reg = `snap_${wanted}`;
         if (!b.snapshots.some((o) => o.op === 'load' && o.reg === reg)) b.snapshots.push({ op: 'load', loc, reg, order: snap.order, src: srcOf(file, snap.span) });
         return { kind: 'reg', name: reg };
       }
@@ -408,20 +427,32 @@ export function waitCondition(site: Site<E<'wait'>>): { cond: Condition; negate:
  * A condition as a program expression, evaluated in `fn`; helpers it calls are inlined through
  * their single return expression, two levels deep at most.
  */
-export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, depth = 0): ProgramExpr {
-  const inline: Inliner = (name) => {
-    if (depth >= 2) return undefined;
-    const defs = b.index.functionsNamed(name);
-    if (defs.length !== 1 || defs[0].fn.returns.length !== 1) return undefined;
+export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, depth = 0, helper?: { args: Array<() => ProgramExpr> }): ProgramExpr {
+  const inline: Inliner = (name, args) => {
+    if (depth >= MAX_INLINE_DEPTH) return 'helpers nest too deep';
+    let defs = b.index.functionsNamed(name);
+    if (defs.length === 0) return undefined;
+    // Several definitions: a static helper of the calling file is the one called; variants
+    // under #ifdef in one file stay ambiguous.
+    if (defs.length > 1) {
+      const own = defs.filter((d) => d.file === file && d.fn.isStatic);
+      if (own.length !== 1) return `${defs.length} definitions`;
+      defs = own;
+    }
+    if (defs[0].fn.returns.length !== 1) return `${defs[0].fn.returns.length} return statements`;
     const callee = defs[0];
     try {
-      return translateIn(b, callee.file, callee.fn, callee.fn.returns[0], depth + 1);
-    } catch {
-      return undefined;
+      return translateIn(b, callee.file, callee.fn, callee.fn.returns[0], depth + 1, { args });
+    } catch (error) {
+      if (error instanceof ExtractionError) return error.message;
+      throw error;
     }
   };
-  return translateCondition(cond.text, conditionResolver(b, file, fn, cond), inline, (name) => b.index.macroValue(file, name));
+  return translateCondition(cond.text, conditionResolver(b, file, fn, cond, helper), inline, (name) => b.index.macroValue(file, name));
 }
+
+/** Helpers inlined into a condition, nested at most this deep (pipe_writable -> pipe_full -> pipe_occupancy). */
+const MAX_INLINE_DEPTH = 4;
 
 export function waiterCondition(b: ProgramBuilder, site: Site<E<'wait'>>): ProgramExpr {
   const c = waitCondition(site);
