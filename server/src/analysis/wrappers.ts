@@ -72,6 +72,21 @@ function buildWaitTable(): Map<string, WaitMacro> {
     t.set(`wait_event${suffix}_exclusive_locked`, { queue: 'waitqueue', exclusive: true, exits, conditionArg: 1, locked: true });
   }
   t.set('wait_event_interruptible_lock_irq_timeout', { queue: 'waitqueue', exclusive: false, exits: ['signal', 'timeout'], conditionArg: 1, locked: true });
+  t.set('wait_event_lock_irq_timeout', { queue: 'waitqueue', exclusive: false, exits: ['timeout'], conditionArg: 1, locked: true });
+  // The _cmd forms run cmd1 before and cmd2 after each sleep (typically dropping and retaking a lock).
+  t.set('wait_event_lock_irq_cmd', { queue: 'waitqueue', exclusive: false, exits: [], conditionArg: 1, locked: true });
+  t.set('wait_event_interruptible_lock_irq_cmd', { queue: 'waitqueue', exclusive: false, exits: ['signal'], conditionArg: 1, locked: true });
+  t.set('wait_event_cmd', { queue: 'waitqueue', exclusive: false, exits: [], conditionArg: 1 });
+  t.set('wait_event_exclusive_cmd', { queue: 'waitqueue', exclusive: true, exits: [], conditionArg: 1 });
+  // Called with wq.lock held (spin_lock_irq): the _locked_irq spellings.
+  t.set('wait_event_interruptible_locked_irq', { queue: 'waitqueue', exclusive: false, exits: ['signal'], conditionArg: 1, locked: true });
+  t.set('wait_event_interruptible_exclusive_locked_irq', { queue: 'waitqueue', exclusive: true, exits: ['signal'], conditionArg: 1, locked: true });
+  t.set('wait_event_idle_exclusive_timeout', { queue: 'waitqueue', exclusive: true, exits: ['timeout'], conditionArg: 1 });
+  // The double-underscore inner macros (no fast-path check of the condition) are called
+  // directly by some drivers; same queue, condition and exits as the outer ones.
+  for (const [name, m] of [...t]) {
+    if (name.startsWith('wait_event') && m.queue === 'waitqueue' && !t.has(`__${name}`)) t.set(`__${name}`, m);
+  }
   t.set('rcuwait_wait_event', { queue: 'rcuwait', exclusive: true, exits: [], conditionArg: 1 });
   t.set('rcuwait_wait_event_timeout', { queue: 'rcuwait', exclusive: true, exits: ['timeout'], conditionArg: 1 });
   // Manual loops: the caller sets the state through the macro's argument.
@@ -83,6 +98,10 @@ function buildWaitTable(): Map<string, WaitMacro> {
   t.set('prepare_to_rcuwait', { queue: 'rcuwait', exclusive: true, exits: [], manual: true });
   t.set('add_wait_queue', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
   t.set('add_wait_queue_exclusive', { queue: 'waitqueue', exclusive: true, exits: [], manual: true });
+  // The same, for a caller that already holds wq.lock.
+  t.set('__add_wait_queue', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
+  t.set('__add_wait_queue_exclusive', { queue: 'waitqueue', exclusive: true, exits: [], manual: true });
+  t.set('__add_wait_queue_entry_tail', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
   // Completions: the count is consumed by the waiter (done--), so one complete() = one waiter.
   for (const [suffix, exits] of [
     ['', []],
