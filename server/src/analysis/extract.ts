@@ -288,9 +288,16 @@ export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionF
 
 // --- code between two points of a function ---------------------------------------------------
 
-function storeValue(text: string | undefined): ProgramExpr {
-  const t = (text ?? '').trim();
+function storeValue(text: string | undefined, macro: MacroLookup = () => undefined): ProgramExpr {
+  const t = (text ?? '').trim().replace(/^\((.*)\)$/, '$1').trim();
   if (/^\d+[uUlL]*$/.test(t)) return { kind: 'const', value: parseInt(t, 10) };
+  if (/^0[xX][0-9a-fA-F]+[uUlL]*$/.test(t)) return { kind: 'const', value: parseInt(t, 16) };
+  // A named constant (`dev->state = DEV_READY`): its value, so a condition that compares with
+  // it sees the store that makes it true (and one that stores another state does not).
+  if (/^[A-Za-z_]\w*$/.test(t)) {
+    const v = macro(t);
+    if (v !== undefined) return { kind: 'const', value: v };
+  }
   if (t === 'true') return { kind: 'const', value: 1 };
   if (t === 'false' || t === 'NULL' || t === '0') return { kind: 'const', value: 0 };
   return { kind: 'const', value: 1 };
@@ -348,7 +355,7 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
         const loc = b.location(id);
         // x++, x--, x += v, x -= v: read, change, write back (not atomic: a plain RMW).
         const delta = e.via === '++' || e.via === '--' ? 1 : e.via === '+=' || e.via === '-=' ? constOf(e.value) : undefined;
-        const value: ProgramExpr = delta !== undefined ? { kind: 'binary', op: e.via.startsWith('-') ? '-' : '+', left: { kind: 'read', loc, order: 'plain' }, right: { kind: 'const', value: delta } } : storeValue(e.value);
+        const value: ProgramExpr = delta !== undefined ? { kind: 'binary', op: e.via.startsWith('-') ? '-' : '+', left: { kind: 'read', loc, order: 'plain' }, right: { kind: 'const', value: delta } } : storeValue(e.value, (name) => b.index.macroValue(seg.file, name));
         ops.push({ op: 'store', loc, value, order, src });
       } else if (full) ops.push({ op: 'fence', kind: 'mb', src });
     } else if (e.kind === 'atomic') {
