@@ -258,6 +258,56 @@ function wakerPrefix(b: ProgramBuilder, site: Site<E<'wake'>>, tracked: Set<stri
   return segmentOps(b, { file: site.file, fn: site.fn, from, to: idx }, tracked, new Map([[queueText, queueName]]));
 }
 
+function lockKey(text: string): string {
+  return text.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1');
+}
+
+/**
+ * A sleeping lock (mutex) the waiting function holds across the wait, taken directly or by a
+ * helper of its file that takes the lock it is passed and returns holding it
+ * (`ffs_mutex_lock(&ffs->mutex, nonblock)`). Only a lock of the queue's own object (same root:
+ * `ffs->mutex` for `ffs->ev.waitq`) or a file-scope one serialises the sleepers of the site.
+ */
+export function mutexHeldAcross(index: WorkspaceIndex, site: Site<E<'wait'>>): { text: string; unidentified?: boolean } | undefined {
+  const at = site.fn.events.indexOf(site.event);
+  const held: string[] = [];
+  let viaHelper: string | undefined;
+  for (let k = 0; k < at; k++) {
+    const e = site.fn.events[k];
+    if (e.kind === 'lock' && e.action === 'lock' && e.sleeps) held.push(lockKey(e.lock));
+    else if (e.kind === 'lock' && e.action === 'unlock') {
+      const i = held.lastIndexOf(lockKey(e.lock));
+      if (i >= 0) held.splice(i, 1);
+    } else if (e.kind === 'call') {
+      const callee = index.functionsNamed(e.name).find((c) => c.file === site.file);
+      const param = callee?.fn.params[0]?.name;
+      if (!callee || !param) continue;
+      const locks = callee.fn.events.filter((x): x is E<'lock'> => x.kind === 'lock' && lockKey(x.lock) === param);
+      if (!locks.some((x) => x.action === 'lock' && x.sleeps) || locks.some((x) => x.action === 'unlock')) continue;
+      // The facts do not always carry the argument: then which mutex it is stays open.
+      if (e.arg0) held.push(lockKey(e.arg0.text));
+      else viaHelper = e.name;
+    }
+  }
+  const queue = site.event.queue;
+  if (!queue) return undefined;
+  const ownRoot = (t: string) => /^[A-Za-z_]\w*/.exec(t)?.[0];
+  const isLocal = (name: string) => site.fn.locals.some((l) => l.name === name) || site.fn.params.some((p) => p.name === name);
+  const own = held.find((h) => (/^[A-Za-z_]\w*$/.test(h) ? !isLocal(h) : ownRoot(h) === queue.root));
+  if (own) return { text: own };
+  return viaHelper ? { text: viaHelper, unidentified: true } : undefined;
+}
+
+/**
+ * wake_up_locked()/swake_up_locked() are called with the queue's lock held (their contract):
+ * when the waker's own code does not take it, its caller did, around the stores before the
+ * wakeup too (a `_locked` sleeper tests its condition under that lock).
+ */
+function holdingQueueLock(wake: Site<E<'wake'>>, prefix: Op[], queueName: string, ops: Op[]): Op[] {
+  if (!wake.event.info.locked || prefix.some((o) => o.op === 'lock' && o.lock === queueName)) return ops;
+  return [{ op: 'lock', lock: queueName, irq: 'none' }, ...ops, { op: 'unlock', lock: queueName, irq: 'none' }];
+}
+
 function writesTracked(ops: Op[]): boolean {
   return ops.some((o) => o.op === 'store' || o.op === 'rmw' || (o.op === 'if' && (writesTracked(o.then) || writesTracked(o.else))));
 }
@@ -267,12 +317,16 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
   const queueName = locName(wake.queue);
   const withCond = waits.filter((w) => waitCondition(w) || w.event.info.queue === 'completion');
   if (withCond.length === 0) throw new ExtractionError(`the waiters on ${wake.event.queue?.text} have no condition the model can read`);
-  const sites = [withCond[0], withCond[1] ?? withCond[0]];
+  // One wait site stands for two sleepers, unless it holds a mutex of the queue's object
+  // across the sleep: then its sleepers queue one at a time.
+  const held = withCond[1] ? undefined : mutexHeldAcross(index, withCond[0]);
+  if (held?.unidentified) throw new ExtractionError(`the waiter at ${withCond[0].file}:${withCond[0].event.span.line} holds a mutex taken in ${held.text}() across the sleep; whether it serialises the sleepers is not modelled`);
+  const sites = withCond[1] ? [withCond[0], withCond[1]] : held ? [withCond[0]] : [withCond[0], withCond[0]];
   const tracked = new Set<string>();
   for (const w of sites) for (const l of conditionLocations(b, w)) tracked.add(l);
   const prefix = wakerPrefix(b, wake, tracked, wake.event.queue?.text ?? '', queueName);
   if (!writesTracked(prefix)) throw new ExtractionError('the waker does not change what the waiters test before waking');
-  const ops = [...prefix, wakeOp(b, wake.event, wake.file, queueName)];
+  const ops = holdingQueueLock(wake, prefix, queueName, [...prefix, wakeOp(b, wake.event, wake.file, queueName)]);
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops });
   const conds: ProgramExpr[] = [];
   sites.forEach((w, i) => {
@@ -426,7 +480,7 @@ function taskPointerEdits(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   const [, struct, fieldName] = m;
   const field = index.fieldOf(struct, fieldName);
   const fieldFile = index.fieldFile(struct, fieldName);
-  if (!field || !fieldFile || field.type !== 'struct swait_queue_head') return undefined;
+  if (!field?.typeSpan || !fieldFile || field.type !== 'struct swait_queue_head') return undefined;
   const cond = wait.event.condition?.text;
   const queueText = wait.event.queue?.text.replace(/^&/, '');
   if (!cond || !queueText) return undefined;
