@@ -120,8 +120,8 @@ export interface StructField {
   structName?: string;
   pointer: boolean;
   span?: Span;
-  /** The type's span (`struct swait_queue_head`), for an edit that changes it. */
-  typeSpan: Span;
+  /** The type's span (`struct swait_queue_head`), for an edit that changes it (queue types only). */
+  typeSpan?: Span;
 }
 
 export interface Registration {
@@ -144,10 +144,13 @@ export interface FileFacts {
   parseErrors: number;
 }
 
+/** Field types a fix may rewrite (the task-pointer conversion of a queue). */
+const QUEUE_TYPE = /wait_queue_head|swait_queue_head|rcuwait|completion/;
+
 /** Bounds that keep one pathological file from stalling the run (the rest goes on). */
 const MAX_DEPTH = 400;
 
-export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean } = {}): FileFacts {
+export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean; keepUnwalked?: boolean } = {}): FileFacts {
   const lines = lineStarts(parsed.text);
   const span = (n: Node): Span => {
     const s = spanOf(lines, n.startIndex, n.endIndex);
@@ -190,7 +193,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
         if (!declarator) continue;
         for (const d of declaratorNames(declarator)) {
           const t = typeInfo(type, d.pointer);
-          structFields.push({ struct: name.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, span: span(declarator), typeSpan: span(type) });
+          // The type's place is needed only for a queue a fix may change (task-pointer conversion).
+          structFields.push({ struct: name.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, ...(QUEUE_TYPE.test(t.type) ? { typeSpan: span(type) } : {}) });
         }
       }
     }
@@ -264,8 +268,13 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
       returns: [],
     };
     facts.signatureContext = signatureContext(facts, returnType.text);
+    if (!walked[i]) {
+      // Kept only on request (the editor: "simulate the function under the cursor" names any
+      // function); over a tree, the signatures of functions no rule reads are most of the index.
+      if (options.keepUnwalked) functions.push(facts);
+      return;
+    }
     functions.push(facts);
-    if (!walked[i]) return;
     // `__must_hold(l)` / `__releases(l)` between the declarator and the body (blanked for the
     // parser, still in the user's text) say the function is entered with that lock held.
     const annotations = parsed.text.slice(declarator.endIndex, body.startIndex);
@@ -299,7 +308,6 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
-  for (const sf of structFields) delete (sf as Partial<StructField>).span;
   const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}) };
   detachStrings(facts, new Set());
   return facts;

@@ -103,7 +103,7 @@ export class Workspace {
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
-      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction }));
+      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees }));
     } catch (error) {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
