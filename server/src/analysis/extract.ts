@@ -78,9 +78,29 @@ export class ProgramBuilder {
     waitFor.forEach(visit);
     if (waitFor.length) {
       const locs = Object.keys(this.locations).slice(0, 6);
+      // 0 and 1, then the constants the conditions compare with (`cl->state == MEI_FILE_CONNECTED`
+      // is false for 0 and 1 alike when the constant is 2; its negation needs the 2).
+      const values = [0, 1];
+      const constants = (e: ProgramExpr) => {
+        if (e.kind === 'not') constants(e.operand);
+        if (e.kind === 'binary') {
+          for (const side of [e.left, e.right]) if (side.kind === 'const' && !values.includes(side.value) && values.length < 4 && ['==', '!=', '<', '>', '<=', '>='].includes(e.op)) values.push(side.value);
+          constants(e.left);
+          constants(e.right);
+        }
+      };
+      waitFor.forEach(constants);
       let found = false;
-      for (let mask = 0; mask < 1 << locs.length && !found; mask++) {
-        const env = new Map(locs.map((l, i) => [l, (mask >> i) & 1]));
+      const total = values.length ** locs.length;
+      for (let n = 0; n < total && !found; n++) {
+        let rest = n;
+        const env = new Map(
+          locs.map((l) => {
+            const v = values[rest % values.length];
+            rest = Math.floor(rest / values.length);
+            return [l, v] as [string, number];
+          }),
+        );
         if (waitFor.every((c) => evalFinal(c, env) === 0)) {
           for (const [l, v] of env) this.locations[l] = v;
           found = true;

@@ -189,11 +189,29 @@ function variant(p: Program, thread: string, match: (o: Op) => boolean, replace:
   return { ...p, threads: p.threads.map((t) => (t.name === thread ? { ...t, ops: replaceOps(t.ops, match, replace) } : t)) };
 }
 
+/**
+ * One waiter whose condition the store can make true is enough for the lost wakeup: the
+ * waiters are tried in order and the first one the model can read and that tests the stored
+ * location is the sleeper; when none fits, the first one's reason is the answer.
+ */
 function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'active-check' }>): Plan {
+  const first = firstWaiterWithCondition(s.waits, s.check.event.queue?.text ?? s.check.queue);
+  let reason: ExtractionError | undefined;
+  for (const w of [first, ...s.waits.filter((x) => x !== first && waitCondition(x))]) {
+    try {
+      return activeCheckPlanWith(index, s, w);
+    } catch (error) {
+      if (!(error instanceof ExtractionError)) throw error;
+      reason ??= error;
+    }
+  }
+  throw reason!;
+}
+
+function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'active-check' }>, w: Site<E<'wait'>>): Plan {
   const b = new ProgramBuilder(index);
   const check = s.check;
   const queueName = locName(check.queue);
-  const w = firstWaiterWithCondition(s.waits, check.event.queue?.text ?? check.queue);
   const cond = waiterCondition(b, w);
   const snapshots = b.takeSnapshots();
   const tracked = conditionLocations(b, w);
