@@ -42,6 +42,11 @@ export interface Plan {
    * sleeping part to a work item): explored like a fix, and reported in the message when safe.
    */
   deferred?: Program;
+  /**
+   * Other programs for the same candidate (another sleeper on the queue): explored in turn when
+   * this one comes out safe, since any one sleeper that can lose the wakeup proves it.
+   */
+  alternatives?: Plan[];
 }
 
 export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
@@ -70,10 +75,17 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
     if (!(error instanceof ExtractionError)) throw error;
     return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] };
   }
-  const message = plan.message ?? c.message;
   // One iteration of each wait loop: a lost wakeup needs a sleeper to sleep once and never wake.
   const bounds = { maxCandidates: options.maxStates ?? 200_000, timeoutMs: options.timeoutMs ?? 5_000, loopBound: 1 };
-  const result = explore(plan.program, bounds);
+  let result = explore(plan.program, bounds);
+  for (const alt of plan.alternatives ?? []) {
+    if (result.verdict !== 'safe') break;
+    const r = explore(alt.program, bounds);
+    if (r.verdict === 'safe') continue;
+    plan = alt;
+    result = r;
+  }
+  const message = plan.message ?? c.message;
   const proof = { states: result.stats.candidates, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
   const hint = c.code === 'swait-single-waiter';
   if (hint) {
@@ -190,22 +202,26 @@ function variant(p: Program, thread: string, match: (o: Op) => boolean, replace:
 }
 
 /**
- * One waiter whose condition the store can make true is enough for the lost wakeup: the
- * waiters are tried in order and the first one the model can read and that tests the stored
- * location is the sleeper; when none fits, the first one's reason is the answer.
+ * One waiter whose condition the store can make true is enough for the lost wakeup: a program
+ * is built for each waiter the model can read that tests the stored location (up to four), the
+ * others explored when the first comes out safe; when none can be built, the first one's
+ * reason is the answer.
  */
 function activeCheckPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'active-check' }>): Plan {
   const first = firstWaiterWithCondition(s.waits, s.check.event.queue?.text ?? s.check.queue);
   let reason: ExtractionError | undefined;
+  const plans: Plan[] = [];
   for (const w of [first, ...s.waits.filter((x) => x !== first && waitCondition(x))]) {
     try {
-      return activeCheckPlanWith(index, s, w);
+      plans.push(activeCheckPlanWith(index, s, w));
     } catch (error) {
       if (!(error instanceof ExtractionError)) throw error;
       reason ??= error;
     }
+    if (plans.length === 4) break;
   }
-  throw reason!;
+  if (plans.length === 0) throw reason!;
+  return { ...plans[0], ...(plans.length > 1 ? { alternatives: plans.slice(1) } : {}) };
 }
 
 function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subject'], { kind: 'active-check' }>, w: Site<E<'wait'>>): Plan {
