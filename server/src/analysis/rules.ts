@@ -113,7 +113,7 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
  * Walks back from `before` for the stores no full barrier separates from it, nearest first
  * (`store` is the nearest); `ordered` when an ordering point comes before any store.
  */
-export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; ordered: boolean } {
+export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; ordered: boolean } {
   const stores: Array<E<'store' | 'atomic'>> = [];
   const result = (ordered: boolean) => ({ store: stores[0], stores, ordered: ordered && stores.length === 0 });
   let sawAfterAtomic = false;
@@ -138,10 +138,35 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number): { store
       stores.push(e);
       continue;
     }
+    // wake_up_process() and friends: try_to_wake_up() runs smp_mb__after_spinlock() before it
+    // reads the task's state, a full barrier whether or not the task sleeps.
+    if (e.kind === 'wake' && e.info.queue === 'task') return result(true);
+    // A helper of the workspace called in between that is itself fully ordered.
+    if (e.kind === 'call' && callOrders(e)) return result(true);
     // A lock taken (not released) after the store and before the check: spin_lock is only an
     // acquire, it does not order the earlier store before the later load.
   }
   return result(false);
+}
+
+/**
+ * A call whose callee (the one definition, or this file's static one) always runs a full
+ * barrier at its top level: smp_mb(), a fully ordered value-returning atomic, smp_store_mb(),
+ * a task wakeup. Branches inside it count too (conservatively ordered: no finding).
+ */
+function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: E<'call'>) => boolean {
+  return (call) => {
+    let defs = index.functionsNamed(call.name);
+    if (defs.length > 1) defs = defs.filter((d) => d.file === file && d.fn.isStatic);
+    if (defs.length !== 1) return false;
+    return defs[0].fn.events.some(
+      (x) =>
+        (x.kind === 'barrier' && x.barrier === 'full') ||
+        (x.kind === 'atomic' && x.returning && x.ordering === 'full') ||
+        (x.kind === 'store' && x.fullBarrierAfter) ||
+        (x.kind === 'wake' && x.info.queue === 'task'),
+    );
+  };
 }
 
 function holdsQueueLock(ctxLocks: string[], queueText: string): boolean {
@@ -162,7 +187,7 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     if (!e.guardsWake && !wakesAfter) return;
     const check: Site<E<'active'>> = { file, fn, event: e, queue };
     const waits = index.waitsOn(queue);
-    const local = unorderedStoreBefore(fn, i);
+    const local = unorderedStoreBefore(fn, i, callIsFullyOrdered(index, file));
     if (local.ordered) return;
     if (local.store) {
       out.push(activeCandidate(check, { file, fn, event: local.store }, undefined, waits, local.stores.slice(1)));
@@ -171,7 +196,7 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     // No store in this function: follow one level up into the callers (a waker calling a
     // helper that does the check).
     for (const caller of index.callersOf(file, fn)) {
-      const up = unorderedStoreBefore(caller.fn, caller.index);
+      const up = unorderedStoreBefore(caller.fn, caller.index, callIsFullyOrdered(index, caller.file));
       if (!up.store) continue;
       out.push(activeCandidate(check, { file: caller.file, fn: caller.fn, event: up.store }, { file: caller.file, fn: caller.fn, event: caller.event }, waits, up.stores.slice(1)));
       return;
