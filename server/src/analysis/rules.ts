@@ -151,8 +151,8 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrde
 
 /**
  * A call whose callee (the one definition, or this file's static one) always runs a full
- * barrier at its top level: smp_mb(), a fully ordered value-returning atomic, smp_store_mb(),
- * a task wakeup. Branches inside it count too (conservatively ordered: no finding).
+ * barrier: smp_mb(), a fully ordered value-returning atomic, smp_store_mb(), a task wakeup,
+ * outside any branch or loop (a barrier on one path of the helper leaves the other unordered).
  */
 function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: E<'call'>) => boolean {
   return (call) => {
@@ -161,10 +161,11 @@ function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: E<'call
     if (defs.length !== 1) return false;
     return defs[0].fn.events.some(
       (x) =>
-        (x.kind === 'barrier' && x.barrier === 'full') ||
+        !x.ctx.conditional && x.ctx.loopDepth === 0 &&
+        ((x.kind === 'barrier' && x.barrier === 'full') ||
         (x.kind === 'atomic' && x.returning && x.ordering === 'full') ||
         (x.kind === 'store' && x.fullBarrierAfter) ||
-        (x.kind === 'wake' && x.info.queue === 'task'),
+        (x.kind === 'wake' && x.info.queue === 'task')),
     );
   };
 }
