@@ -60,3 +60,10 @@ test('--jobs 2 (worker threads) reports exactly what --jobs 1 reports, in the sa
   assert.ok(one.findings.length > 50, `${one.findings.length} findings`);
   assert.deepEqual(two, one);
 });
+
+test('check runs under a heap cap and, when the cap is too small, says so and runs again with more', () => {
+  const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', fixture], { cwd: root, encoding: 'utf8', env: { ...process.env, WAKEAUDIT_HEAP_CAP_MB: '4' } });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /needed more than 4 MB of heap; running it again/);
+  assert.equal(JSON.parse(r.stdout).findings[0].line, 14);
+});

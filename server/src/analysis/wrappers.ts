@@ -337,19 +337,18 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
   ['tasklet_setup', { arg: 1, context: 'softirq' }],
 ]);
 
-/** Cheap prefilter: a file that mentions none of these cannot hold a finding. */
-export const PREFILTER = /\b(?:wait_event|swait|swake_up|wake_up|waitqueue_active|wq_has_sleeper|set_current_state|rcuwait|wait_for_completion|complete|prepare_to_wait|init_waitqueue_func_entry|add_wait_queue|wait_queue_head|wait_queue_entry|schedule|kvm_vcpu_kick|kvm_vcpu_wake_up|kvm_arch_vcpu_runnable|pv_wait|qspinlock)\w*/;
 
 /**
  * A function whose text names none of these holds nothing a rule is about by itself (it may
  * still matter as a helper or caller of one that does: see facts.ts relevantFunctions()).
  * Built from the tables above, so a primitive added to a table is never missed here.
  */
-export const RELEVANT_NAMES = wordsPattern([
+const RELEVANT_WORDS = [
   ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS,
   'kvm_vcpu_kick', 'kvm_vcpu_wake_up', 'kvm_make_request', 'kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block',
   'pv_wait', 'pv_kick', 'qspinlock', 'wait_queue_entry', 'wait_queue_entry_t', 'wait_queue_t',
-]);
+];
+export const RELEVANT_NAMES = wordsPattern(RELEVANT_WORDS);
 
 /**
  * Functions that only set things up: they register callbacks (their contexts) and initialise
@@ -357,6 +356,25 @@ export const RELEVANT_NAMES = wordsPattern([
  */
 export const SETUP_NAMES = wordsPattern([...CALLBACK_REGISTRARS.keys(), 'rcuwait_init', 'init_waitqueue_head', 'init_swait_queue_head', 'init_completion', 'reinit_completion']);
 
-function wordsPattern(words: string[]): RegExp {
-  return new RegExp(`\\b(?:${[...new Set(words)].sort((a, b) => b.length - a.length).join('|')})\\b`);
+function wordsPattern(words: string[], extra: string[] = []): RegExp {
+  return new RegExp(`\\b(?:${[...[...new Set(words)].sort((a, b) => b.length - a.length), ...extra].join('|')})\\b`);
 }
+
+/**
+ * Cheap prefilter: a file that names none of these holds no finding and nothing a finding in
+ * another file needs (a queue's struct or initialisation, a wake-callback or kthread
+ * registration). Whole identifiers only: a comment saying "completed" or "scheduled" does not
+ * make a 1.5 MB register header worth parsing.
+ */
+export const PREFILTER = wordsPattern(
+  [
+    ...RELEVANT_WORDS,
+    'init_waitqueue_func_entry', 'kthread_run', 'kthread_create', 'kthread_create_on_node', 'kthread_run_on_cpu',
+    'wait_queue_head', 'wait_queue_head_t', 'swait_queue_head', 'rcuwait', 'rcuwait_init', 'init_waitqueue_head',
+    'init_swait_queue_head', 'init_completion', 'reinit_completion', 'DECLARE_COMPLETION', 'DECLARE_COMPLETION_ONSTACK',
+    'DECLARE_WAIT_QUEUE_HEAD', 'DECLARE_WAIT_QUEUE_HEAD_ONSTACK', 'DECLARE_SWAIT_QUEUE_HEAD', 'DECLARE_SWAIT_QUEUE_HEAD_ONSTACK',
+    'DEFINE_WAIT', 'DEFINE_WAIT_FUNC', 'DECLARE_WAITQUEUE', 'DECLARE_SWAITQUEUE', 'add_wait_queue', 'add_wait_queue_exclusive',
+    'wait_woken', 'woken_wake_function', 'prepare_to_wait', 'prepare_to_wait_exclusive', 'prepare_to_wait_event', 'finish_wait',
+  ],
+  ['struct\\s+completion'],
+);
