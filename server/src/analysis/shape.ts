@@ -97,7 +97,7 @@ export interface FunctionText {
  *     waits, wakes, active checks, task states, schedule, kicks, PV halting, wait-queue
  *     entries, qspinlock);
  *   - the functions those name (helpers inlined into conditions, callees of wake callbacks,
- *     callbacks they install), two levels down;
+ *     callbacks they install), one level down;
  *   - those that call a function of the first kind (a waker whose store precedes a call of a
  *     static helper that wakes; the callers that decide a static helper's context);
  *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
@@ -107,6 +107,13 @@ export interface FunctionText {
  * function (a test compares the two on the fixtures); on drivers/net/ethernet it is about one
  * function in ten.
  */
+/**
+ * How far down from a relevant function its callees are walked. One level: a condition's
+ * helper, a wake callback's callee; deeper helpers a condition inlines are short single-return
+ * functions, kept anyway (INLINABLE_HELPER_CHARS).
+ */
+const CALLEE_LEVELS = 1;
+
 /** Bodies up to this size with a single return are kept as helpers a condition may inline. */
 const INLINABLE_HELPER_CHARS = 600;
 
@@ -120,7 +127,7 @@ export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] 
   if (index.size > 0) {
     const identifiers = /[A-Za-z_]\w*/g;
     let frontier = direct.flatMap((w, i) => (w ? [i] : []));
-    for (let level = 0; level < 2 && frontier.length > 0; level++) {
+    for (let level = 0; level < CALLEE_LEVELS && frontier.length > 0; level++) {
       const next: number[] = [];
       for (const i of frontier) {
         for (const m of text.slice(fns[i].bodyStart, fns[i].end).matchAll(identifiers)) {
