@@ -440,7 +440,11 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
   const waiterOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(state.barrier), schedule])] : [sleep(false), recheck([schedule])])];
   const fixedOps = [...snapshots, ...(s.variant === 'check-before-state' ? [recheck([sleep(true), recheck([schedule])])] : [sleep(true), recheck([schedule])])];
   // The waker: a function elsewhere that changes what this loop tests and then wakes a task.
-  const waker = findTaskWaker(index, fn, tracked);
+  // The queues the sleeper put itself on (add_wait_queue() before the loop): a wake_up() of
+  // one of them reaches it through try_to_wake_up() like wake_up_process() does.
+  const stateIdx = fn.events.indexOf(state);
+  const queues = new Set(fn.events.slice(0, stateIdx).filter((e): e is E<'wait'> => e.kind === 'wait' && !!e.info.manual && !!e.queue && e.info.queue === 'waitqueue').map((e) => index.identity(file, fn, e.queue!)));
+  const waker = findTaskWaker(index, fn, tracked, queues);
   if (!waker) throw new ExtractionError(`no function in the workspace sets ${check.condition.text.replace(/^!/, '')} and then wakes the task`);
   b.threads.push({ name: 'waiter', context: 'process', ops: waiterOps });
   b.threads.push({ name: 'waker', context: threadContext(index, waker.fn), ops: [...segmentOps(b, { file: waker.file, fn: waker.fn, from: waker.from, to: waker.wakeIdx }, tracked, new Map()), { op: 'wake_up_process', task: 'waiter', src: srcOf(waker.file, waker.fn.events[waker.wakeIdx].span) }] });
@@ -457,7 +461,7 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
 }
 
 /** A function that stores to what the sleeper tests and then wakes a task (itself or one call down). */
-function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: Set<string>) {
+function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: Set<string>, queues: Set<string> = new Set()) {
   for (const f of index.allFiles()) {
     for (const fn of f.functions) {
       if (fn === waiterFn) continue;
@@ -471,6 +475,7 @@ function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: 
           if (storeAt < 0) storeAt = k;
         }
         if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file: f.file, fn, from: storeAt, wakeIdx: k };
+        if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'waitqueue' && e.queue && queues.has(index.identity(f.file, fn, e.queue))) return { file: f.file, fn, from: storeAt, wakeIdx: k };
         // `list_move(..., &prune_list); audit_schedule_prune();` where the helper (a function of
         // this file) does the wake_up_process(): the call stands for the wake.
         if (storeAt >= 0 && e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === f.file && c.fn.events.some((x) => x.kind === 'wake' && x.info.queue === 'task'))) {
