@@ -33,7 +33,7 @@ test('walking only the relevant functions finds what walking every function find
   assert.ok(compared > 50, `only ${compared} candidates compared`);
 });
 
-test('relevance: direct mentions, helpers one level down, callers one level up, set-up functions, short single-return helpers', () => {
+test('relevance: direct mentions, helpers two levels down, callers one level up, set-up functions, short single-return helpers', () => {
   const text = [
     'static int ready(struct dev *d) { return deeper(d); }',
     'static int deeper(struct dev *d) { return deepest(d); }',
@@ -47,13 +47,14 @@ test('relevance: direct mentions, helpers one level down, callers one level up, 
     'static int unused_level3(struct dev *d) { if (d->x) return 1; return 0; }',
     'static void stopper(struct dev *d) { d->stop = 1; finish(d); wake_up(&d->wq); }',
     'static void finish(struct dev *d) { d->a = 0; flush_regs(d); }',
-    'static void flush_regs(struct dev *d) { d->b = 0; d->c = 0; }',
+    'static void flush_regs(struct dev *d) { d->b = 0; d->c = 0; clear_fifo(d); }',
+    'static void clear_fifo(struct dev *d) { d->head = 0; d->tail = 0; }',
   ].join('\n');
   const fns = [...text.matchAll(/static \w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({ name: m[1], start: m.index!, bodyStart: m.index! + m[0].indexOf('{'), end: m.index! + m[0].length }));
   const walked = relevantFunctions(text, fns);
   const names = fns.filter((_, i) => walked[i]).map((f) => f.name);
   // deeper() and deepest() are two and three levels down, but a short single-return helper is
   // always kept (a condition, maybe in another file, may inline it); unused_level3() has two
-  // returns; flush_regs() is two levels below stopper().
-  assert.deepEqual(names, ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish']);
+  // returns; clear_fifo() is three levels below stopper().
+  assert.deepEqual(names, ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs']);
 });

@@ -97,7 +97,7 @@ export interface FunctionText {
  *     waits, wakes, active checks, task states, schedule, kicks, PV halting, wait-queue
  *     entries, qspinlock);
  *   - the functions those name (helpers inlined into conditions, callees of wake callbacks,
- *     callbacks they install), one level down;
+ *     callbacks they install), two levels down;
  *   - those that call a function of the first kind (a waker whose store precedes a call of a
  *     static helper that wakes; the callers that decide a static helper's context);
  *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
@@ -108,11 +108,10 @@ export interface FunctionText {
  * function in ten.
  */
 /**
- * How far down from a relevant function its callees are walked. One level: a condition's
- * helper, a wake callback's callee; deeper helpers a condition inlines are short single-return
- * functions, kept anyway (INLINABLE_HELPER_CHARS).
+ * How far down from a relevant function its callees are walked: two levels (a waiter's helper
+ * that calls the one consuming the wakeup: fs/fuse/dax.c is proved a false lost wakeup with one).
  */
-const CALLEE_LEVELS = 1;
+const CALLEE_LEVELS = 2;
 
 /** Bodies up to this size with a single return are kept as helpers a condition may inline. */
 const INLINABLE_HELPER_CHARS = 600;
