@@ -144,6 +144,9 @@ export interface FileFacts {
   parseErrors: number;
 }
 
+/** Node types whose subtrees hold no event (see BodyWalker.visit). */
+const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
+
 /** Field types a fix may rewrite (the task-pointer conversion of a queue). */
 const QUEUE_TYPE = /wait_queue_head|swait_queue_head|rcuwait|completion/;
 
@@ -402,7 +405,11 @@ class BodyWalker {
 
   private visit(node: Node, depth: number): void {
     if (depth > MAX_DEPTH) return;
-    switch (node.type) {
+    const type = node.type;
+    // Nothing below a literal, a name or a comment is an event: skip asking for its children
+    // (half the nodes of a body, one call into the parser's WebAssembly each).
+    if (LEAF_TYPES.has(type)) return;
+    switch (type) {
       case 'declaration':
         this.declaration(node);
         break;
