@@ -2,27 +2,9 @@
 // that replays, its fixed twin is safe, and every new op survives the text round trip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { explore, parseProgram, printProgram, replay, validateProgram, ExploreOptions, Program } from '../../../analyzer-runtime/src';
+import { explore, parseProgram, printProgram, validateProgram, Program } from '../../../analyzer-runtime/src';
+import { load, safe, violated } from './programAssertions';
 
-const DIR = path.join(__dirname, '..', '..', '..', '..', 'examples', 'programs');
-const load = (name: string): Program => parseProgram(fs.readFileSync(path.join(DIR, `${name}.wake`), 'utf8'));
-
-function violated(program: Program, kind: string, options: ExploreOptions = {}): ReturnType<typeof explore> {
-  const r = explore(program, options);
-  assert.equal(r.verdict, 'violated', `${program.name}: ${r.reason ?? ''}`);
-  assert.equal(r.property?.kind, kind, r.property?.message);
-  assert.deepEqual(explore(program, options).trace, r.trace, 'same program, same trace');
-  assert.equal(replay(program, r.trace, r.property!.kind, options).ok, true);
-  return r;
-}
-
-function safe(program: Program, options: ExploreOptions = {}): ReturnType<typeof explore> {
-  const r = explore(program, options);
-  assert.equal(r.verdict, 'safe', `${program.name}: ${r.property?.message ?? r.reason ?? ''}`);
-  return r;
-}
 
 const NEW = ['vcpu_pmu_overflow_lost', 'vcpu_pmu_overflow_event', 'irqfd_inject_in_wakeup', 'irqfd_inject_deferred', 'pvqspinlock_atomic_unlock', 'pvqspinlock_plain_unlock'];
 
