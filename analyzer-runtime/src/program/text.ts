@@ -149,6 +149,16 @@ class Parser {
     const t = this.peek(o);
     return t.t === 'punct' && t.v === v;
   }
+  /** An optional trailing `KEYWORD (expr)` (`pending (...)`, `until (...)`). */
+  private clause(keyword: string): ProgramExpr | undefined {
+    if (!this.isId(keyword)) return undefined;
+    this.k++;
+    this.punct('(');
+    const e = this.expr();
+    this.punct(')');
+    return e;
+  }
+
   private isId(v?: string, o = 0): boolean {
     const t = this.peek(o);
     return t.t === 'id' && (v === undefined || t.v === v);
@@ -386,12 +396,8 @@ class Parser {
         const runnable = this.expr();
         end();
         const o: Op = { op: 'kvm_vcpu_block', vcpu, runnable };
-        if (this.isId('pending')) {
-          this.k++;
-          this.punct('(');
-          o.pending = this.expr();
-          this.punct(')');
-        }
+        const pending = this.clause('pending');
+        if (pending) o.pending = pending;
         return o;
       }
       case 'kvm_vcpu_kick':
@@ -467,12 +473,8 @@ class Parser {
         const value = this.pvValue();
         end();
         const o: Op = { op: 'pv_wait', loc, value };
-        if (this.isId('pending')) {
-          this.k++;
-          this.punct('(');
-          o.pending = this.expr();
-          this.punct(')');
-        }
+        const pending = this.clause('pending');
+        if (pending) o.pending = pending;
         return o;
       }
       case 'pv_kick': {
@@ -523,12 +525,8 @@ class Parser {
         end();
         const o: Op = { op: 'schedule' };
         if (name === 'schedule_timeout') o.timeout = true;
-        if (this.isId('until')) {
-          this.k++;
-          this.punct('(');
-          o.until = this.expr();
-          this.punct(')');
-        }
+        const until = this.clause('until');
+        if (until) o.until = until;
         return o;
       }
       case 'wake_up_process': {
