@@ -73,9 +73,11 @@ export class Workspace {
 
   /**
    * Adds or replaces a file. Files that mention no wait/wake primitive are indexed as empty
-   * without parsing (the prefilter); `force` parses anyway (an open editor document).
+   * without parsing (the prefilter); `force` parses anyway. `keepTree` (default: the
+   * workspace's keepTrees) keeps this file's tree for an incremental re-parse: the editor keeps
+   * the trees of open documents only.
    */
-  setFile(file: string, text: string, force = false): FileProblem | undefined {
+  setFile(file: string, text: string, force = false, keepTree = this.options.keepTrees): FileProblem | undefined {
     if (text.length > this.limits.maxFileBytes) {
       this.remove(file);
       return { file, message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(this.limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` };
@@ -108,7 +110,7 @@ export class Workspace {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
     } finally {
-      if (!this.options.keepTrees) {
+      if (!keepTree) {
         parsed.tree.delete();
         this.parsed.delete(file);
       }

@@ -12,33 +12,35 @@ export class CAnalyzer implements Analyzer {
   private workspace: Workspace | undefined;
   private readonly ready: Promise<Workspace>;
   /** Texts (or removals, as null) received before the parser was loaded, in arrival order. */
-  private readonly pending = new Map<string, string | null>();
+  private readonly pending = new Map<string, { text: string; open: boolean } | null>();
   /** The one-line reason a file could not be analysed, shown as its problem. */
   private readonly problems = new Map<string, FileProblem>();
 
   constructor() {
     this.ready = Workspace.create().then((ws) => {
       this.workspace = ws;
-      for (const [file, text] of this.pending) {
-        if (text === null) ws.remove(file);
-        else this.apply(ws, file, text);
+      for (const [file, entry] of this.pending) {
+        if (entry === null) ws.remove(file);
+        else this.apply(ws, file, entry.text, entry.open);
       }
       this.pending.clear();
       return ws;
     });
   }
 
-  private apply(ws: Workspace, file: string, text: string): void {
-    const problem = ws.setFile(file, text);
+  private apply(ws: Workspace, file: string, text: string, open: boolean): void {
+    // Only an open document keeps its syntax tree (for incremental re-parse as the user types);
+    // a background-indexed file keeps only its facts.
+    const problem = ws.setFile(file, text, false, open);
     if (problem) this.problems.set(file, problem);
     else this.problems.delete(file);
   }
 
-  setFile(file: string, text: string): void {
-    if (this.workspace) this.apply(this.workspace, file, text);
+  setFile(file: string, text: string, open = true): void {
+    if (this.workspace) this.apply(this.workspace, file, text, open);
     else {
       this.pending.delete(file);
-      this.pending.set(file, text);
+      this.pending.set(file, { text, open });
     }
   }
 

@@ -9,7 +9,8 @@ export type IsCancelled = () => boolean;
 
 export interface Analyzer {
   /** Replaces (or adds) the text of one file in the analysis' workspace model. No proofs run here. */
-  setFile(file: string, text: string): void;
+  /** `open`: the editor has the document open (it will be edited: keep what makes re-parsing cheap). */
+  setFile(file: string, text: string, open?: boolean): void;
   removeFile(file: string): void;
   /**
    * A key that changes whenever anything outside `file` that its findings depend on changes

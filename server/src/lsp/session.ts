@@ -293,7 +293,7 @@ export class Session {
     const hash = contentHash(text);
     if (this.fileHashes.get(file) === hash) return;
     try {
-      this.options.analyzer.setFile(file, text);
+      this.options.analyzer.setFile(file, text, this.isOpen(file));
       this.fileHashes.set(file, hash);
     } catch (error) {
       // A file the analysis chokes on is reported and skipped; the server carries on.
