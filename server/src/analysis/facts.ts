@@ -153,7 +153,11 @@ const QUEUE_TYPE = /wait_queue_head|swait_queue_head|rcuwait|completion/;
 /** Bounds that keep one pathological file from stalling the run (the rest goes on). */
 const MAX_DEPTH = 400;
 
-export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean; keepUnwalked?: boolean } = {}): FileFacts {
+/**
+ * `detachStrings: false` leaves the facts' strings as slices of the file's text: for facts that
+ * are about to be copied to another thread anyway (the copy is detached; see indexer.ts).
+ */
+export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean; keepUnwalked?: boolean; detachStrings?: boolean } = {}): FileFacts {
   const lines = lineStarts(parsed.text);
   const span = (n: Node): Span => {
     const s = spanOf(lines, n.startIndex, n.endIndex);
@@ -247,6 +251,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
   );
   const functions: FunctionFacts[] = [];
   candidates.forEach(({ fn, declarator, body, returnType }, i) => {
+    if (!walked[i] && !options.keepUnwalked) return;
     if (!declarator || !body || body.type !== 'compound_statement' || !returnType) return;
     const fnDecl = findFunctionDeclarator(declarator);
     const nameNode = fnDecl?.childForFieldName('declarator');
@@ -312,7 +317,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
   const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}) };
-  detachStrings(facts, new Set());
+  if (options.detachStrings !== false) detachStrings(facts);
   return facts;
 }
 
@@ -349,14 +354,19 @@ function internCopy(s: string): string {
   return v;
 }
 
-function detachStrings(value: unknown, seen: Set<object>): void {
+/** Replaces every string of `facts` by an interned copy of its own (see collectFacts). */
+export function detachStrings(facts: FileFacts): void {
+  detachIn(facts, new Set());
+}
+
+function detachIn(value: unknown, seen: Set<object>): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   seen.add(value);
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const v = record[key];
     if (typeof v === 'string') record[key] = internCopy(v);
-    else if (typeof v === 'object' && v !== null) detachStrings(v, seen);
+    else if (typeof v === 'object' && v !== null) detachIn(v, seen);
   }
 }
 

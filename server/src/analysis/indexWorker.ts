@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { indexOneFile } from './indexer';
 import { Workspace, WorkspaceLimits } from './workspace';
 
-const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false });
+// The facts' strings are detached by the copy to the main thread, which interns them.
+const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false, detachStrings: false });
 
 parentPort?.on('message', (batch: { files: string[]; keepText: boolean }) => {
   void ready.then((ws) => {

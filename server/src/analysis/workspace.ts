@@ -6,7 +6,7 @@
  * long give a one-line FileProblem for that file and the other files go on.
  */
 import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
-import { collectFacts, FileFacts } from './facts';
+import { collectFacts, detachStrings, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
 import { Candidate, findCandidates, RuleCode } from './rules';
 import type { FileProblem } from './findings';
@@ -54,6 +54,11 @@ export interface WorkspaceOptions {
   keepTrees: boolean;
   /** Walk every function's body, not only those a rule can be about (tests compare the two). */
   walkEveryFunction?: boolean;
+  /**
+   * Intern the facts' strings (default): false in an indexing worker, whose facts are copied to
+   * the main thread, which interns them there (adopt()), on a thread that is otherwise idle.
+   */
+  detachStrings?: boolean;
 }
 
 export class Workspace {
@@ -105,7 +110,7 @@ export class Workspace {
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
-      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees }));
+      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees, detachStrings: this.options.detachStrings }));
     } catch (error) {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
@@ -120,7 +125,11 @@ export class Workspace {
 
   /** Takes a file's facts collected elsewhere (an indexing worker), with what it cost there. */
   adopt(file: string, facts: FileFacts | undefined, stats: FileStats): void {
-    if (facts) this.index.set(facts);
+    if (facts) {
+      // One copy of each string across files (names, types, paths repeat from file to file).
+      detachStrings(facts);
+      this.index.set(facts);
+    }
     else this.remove(file);
     this.stats.parsed += stats.parsed;
     this.stats.skippedByPrefilter += stats.skippedByPrefilter;
