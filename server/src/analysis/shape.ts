@@ -140,16 +140,12 @@ export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] 
       }
       frontier = next;
     }
-    const called = new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])));
-    if (called.size > 0) {
+    const called = [...new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])))];
+    if (called.length > 0) {
+      // One regex of the names: the engine scans a body far faster than a token loop in JS.
+      const callsOne = new RegExp(`\\b(?:${called.join('|')})\\b`);
       fns.forEach((f, i) => {
-        if (walked[i]) return;
-        for (const m of text.slice(f.bodyStart, f.end).matchAll(identifiers)) {
-          if (called.has(m[0])) {
-            walked[i] = true;
-            return;
-          }
-        }
+        if (!walked[i] && callsOne.test(text.slice(f.bodyStart, f.end))) walked[i] = true;
       });
     }
   }
