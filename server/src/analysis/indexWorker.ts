@@ -9,10 +9,10 @@ import { Workspace, WorkspaceLimits } from './workspace';
 // The facts' strings are detached by the copy to the main thread, which interns them.
 const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false, detachStrings: false });
 
-parentPort?.on('message', (batch: { files: string[]; keepText: boolean }) => {
+parentPort?.on('message', (batch: { files: string[]; keepText: boolean; force: boolean }) => {
   void ready.then((ws) => {
     const results = batch.files.map((file) => {
-      const r = indexOneFile(ws, file, batch.keepText);
+      const r = indexOneFile(ws, file, batch.keepText, batch.force);
       ws.remove(file);
       return r;
     });

@@ -6,7 +6,7 @@
  * facts at once. With one job everything runs on the calling thread, in the same code.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileFacts } from './facts';
 import type { FileProblem } from './findings';
@@ -24,8 +24,11 @@ export interface IndexedFile {
   stats: FileStats;
 }
 
-/** Reads, decodes and indexes one file into `ws`; what a worker does for each file. */
-export function indexOneFile(ws: Workspace, file: string, keepText: boolean): IndexedFile {
+/**
+ * Reads, decodes and indexes one file into `ws`; what a worker does for each file. `force`:
+ * parse it even if the prefilter would skip it (a header defining a condition's helper).
+ */
+export function indexOneFile(ws: Workspace, file: string, keepText: boolean, force = false): IndexedFile {
   const before = { ...ws.stats };
   const delta = (): FileStats => ({
     parsed: ws.stats.parsed - before.parsed,
@@ -44,7 +47,7 @@ export function indexOneFile(ws: Workspace, file: string, keepText: boolean): In
   const decoded = decodeSource(file, bytes, ws.limits);
   if (decoded.problem) problems.push(decoded.problem);
   if (decoded.text === undefined) return { file, problems, stats: delta() };
-  const problem = ws.setFile(file, decoded.text);
+  const problem = ws.setFile(file, decoded.text, force);
   if (problem) return { file, problems: [...problems, problem], stats: delta() };
   return { file, facts: ws.facts(file), problems, ...(keepText ? { text: decoded.text } : {}), stats: delta() };
 }
@@ -52,6 +55,8 @@ export function indexOneFile(ws: Workspace, file: string, keepText: boolean): In
 export interface IndexOptions {
   jobs: number;
   keepText: boolean;
+  /** Parse even files the prefilter would skip. */
+  force?: boolean;
   progress?: (done: number, total: number) => void;
 }
 
@@ -67,7 +72,7 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   if (options.jobs <= 1 || files.length < BATCH * 2) {
     files.forEach((file, n) => {
       if (n % 50 === 0) options.progress?.(n, files.length);
-      results[n] = indexOneFile(ws, file, options.keepText);
+      results[n] = indexOneFile(ws, file, options.keepText, options.force);
     });
     return results;
   }
@@ -89,7 +94,7 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
           void worker.terminate();
           return;
         }
-        worker.postMessage({ files: batch.map((i) => files[i]), keepText: options.keepText });
+        worker.postMessage({ files: batch.map((i) => files[i]), keepText: options.keepText, force: !!options.force });
       };
       worker.on('message', (indexed: IndexedFile[]) => {
         indexed.forEach((r, k) => adopt(batch[k], r));
@@ -113,4 +118,77 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
 
 function zeroStats(): FileStats {
   return { parsed: 0, skippedByPrefilter: 0, bytesParsed: 0, parseErrors: 0, parseMilliseconds: 0 };
+}
+
+/** Calls the condition model knows without a definition (accessors, list and kvm helpers). */
+const MODELLED_CALLS = new Set(['READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic64_read', 'atomic_long_read', 'atomic_read_acquire', 'data_race', 'test_bit', 'list_empty', 'llist_empty', 'list_empty_careful', 'kvm_request_pending', 'kvm_test_request', 'kvm_check_request', 'kthread_should_stop', 'signal_pending', 'fatal_signal_pending', 'freezing', 'likely', 'unlikely']);
+
+/**
+ * The headers, among `skipped` (files the prefilter left out), that define what the index's
+ * conditions need and lack: a function called in a wait condition or a checked condition and
+ * defined nowhere in the index (a driver's `static inline bool foo_is_up(...)` in a header that
+ * names no wait primitive), or a constant such a helper compares with (`#define`, enumerator)
+ * that no indexed file defines, searched in the helper's own directory. (Constants in the
+ * conditions themselves are mostly kernel-wide macros: searching for them doubled the cost of
+ * this pass on the 6.1 tree and proved nothing more.) Parsing them lets the condition be
+ * modelled instead of the finding staying unknown. Called again after they are indexed, it
+ * finds what their helpers need in turn.
+ */
+export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[]): string[] {
+  const helpers = new Set<string>();
+  // Constants by the directory of the file that needs them: only a header of that directory
+  // is searched (a driver's own enum; kernel-wide macros such as HZ are not numbers to model).
+  const constants = new Map<string, Set<string>>();
+  const seenFns = new Set<string>();
+  const scan = (file: string, text: string, depth: number) => {
+    for (const m of text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      const name = m[1];
+      if (m[2]) {
+        if (MODELLED_CALLS.has(name)) continue;
+        const defs = ws.index.functionsNamed(name);
+        if (defs.length === 0) helpers.add(name);
+        // What an inlined helper returns is part of the condition.
+        else if (depth < 4 && !seenFns.has(name)) {
+          seenFns.add(name);
+          for (const d of defs) for (const r of d.fn.returns) scan(d.file, r.text, depth + 1);
+        }
+      } else if (depth > 0 && /^[A-Z][A-Z0-9_]*$/.test(name) && name.length > 1 && ws.index.macroValue(file, name) === undefined) {
+        const dir = dirname(file);
+        if (!constants.has(dir)) constants.set(dir, new Set());
+        constants.get(dir)!.add(name);
+      }
+    }
+  };
+  for (const f of ws.index.allFiles()) {
+    for (const fn of f.functions) {
+      for (const e of fn.events) {
+        const text = e.kind === 'wait' ? e.condition?.text : e.kind === 'check' ? e.condition.text : undefined;
+        if (text) scan(f.file, text, 0);
+      }
+    }
+  }
+  if (helpers.size === 0 && constants.size === 0) return [];
+  // A definition: the name, a parameter list without nested parentheses, then the body's
+  // brace; a `#define NAME`; an enumerator inside an enum's braces.
+  const helperDefinition = helpers.size > 0 ? new RegExp(`\\b(?:${[...helpers].join('|')})\\s*\\([^;{}()]*\\)\\s*\\{`) : undefined;
+  const constantDefinition = new Map(
+    [...constants].map(([dir, set]) => {
+      const names = [...set].join('|');
+      return [dir, new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(?:${names})\\b|\\benum\\b[^;{}]*\\{[^{}]*\\b(?:${names})\\b`, 'm')];
+    }),
+  );
+  const out: string[] = [];
+  for (const file of skipped) {
+    if (!file.endsWith('.h')) continue;
+    const byDir = constantDefinition.get(dirname(file));
+    if (!helperDefinition && !byDir) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    if (text.length <= ws.limits.maxFileBytes && (helperDefinition?.test(text) || byDir?.test(text))) out.push(file);
+  }
+  return out;
 }

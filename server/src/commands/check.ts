@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { analyzeWorkspaceFile, ProofOptions } from '../analysis/prove';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../analysis/rules';
-import { indexFiles } from '../analysis/indexer';
+import { headersDefiningConditionHelpers, indexFiles } from '../analysis/indexer';
 import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
 import { toSarif } from './sarif';
 
@@ -23,7 +23,7 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --fix                      apply the preferred verified fix of each finding and print what changed
   --rules CODE,...           only these rules (default: all)
   --max-states N             exploration budget per proof (candidate executions)
-  --timeout-ms N             exploration time budget per proof
+  --timeout-ms N             exploration time budget per proof (default 2000; past it: unknown)
   --max-file-mb N            skip files larger than this (default 4)
   --jobs N                   index files on N threads (default: one per core)`;
 
@@ -45,7 +45,7 @@ interface CheckOptions {
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
-  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
+  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: { timeoutMs: DEFAULT_PROOF_TIMEOUT_MS }, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -89,6 +89,13 @@ function positive(v: string, flag: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got ${JSON.stringify(v)}`);
   return n;
 }
+
+/**
+ * A proof that has not found its schedule in 2 s is reported unknown (the editor's default too):
+ * the proofs that succeed take milliseconds, and a whole tree should not wait on the few that
+ * would not end.
+ */
+const DEFAULT_PROOF_TIMEOUT_MS = 2_000;
 
 const SOURCE = /\.[ch]$/;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.svn', '.hg']);
@@ -145,6 +152,17 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const analysed: string[] = [];
   const texts = new Map<string, string>();
   const indexed = await indexFiles(workspace, files, { jobs: options.jobs, keepText: options.fix, progress: progress && ((n, total) => progress(n, total, 'indexing')) });
+  // Headers the prefilter skipped that define a helper or a constant some condition needs; the
+  // second round finds what the helpers found in the first one need.
+  const helperHeaders: string[] = [];
+  const at = new Map(indexed.map((r, i) => [r.file, i]));
+  for (let round = 0; round < 2; round++) {
+    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0).map((r) => r.file));
+    if (more.length === 0) break;
+    for (const r of await indexFiles(workspace, more, { jobs: options.jobs, keepText: options.fix, force: true })) indexed[at.get(r.file)!] = r;
+    workspace.stats.skippedByPrefilter -= more.length;
+    helperHeaders.push(...more);
+  }
   for (const r of indexed) {
     problems.push(...r.problems);
     if (r.unreadable) ioError = true;
@@ -152,6 +170,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     analysed.push(r.file);
     if (r.text !== undefined) texts.set(r.file, r.text);
   }
+  const indexedAt = performance.now();
   const findings: Finding[] = [];
   for (const [n, file] of analysed.entries()) {
     if (progress && n % 20 === 0) progress(n, analysed.length, 'proving');
@@ -174,8 +193,11 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     skippedByPrefilter: workspace.stats.skippedByPrefilter,
     bytesParsed: workspace.stats.bytesParsed,
     parseErrors: workspace.stats.parseErrors,
+    helperHeaders: helperHeaders.length,
     problems: problems.length,
     milliseconds,
+    indexMilliseconds: Math.round(indexedAt - started),
+    proveMilliseconds: Math.round(performance.now() - indexedAt),
     byRule: countBy(shown, (f) => f.code),
     byVerdict: countBy(findings, (f) => f.verdict),
   };
