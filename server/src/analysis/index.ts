@@ -30,6 +30,8 @@ interface Aggregate {
   calls: Map<string, Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }>>;
   contexts: Map<string, FunctionContext>;
   globalsByName: Map<string, { file: string; structName?: string; isStatic: boolean }>;
+  /** Numeric macros and enumerators by name, the first file's value when several define one. */
+  defines: Map<string, number>;
 }
 
 export class WorkspaceIndex {
@@ -55,7 +57,7 @@ export class WorkspaceIndex {
 
   private agg(): Aggregate {
     if (this.aggregate) return this.aggregate;
-    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map() };
+    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map() };
     this.aggregate = a;
     for (const f of this.files.values()) {
       for (const field of f.structFields) {
@@ -63,6 +65,7 @@ export class WorkspaceIndex {
         if (!a.fields.has(key)) a.fields.set(key, field);
       }
       for (const g of f.globals) if (!g.isStatic || !a.globalsByName.has(g.name)) a.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
+      for (const [name, value] of Object.entries(f.defines ?? {})) if (!a.defines.has(name)) a.defines.set(name, value);
       for (const r of f.registrations) {
         // Hard-IRQ wins over anything else: a function registered both ways must obey both.
         const prev = a.contexts.get(r.callee);
@@ -130,8 +133,7 @@ export class WorkspaceIndex {
   macroValue(file: string, name: string): number | undefined {
     const own = this.files.get(file)?.defines?.[name];
     if (own !== undefined) return own;
-    for (const f of this.files.values()) if (f.defines && name in f.defines) return f.defines[name];
-    return undefined;
+    return this.agg().defines.get(name);
   }
 
   /** Calls of `name` (e.g. init_swait_queue_head) whose first argument is this queue. */

@@ -463,8 +463,13 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
 /** A function that stores to what the sleeper tests and then wakes a task (itself or one call down). */
 function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: Set<string>, queues: Set<string> = new Set()) {
   for (const f of index.allFiles()) {
+    // Functions of this file that wake a task: a call of one stands for the wake.
+    const wakingHelpers = new Set(f.functions.filter((x) => x.events.some((e) => e.kind === 'wake' && e.info.queue === 'task')).map((x) => x.name));
     for (const fn of f.functions) {
       if (fn === waiterFn) continue;
+      // Only a function that wakes (or calls a helper that does) can be the waker: most
+      // functions of a tree store something and wake nothing, and store identities cost.
+      if (!fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && wakingHelpers.has(e.name)))) continue;
       let storeAt = -1;
       for (let k = 0; k < fn.events.length; k++) {
         const e = fn.events[k];
