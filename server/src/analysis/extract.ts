@@ -13,6 +13,7 @@ import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitEx
 import { evalFinal, RMW_BASES } from '../../../analyzer-runtime/src';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
+import { CONDITION_CALLS } from './wrappers';
 import type { Candidate } from './rules';
 
 type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
@@ -202,27 +203,27 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       const fn = take();
       take('(');
       let e: ProgramExpr;
-      if (fn === 'READ_ONCE' || fn === 'atomic_read' || fn === 'atomic64_read' || fn === 'atomic_long_read' || fn === 'data_race') e = read('once');
-      else if (fn === 'smp_load_acquire' || fn === 'atomic_read_acquire') e = read('acquire');
-      else if (fn === 'test_bit') {
+      if (CONDITION_CALLS.onceReads.has(fn)) e = read('once');
+      else if (CONDITION_CALLS.acquireReads.has(fn)) e = read('acquire');
+      else if (CONDITION_CALLS.bitTests.has(fn)) {
         while (peek() !== ',' && peek() !== undefined) take();
         take(',');
         e = { kind: 'binary', op: '!=', left: read('once'), right: { kind: 'const', value: 0 } };
-      } else if (fn === 'list_empty' || fn === 'llist_empty' || fn === 'list_empty_careful') {
+      } else if (CONDITION_CALLS.listEmptyTests.has(fn)) {
         // A list is modelled by one location: non-zero once an entry was added.
         e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
-      } else if (fn === 'kvm_request_pending' || fn === 'kvm_test_request' || fn === 'kvm_check_request') {
+      } else if (CONDITION_CALLS.requestTests.has(fn)) {
         // Requests are bits of vcpu->requests; modelled as one location (any request pending).
         while (peek() !== ')' && peek() !== undefined) take();
         const r = resolve('vcpu->requests');
         const loc = typeof r === 'string' ? r : 'kvm_vcpu.requests';
         e = { kind: 'binary', op: '!=', left: { kind: 'read', loc, order: 'once' }, right: { kind: 'const', value: 0 } };
-      } else if (fn === 'kthread_should_stop' || fn === 'signal_pending' || fn === 'fatal_signal_pending' || fn === 'freezing') {
+      } else if (CONDITION_CALLS.falseInModel.has(fn)) {
         // Nobody stops the thread or signals it in the extracted program (signals are the
         // wait's own exits); these tests are false there.
         while (peek() !== ')' && peek() !== undefined) take();
         e = { kind: 'const', value: 0 };
-      } else if (fn === 'likely' || fn === 'unlikely') e = or();
+      } else if (CONDITION_CALLS.hints.has(fn)) e = or();
       else {
         // The arguments, split at the call's own commas, each translated only if the helper's
         // parameter is used as a value.

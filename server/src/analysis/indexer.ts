@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileFacts } from './facts';
 import type { FileProblem } from './findings';
-import { decodeSource, FileStats, Workspace, WorkspaceLimits } from './workspace';
+import { decodeSource, FileStats, statsSince, Workspace, WorkspaceLimits, zeroStats } from './workspace';
+import { MODELLED_CONDITION_CALLS } from './wrappers';
 
 export interface IndexedFile {
   file: string;
@@ -30,13 +31,7 @@ export interface IndexedFile {
  */
 export function indexOneFile(ws: Workspace, file: string, keepText: boolean, force = false): IndexedFile {
   const before = { ...ws.stats };
-  const delta = (): FileStats => ({
-    parsed: ws.stats.parsed - before.parsed,
-    skippedByPrefilter: ws.stats.skippedByPrefilter - before.skippedByPrefilter,
-    bytesParsed: ws.stats.bytesParsed - before.bytesParsed,
-    parseErrors: ws.stats.parseErrors - before.parseErrors,
-    parseMilliseconds: ws.stats.parseMilliseconds - before.parseMilliseconds,
-  });
+  const delta = () => statsSince(ws.stats, before);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -116,12 +111,7 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   return results;
 }
 
-function zeroStats(): FileStats {
-  return { parsed: 0, skippedByPrefilter: 0, bytesParsed: 0, parseErrors: 0, parseMilliseconds: 0 };
-}
 
-/** Calls the condition model knows without a definition (accessors, list and kvm helpers). */
-const MODELLED_CALLS = new Set(['READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic64_read', 'atomic_long_read', 'atomic_read_acquire', 'data_race', 'test_bit', 'list_empty', 'llist_empty', 'list_empty_careful', 'kvm_request_pending', 'kvm_test_request', 'kvm_check_request', 'kthread_should_stop', 'signal_pending', 'fatal_signal_pending', 'freezing', 'likely', 'unlikely']);
 
 /**
  * The headers, among `skipped` (files the prefilter left out), that define what the index's
@@ -144,7 +134,7 @@ export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[]
     for (const m of text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
       const name = m[1];
       if (m[2]) {
-        if (MODELLED_CALLS.has(name)) continue;
+        if (MODELLED_CONDITION_CALLS.has(name)) continue;
         const defs = ws.index.functionsNamed(name);
         if (defs.length === 0) helpers.add(name);
         // What an inlined helper returns is part of the condition.

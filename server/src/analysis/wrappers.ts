@@ -378,3 +378,25 @@ export const PREFILTER = wordsPattern(
   ],
   ['struct\\s+completion'],
 );
+
+/**
+ * Calls a wait condition may make that the condition model (extract.ts) reads by itself, by
+ * how it reads them; any other call must be a helper of the workspace it can inline.
+ */
+export const CONDITION_CALLS = {
+  /** A read of shared state (`READ_ONCE(x)`). */
+  onceReads: new Set(['READ_ONCE', 'atomic_read', 'atomic64_read', 'atomic_long_read', 'data_race']),
+  acquireReads: new Set(['smp_load_acquire', 'atomic_read_acquire']),
+  bitTests: new Set(['test_bit']),
+  /** A list is one location: non-zero once an entry was added. */
+  listEmptyTests: new Set(['list_empty', 'llist_empty', 'list_empty_careful']),
+  /** Bits of vcpu->requests, one location (any request pending). */
+  requestTests: new Set(['kvm_request_pending', 'kvm_test_request', 'kvm_check_request']),
+  /** Nobody stops or signals the thread in an extracted program: false there. */
+  falseInModel: new Set(['kthread_should_stop', 'signal_pending', 'fatal_signal_pending', 'freezing']),
+  /** Branch hints: the condition inside. */
+  hints: new Set(['likely', 'unlikely']),
+};
+
+/** Every call of CONDITION_CALLS. */
+export const MODELLED_CONDITION_CALLS = new Set(Object.values(CONDITION_CALLS).flatMap((set) => [...set]));
