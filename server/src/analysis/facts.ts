@@ -14,7 +14,7 @@ import {
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
   WAKE_MACROS, WakeMacro, AtomicOrdering,
 } from './wrappers';
-import { fileShape, findFunctionDeclarator, functionName, relevantFunctions } from './shape';
+import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 
 /** 1-based lines and columns (as Finding), plus 0-based offsets into the text. */
 export interface Span {
@@ -242,20 +242,23 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
   // Facts are collected only for the functions a rule can be about, decided on their text
   // before any walk (most of a kernel file's functions mention no wait/wake primitive): see
   // relevantFunctions(). The others are kept with their signature and no events.
-  const candidates = shape.functions.map((fn) => ({ fn, declarator: fn.childForFieldName('declarator'), body: fn.childForFieldName('body'), returnType: fn.childForFieldName('type') }));
+  const candidates = shape.functions.map((fn) => {
+    const declarator = fn.childForFieldName('declarator');
+    const fnDecl = declarator ? findFunctionDeclarator(declarator) : undefined;
+    const nameNode = fnDecl?.childForFieldName('declarator');
+    return { fn, declarator, fnDecl, nameNode: nameNode?.type === 'identifier' ? nameNode : undefined, body: fn.childForFieldName('body'), returnType: fn.childForFieldName('type') };
+  });
   const walked = options.walkEveryFunction
     ? candidates.map(() => true)
     : relevantFunctions(
     parsed.sanitized,
-    candidates.map((c) => ({ name: c.declarator ? functionName(c.declarator) : undefined, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
+    candidates.map((c) => ({ name: c.nameNode?.text, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
   );
   const functions: FunctionFacts[] = [];
-  candidates.forEach(({ fn, declarator, body, returnType }, i) => {
+  candidates.forEach(({ fn, declarator, fnDecl, nameNode, body, returnType }, i) => {
     if (!walked[i] && !options.keepUnwalked) return;
     if (!declarator || !body || body.type !== 'compound_statement' || !returnType) return;
-    const fnDecl = findFunctionDeclarator(declarator);
-    const nameNode = fnDecl?.childForFieldName('declarator');
-    if (!fnDecl || !nameNode || nameNode.type !== 'identifier') return;
+    if (!fnDecl || !nameNode) return;
     const params: VarDecl[] = [];
     for (const p of fnDecl.childForFieldName('parameters')?.namedChildren ?? []) {
       if (!p || p.type !== 'parameter_declaration') continue;

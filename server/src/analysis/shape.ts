@@ -78,12 +78,6 @@ export function fileShape(root: Node): FileShape {
   }
 }
 
-/** The name a function declarator declares (`foo` of `static int *foo(int a)`). */
-export function functionName(declarator: Node): string | undefined {
-  const name = findFunctionDeclarator(declarator)?.childForFieldName('declarator');
-  return name?.type === 'identifier' ? name.text : undefined;
-}
-
 export interface FunctionText {
   name?: string;
   start: number;

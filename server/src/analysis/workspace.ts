@@ -29,6 +29,20 @@ export interface FileStats {
   parseMilliseconds: number;
 }
 
+/** Every counter of FileStats (zeroStats() would not compile without one of them). */
+const STAT_KEYS = Object.keys(zeroStats()) as Array<keyof FileStats>;
+
+export function zeroStats(): FileStats {
+  return { parsed: 0, skippedByPrefilter: 0, bytesParsed: 0, parseErrors: 0, parseMilliseconds: 0 };
+}
+
+/** What `after` counts beyond `before` (one file's share of a workspace's stats). */
+export function statsSince(after: FileStats, before: FileStats): FileStats {
+  const delta = zeroStats();
+  for (const key of STAT_KEYS) delta[key] = after[key] - before[key];
+  return delta;
+}
+
 /** Turns raw bytes into text, or says in one line why the file is not C source. */
 export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceLimits = DEFAULT_LIMITS): { text?: string; problem?: FileProblem } {
   if (bytes.length > limits.maxFileBytes) {
@@ -64,7 +78,7 @@ export interface WorkspaceOptions {
 export class Workspace {
   readonly index = new WorkspaceIndex();
   private readonly parsed = new Map<string, ParsedFile>();
-  readonly stats: FileStats = { parsed: 0, skippedByPrefilter: 0, bytesParsed: 0, parseErrors: 0, parseMilliseconds: 0 };
+  readonly stats: FileStats = zeroStats();
 
   private constructor(
     private readonly parser: CParser,
@@ -131,11 +145,7 @@ export class Workspace {
       this.index.set(facts);
     }
     else this.remove(file);
-    this.stats.parsed += stats.parsed;
-    this.stats.skippedByPrefilter += stats.skippedByPrefilter;
-    this.stats.bytesParsed += stats.bytesParsed;
-    this.stats.parseErrors += stats.parseErrors;
-    this.stats.parseMilliseconds += stats.parseMilliseconds;
+    for (const key of STAT_KEYS) this.stats[key] += stats[key];
   }
 
   remove(file: string): void {
