@@ -4,36 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { compileEveryRegex, js, loadGrammar } from '../textmate';
 
 const root = path.resolve(__dirname, '../../../..');
 
-interface Rule {
-  match?: string;
-  begin?: string;
-  end?: string;
-  name?: string;
-  patterns?: Rule[];
-  [key: string]: unknown;
-}
-
-const grammar = JSON.parse(fs.readFileSync(path.join(root, 'syntaxes/wakeaudit.tmLanguage.json'), 'utf8')) as { scopeName: string; repository: Record<string, Rule> };
-
-function js(source: string): RegExp {
-  return new RegExp(source.replace(/\\A/g, '^'));
-}
+const grammar = loadGrammar(path.join(root, 'syntaxes/wakeaudit.tmLanguage.json'));
 
 test('package.json contributes the grammar with its scope, and every regex compiles', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const g = pkg.contributes.grammars.find((x: { language: string }) => x.language === 'wakeaudit-program');
   assert.equal(g.scopeName, grammar.scopeName);
   assert.equal(path.normalize(g.path), path.normalize('./syntaxes/wakeaudit.tmLanguage.json'));
-  const walk = (r: unknown): void => {
-    if (!r || typeof r !== 'object') return;
-    const rule = r as Rule;
-    for (const key of ['match', 'begin', 'end'] as const) if (typeof rule[key] === 'string') js(rule[key]);
-    Object.values(rule).forEach(walk);
-  };
-  walk(grammar);
+  compileEveryRegex(grammar);
 });
 
 test('rules match the constructs they name', () => {

@@ -2,36 +2,16 @@
 // and the rules that matter matching the lines they are written for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { compileEveryRegex, js, loadGrammar } from '../textmate';
 
 const grammarPath = path.resolve(__dirname, '../../../../syntaxes/litmus.tmLanguage.json');
 
-interface Rule {
-  match?: string;
-  begin?: string;
-  end?: string;
-  name?: string;
-  patterns?: Rule[];
-  [key: string]: unknown;
-}
-
-const grammar = JSON.parse(fs.readFileSync(grammarPath, 'utf8')) as { scopeName: string; repository: Record<string, Rule> };
-
-/** TextMate regexes are Oniguruma; the ones used here only differ from JS by \A. */
-function js(source: string): RegExp {
-  return new RegExp(source.replace(/\\A/g, '^'));
-}
+const grammar = loadGrammar(grammarPath);
 
 test('scope name and every regex compiles', () => {
   assert.equal(grammar.scopeName, 'source.litmus');
-  const walk = (r: unknown): void => {
-    if (!r || typeof r !== 'object') return;
-    const rule = r as Rule;
-    for (const key of ['match', 'begin', 'end'] as const) if (typeof rule[key] === 'string') js(rule[key]);
-    Object.values(rule).forEach(walk);
-  };
-  walk(grammar);
+  compileEveryRegex(grammar);
 });
 
 test('rules match the constructs they name', () => {
