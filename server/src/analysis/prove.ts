@@ -181,6 +181,10 @@ function nameEdit(file: string, span: Span, oldName: string, newName: string): T
   return { file, range: { line: span.line, column: span.column, endLine: span.line, endColumn: span.column + oldName.length }, newText: newName };
 }
 
+function replaceSpan(file: string, span: Span, newText: string): TextEdit {
+  return { file, range: { line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn }, newText };
+}
+
 function insertLineBefore(file: string, span: Span, text: string): TextEdit {
   return { file, range: { line: span.line, column: 1, endLine: span.line, endColumn: 1 }, newText: `${span.indent ?? '\t'}${text}\n` };
 }
@@ -529,7 +533,6 @@ function taskPointerEdits(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   const queueText = wait.event.queue?.text.replace(/^&/, '');
   if (!cond || !queueText) return undefined;
   const state = wait.event.info.exits.includes('signal') ? 'TASK_INTERRUPTIBLE' : wait.event.info.exits.includes('fatal-signal') ? 'TASK_KILLABLE' : 'TASK_UNINTERRUPTIBLE';
-  const replaceSpan = (file: string, span: Span, newText: string): TextEdit => ({ file, range: { line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn }, newText });
   const edits: TextEdit[] = [replaceSpan(fieldFile, field.typeSpan, 'struct rcuwait'), replaceSpan(wait.file, wait.event.span, `rcuwait_wait_event(&${queueText}, ${cond}, ${state})`)];
   for (const w of wakes) {
     const q = w.event.queue?.text;
@@ -608,7 +611,7 @@ function vcpuKickPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { 
     fixes.push({
       title: `Make ${s.predicate.fn.name}() read ${stateText}`,
       program: fixed,
-      edits: [{ file: s.predicate.file, range: { line: ret.span.line, column: ret.span.column, endLine: ret.span.endLine, endColumn: ret.span.endColumn }, newText: `(${ret.text}) || READ_ONCE(${stateText})` }],
+      edits: [replaceSpan(s.predicate.file, ret.span, `(${ret.text}) || READ_ONCE(${stateText})`)],
     });
   }
   return { program, fixes };
@@ -629,13 +632,10 @@ function pvUnlockPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { 
   const program = b.build(`${s.fn.name} at ${s.file}:${s.store.span.line}`, { check: ['halted-with-work', 'mutual-exclusion', 'deadlock'] });
   const fixed: Program = { ...program, threads: program.threads.map((t) => ({ ...t, ops: vcpu(false) })) };
   // The statement to replace: the call (smp_store_release/WRITE_ONCE) or assignment itself.
-  const edit: TextEdit = { file: s.file, range: { line: s.store.span.line, column: s.store.span.column, endLine: s.store.span.endLine, endColumn: s.store.span.endColumn }, newText: `__pv_queued_spin_unlock(${s.lockParam})` };
+  const edit = replaceSpan(s.file, s.store.span, `__pv_queued_spin_unlock(${s.lockParam})`);
   return { program, fixes: [{ title: 'Unlock with the PV protocol: cmpxchg_release() of the byte, kick the halted waiter on _Q_SLOW_VAL', program: fixed, edits: [edit] }] };
 }
 
-function replaceSpan(file: string, span: Span, newText: string): TextEdit {
-  return { file, range: { line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn }, newText };
-}
 
 /**
  * The waiter side. A queue head (plain-mark, unmarked): two vCPUs run the PV protocol with the
