@@ -344,7 +344,6 @@ export function macroNumber(text: string): number | undefined {
 
 const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;
 
-
 const interned = new Map<string, string>();
 
 function internCopy(s: string): string {
@@ -814,7 +813,6 @@ function declaratorNames(node: Node): DeclaredName[] {
   }
   return [];
 }
-
 
 function typeInfo(type: Node, pointer: boolean): { type: string; structName?: string; pointer: boolean } {
   if (type.type === 'struct_specifier' || type.type === 'union_specifier') {

@@ -636,7 +636,6 @@ function pvUnlockPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], { 
   return { program, fixes: [{ title: 'Unlock with the PV protocol: cmpxchg_release() of the byte, kick the halted waiter on _Q_SLOW_VAL', program: fixed, edits: [edit] }] };
 }
 
-
 /**
  * The waiter side. A queue head (plain-mark, unmarked): two vCPUs run the PV protocol with the
  * protocol's cmpxchg unlock, the head marking the byte as the code does; the fix marks it with
