@@ -11,6 +11,7 @@
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
 import { evalFinal, RMW_BASES } from '../../../analyzer-runtime/src';
+import { onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
 import { CONDITION_CALLS } from './wrappers';
@@ -91,9 +92,13 @@ export class ProgramBuilder {
         }
       };
       waitFor.forEach(constants);
-      let found = false;
+      // Of the states where every sleeper has to wait, the first one where the wakers' own
+      // stores, run one after the other, make every condition true: the wakeup then matters.
+      // Without one, the first state where they wait.
+      let fallback: Map<string, number> | undefined;
+      let chosen: Map<string, number> | undefined;
       const total = values.length ** locs.length;
-      for (let n = 0; n < total && !found; n++) {
+      for (let n = 0; n < total && !chosen; n++) {
         let rest = n;
         const env = new Map(
           locs.map((l) => {
@@ -102,15 +107,101 @@ export class ProgramBuilder {
             return [l, v] as [string, number];
           }),
         );
-        if (waitFor.every((c) => evalFinal(c, env) === 0)) {
-          for (const [l, v] of env) this.locations[l] = v;
-          found = true;
-        }
+        if (!waitFor.every((c) => evalFinal(c, env) === 0)) continue;
+        fallback ??= env;
+        const after = wakersEffect(this.threads, env);
+        if (waitFor.every((c) => evalFinal(c, after) !== 0)) chosen = env;
       }
-      if (!found) throw new ExtractionError('no initial state makes the sleepers wait (their condition is always true)');
+      const env = chosen ?? fallback;
+      if (!env) throw new ExtractionError('no initial state makes the sleepers wait (their condition is always true)');
+      for (const [l, v] of env) this.locations[l] = v;
     }
-    return { name, locations: this.locations, objects: [...this.objects.values()], threads: this.threads, ...(check ? { property: check } : {}) };
+    // A location no thread writes keeps its initial value: the conditions read it as that
+    // constant (each read of a location is a choice the search makes; this one has one answer).
+    const written = writtenLocations(this.threads);
+    const fold = (e: ProgramExpr): ProgramExpr => simplify(e, (loc) => (written.has(loc) || !(loc in this.locations) ? undefined : this.locations[loc]));
+    const threads = this.threads.map((t) => ({ ...t, ops: t.ops.map((op) => mapOpExprs(op, fold)) }));
+    return { name, locations: this.locations, objects: [...this.objects.values()], threads, ...(check ? { property: check } : {}) };
   }
+}
+
+/** Every location an op writes (stores, atomics, anything naming a `loc` but a plain load), nested ops included. */
+function writtenLocations(threads: Thread[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null) return;
+    const op = value as Record<string, unknown>;
+    if (typeof op.op === 'string' && typeof op.loc === 'string' && op.op !== 'load') out.add(op.loc);
+    for (const v of Object.values(op)) if (typeof v === 'object') visit(v);
+  };
+  threads.forEach((t) => visit(t.ops));
+  return out;
+}
+
+/** The op with every expression it holds (conditions, values, arguments) passed through `f`. */
+function mapOpExprs(op: Op, f: (e: ProgramExpr) => ProgramExpr): Op {
+  const isExpr = (v: unknown): v is ProgramExpr => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { kind?: unknown }).kind === 'string' && ['const', 'reg', 'read', 'not', 'binary'].includes((v as { kind: string }).kind);
+  const mapValue = (v: unknown): unknown => {
+    if (isExpr(v)) return f(v);
+    if (Array.isArray(v)) return v.map(mapValue);
+    if (typeof v === 'object' && v !== null && typeof (v as { op?: unknown }).op === 'string') return mapOpExprs(v as Op, f);
+    return v;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(op)) out[k] = mapValue(v);
+  return out as unknown as Op;
+}
+
+/**
+ * Constant reads folded (`value(loc)` defined), constant operators evaluated, and an operand
+ * of && / || that repeats the other dropped (`ring_empty(&c->send) && ring_empty(&c->recv)`
+ * reads the same locations twice once both rings are one struct's fields).
+ */
+export function simplify(e: ProgramExpr, value: (loc: string) => number | undefined): ProgramExpr {
+  switch (e.kind) {
+    case 'read': {
+      const v = value(e.loc);
+      return v === undefined ? e : { kind: 'const', value: v };
+    }
+    case 'not': {
+      const operand = simplify(e.operand, value);
+      return operand.kind === 'const' ? { kind: 'const', value: operand.value ? 0 : 1 } : { kind: 'not', operand };
+    }
+    case 'binary': {
+      const left = simplify(e.left, value);
+      const right = simplify(e.right, value);
+      if (left.kind === 'const' && right.kind === 'const') return { kind: 'const', value: evalFinal({ ...e, left, right }, new Map()) };
+      if ((e.op === '&&' || e.op === '||') && JSON.stringify(left) === JSON.stringify(right)) return left;
+      return { kind: 'binary', op: e.op, left, right };
+    }
+    default:
+      return e;
+  }
+}
+
+/** Locations after the wakers' top-level stores and atomics, run in order from `env`. */
+function wakersEffect(threads: Thread[], env: Map<string, number>): Map<string, number> {
+  const out = new Map(env);
+  const valueOf = (e: ProgramExpr | undefined) => (e ? evalFinal(e, out) : 1);
+  for (const t of threads) {
+    if (!/^waker/.test(t.name)) continue;
+    for (const op of t.ops) {
+      if (op.op === 'store') out.set(op.loc, valueOf(op.value));
+      else if (op.op === 'rmw') {
+        const old = out.get(op.loc) ?? 0;
+        const base = op.fn.replace(/_(?:relaxed|acquire|release)$/, '');
+        const amount = valueOf(op.args[0]);
+        if (/^atomic(?:64|_long)?_(?:inc|fetch_inc|inc_return)/.test(base)) out.set(op.loc, old + 1);
+        else if (/^atomic(?:64|_long)?_(?:dec|fetch_dec|dec_return|dec_and_test)/.test(base)) out.set(op.loc, old - 1);
+        else if (/^atomic(?:64|_long)?_(?:add|fetch_add|add_return)/.test(base)) out.set(op.loc, old + amount);
+        else if (/^atomic(?:64|_long)?_(?:sub|fetch_sub|sub_return|sub_and_test)/.test(base)) out.set(op.loc, old - amount);
+        else if (/set_bit$|^xchg/.test(base)) out.set(op.loc, /set_bit$/.test(base) ? 1 : amount);
+        else if (/clear_bit/.test(base)) out.set(op.loc, 0);
+      }
+    }
+  }
+  return out;
 }
 
 // --- conditions ----------------------------------------------------------------------------
@@ -186,6 +277,12 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     if (t === '!') {
       take();
       return { kind: 'not', operand: primary() };
+    }
+    if (t === '(' && isCast(tokens, i)) {
+      // `(u32) atomic_read(&r->free)`: the model's values are small integers; a cast to an
+      // integer type changes nothing it can observe.
+      while (take() !== ')');
+      return primary();
     }
     if (t === '(') {
       take();
@@ -269,6 +366,18 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
   return e;
 }
 
+/** Integer and bool type names a condition may cast to. */
+const INTEGER_TYPE = /^(?:u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s32|__s64|int|long|short|char|unsigned|signed|bool|size_t|ssize_t|uintptr_t|atomic_t|[a-z]\w*_t)$/;
+
+/** `(` at `at` opens a cast to an integer type followed by its operand. */
+function isCast(tokens: string[], at: number): boolean {
+  let j = at + 1;
+  while (j < tokens.length && INTEGER_TYPE.test(tokens[j])) j++;
+  if (j === at + 1 || tokens[j] !== ')') return false;
+  const next = tokens[j + 1];
+  return next !== undefined && (next === '(' || next === '!' || /^[A-Za-z_0-9]/.test(next));
+}
+
 function normaliseChain(s: string): string {
   return s.replace(/\s+/g, '').replace(/^&/, '');
 }
@@ -278,7 +387,14 @@ function normaliseChain(s: string): string {
  * the function is a helper inlined into a condition (its locals are taken afresh on every
  * evaluation; its scalar parameters are the caller's arguments).
  */
-export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, helper?: { args: Array<() => ProgramExpr> }): Resolver {
+export function conditionResolver(
+  b: ProgramBuilder,
+  file: string,
+  fn: FunctionFacts,
+  cond: Condition,
+  helper?: { args: Array<() => ProgramExpr> },
+  localValue?: (value: Condition) => ProgramExpr,
+): Resolver {
   return (chainText) => {
     const wanted = normaliseChain(chainText);
     if (/^[A-Za-z_]\w*$/.test(wanted)) {
@@ -294,6 +410,14 @@ export function conditionResolver(b: ProgramBuilder, file: string, fn: FunctionF
         const reg = `snap_${wanted}`;
         if (!b.snapshots.some((o) => o.op === 'load' && o.reg === reg)) b.snapshots.push({ op: 'load', loc, reg, order: snap.order, src: srcOf(file, snap.span) });
         return { kind: 'reg', name: reg };
+      }
+      // A helper's local computed from shared state (`diff = r->alloc - atomic_read(&r->free);
+      // return diff == 0;`): its expression, read afresh at each evaluation. Only a local given
+      // one value, wholly before the use: a second assignment (a loop, a `+=`) makes it unknown.
+      if (helper && localValue) {
+        const assigned = fn.events.filter((e): e is Extract<FactEvent, { kind: 'local-value' }> => e.kind === 'local-value' && e.local === wanted);
+        const v = assigned.length === 1 ? assigned[0].value : undefined;
+        if (v && v.span.end <= cond.span.start) return localValue(v);
       }
     }
     const path = cond.reads.find((r) => normaliseChain(r.text) === wanted);
@@ -360,8 +484,11 @@ export interface Segment {
 export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>, queues: Map<string, string>): Op[] {
   const ops: Op[] = [];
   const held: string[] = [];
+  const end = seg.fn.events[seg.to]?.ctx;
   for (let k = seg.from; k < seg.to; k++) {
     const e = seg.fn.events[k];
+    // Code in the other arm of an if the segment's end sits in does not run before it.
+    if (end && !onOnePath(e.ctx, end)) continue;
     const src = srcOf(seg.file, e.span);
     if (e.kind === 'store') {
       const id = b.index.identity(seg.file, seg.fn, e.target);
@@ -476,7 +603,8 @@ export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, 
       throw error;
     }
   };
-  return translateCondition(cond.text, conditionResolver(b, file, fn, cond, helper), inline, (name) => b.index.macroValue(file, name));
+  const localValue = (value: Condition) => translateIn(b, file, fn, value, depth, helper);
+  return translateCondition(cond.text, conditionResolver(b, file, fn, cond, helper, localValue), inline, (name) => b.index.macroValue(file, name));
 }
 
 /** Helpers inlined into a condition, nested at most this deep (pipe_writable -> pipe_full -> pipe_occupancy). */

@@ -12,7 +12,7 @@ import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 
@@ -60,6 +60,21 @@ export interface EventContext {
   loopDepth: number;
   /** Inside the then/else of an if (the event may not run on every path). */
   conditional: boolean;
+  /**
+   * The if-arms the event sits in, outermost first: `<if offset>t` / `<if offset>e` joined by
+   * `/`. Two events in different arms of one if never run on the same path (see onOnePath).
+   */
+  branch?: string;
+}
+
+/** Can the two events run on one path through their function (no if sends them apart)? */
+export function onOnePath(a: EventContext, b: EventContext): boolean {
+  if (!a.branch || !b.branch) return true;
+  const arms = new Map(a.branch.split('/').map((s) => [s.slice(0, -1), s.slice(-1)]));
+  return b.branch.split('/').every((s) => {
+    const arm = arms.get(s.slice(0, -1));
+    return arm === undefined || arm === s.slice(-1);
+  });
 }
 
 interface EventBase {
@@ -83,7 +98,13 @@ export type FactEvent =
   | (EventBase & { kind: 'check'; condition: Condition; exits: boolean; exitWhen: boolean })
   | (EventBase & { kind: 'call'; name: string; arg0?: AccessPath })
   /** `seq = READ_ONCE(d->seq);`: a local that holds a snapshot of shared state. */
-  | (EventBase & { kind: 'snapshot'; local: string; source: AccessPath; order: 'plain' | 'once' | 'acquire' });
+  | (EventBase & { kind: 'snapshot'; local: string; source: AccessPath; order: 'plain' | 'once' | 'acquire' })
+  /**
+   * `diff = r->alloc - atomic_read(&r->free);`: a local given a value (kept in single-return
+   * helpers only, which a condition may inline through it). No value: assigned in a way the
+   * model does not follow (`+=`, `++`, a long expression), so the local's value is not known.
+   */
+  | (EventBase & { kind: 'local-value'; local: string; value?: Condition });
 
 export interface Condition {
   /** The user's text of the condition expression. */
@@ -307,15 +328,16 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
   // other calls (printk, kfree...), which would dominate the index's memory.
   const local = new Set(functions.map((f) => f.name));
   for (const f of functions) {
-    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name));
+    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name) || LIST_REMOVAL.test(e.name));
     // Stores matter before a wake, a check or a kick, after a wait, and before a call the
     // analysis follows; a function with none of those keeps only its ordering events.
     const unlocksQspinlock = /unlock/.test(f.name) && f.params.some((p) => p.structName === 'qspinlock');
     if (!unlocksQspinlock && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
-    // Only a single-return helper can be inlined into a condition.
+    // Only a single-return helper can be inlined into a condition (through its locals' values).
     if (f.returns.length > 1) f.returns = [];
+    if (f.returns.length !== 1) f.events = f.events.filter((e) => e.kind !== 'local-value');
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
@@ -341,6 +363,9 @@ export function macroNumber(text: string): number | undefined {
   const bit = /^BIT(?:_ULL)?\(\s*(\d+)\s*\)$/.exec(t);
   return bit ? 2 ** Number(bit[1]) : undefined;
 }
+
+/** A local's value longer than this is not kept (memory; helpers compute short expressions). */
+const MAX_LOCAL_VALUE_CHARS = 200;
 
 const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;
 
@@ -387,6 +412,7 @@ class BodyWalker {
   private readonly locks: string[] = [];
   private loopDepth = 0;
   private conditionalDepth = 0;
+  private readonly arms: string[] = [];
 
   constructor(
     private readonly fn: FunctionFacts,
@@ -410,8 +436,9 @@ class BodyWalker {
     const c = this.lastCtx;
     const irqsOff = this.irqOffDepth > 0;
     const conditional = this.conditionalDepth > 0;
-    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
-    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional };
+    const branch = this.arms.length ? this.arms.join('/') : undefined;
+    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.branch === branch && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
+    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional, ...(branch ? { branch } : {}) };
     return this.lastCtx;
   }
 
@@ -438,7 +465,7 @@ class BodyWalker {
           const target = this.access(arg);
           if (!(target.rootKind === 'local' && target.fields.length === 0) && !(target.rootKind === 'param' && target.fields.length === 0)) {
             this.push({ kind: 'store', via: op, target, value: '1', fullBarrierAfter: false, release: false, span: this.span(node) });
-          }
+          } else if (target.rootKind === 'local') this.localValue(target.root, null, node);
         }
         return;
       }
@@ -471,7 +498,9 @@ class BodyWalker {
           // change the locks and IRQ state of the code after the if.
           const locks = [...this.locks];
           const irqOff = this.irqOffDepth;
+          this.arms.push(`${node.startIndex}${field === 'consequence' ? 't' : 'e'}`);
           this.visit(child, depth + 1);
+          this.arms.pop();
           if (leavesFunction(child)) {
             this.locks.splice(0, this.locks.length, ...locks);
             this.irqOffDepth = irqOff;
@@ -519,7 +548,10 @@ class BodyWalker {
       for (const name of declaratorNames(d)) {
         this.fn.locals.push({ name: name.name, ...typeInfo(type, name.pointer), isStatic: false, span: this.span(d) });
         const init = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
-        if (init) this.snapshot(name.name, init);
+        if (init) {
+          this.snapshot(name.name, init);
+          this.localValue(name.name, init, d);
+        }
       }
       // `DECLARE_SWAITQUEUE(wait);` and friends declare locals through a macro "type".
     }
@@ -651,11 +683,18 @@ class BodyWalker {
     if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) {
       const right = node.childForFieldName('right');
       if (right) this.snapshot(target.root, right);
+      this.localValue(target.root, node.childForFieldName('operator')?.text === '=' ? right : null, node);
       return;
     }
     if (target.rootKind === 'param' && target.fields.length === 0) return;
     const right = node.childForFieldName('right');
     this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, span: this.span(node) });
+  }
+
+  /** Every assignment of a local, with its value when the model can read it (see 'local-value'). */
+  private localValue(local: string, value: Node | null | undefined, at: Node): void {
+    const known = value && value.endIndex - value.startIndex <= MAX_LOCAL_VALUE_CHARS ? this.condition(value) : undefined;
+    this.push({ kind: 'local-value', local, ...(known ? { value: known } : {}), span: this.span(at) });
   }
 
   /** `local = READ_ONCE(x)` / `atomic_read(&x)` / `smp_load_acquire(&x)` / `p->field`. */

@@ -3,6 +3,8 @@
  * what the extraction needs (the sites involved) and becomes a finding only with a verdict
  * from the runtime (prove.ts). Each rule's meaning is in docs/rules/<code>.md.
  */
+import { LIST_REMOVAL } from './wrappers';
+import { onOnePath } from './facts';
 import type { AccessPath, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
 
@@ -117,8 +119,11 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrde
   const stores: Array<E<'store' | 'atomic'>> = [];
   const result = (ordered: boolean) => ({ store: stores[0], stores, ordered: ordered && stores.length === 0 });
   let sawAfterAtomic = false;
+  const at = fn.events[before]?.ctx;
   for (let i = before - 1; i >= 0; i--) {
     const e = fn.events[i];
+    // The other arm of an if the check sits in (`if (x) { store; wake } else if (...) check`).
+    if (at && !onOnePath(e.ctx, at)) continue;
     if (e.kind === 'barrier') {
       if (e.barrier === 'full') return result(true);
       if (e.barrier === 'after-atomic') sawAfterAtomic = true;
@@ -287,6 +292,8 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
 
 // --- wake-side rules -------------------------------------------------------------------------
 
+const LIST_TEST = /\b(?:list_empty|list_empty_careful|llist_empty|skb_queue_empty|kfifo_is_empty)\s*\(/;
+
 /** Does the waiter change what it waited for after waking (take the item, reset the flag)? */
 export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean {
   const cond = wait.event.condition;
@@ -300,6 +307,9 @@ export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean 
     });
   // In the waiting function (a retry loop consumes at its top) or a helper of its file it calls.
   if (writes(wait.file, wait.fn)) return true;
+  // Waiting for a list to be non-empty and then taking an entry off a list (the entry's own
+  // node is written, not the head the condition reads): consumed.
+  if (LIST_TEST.test(cond.text) && wait.fn.events.some((e) => e.kind === 'call' && LIST_REMOVAL.test(e.name) && e.span.start > wait.event.span.start)) return true;
   return wait.fn.events.some((e) => e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === wait.file && c.fn !== wait.fn && writes(c.file, c.fn)));
 }
 
@@ -333,12 +343,20 @@ function wakes(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Cand
     const exclusiveWaits = waits.filter((w) => w.event.info.exclusive);
     if (exclusiveWaits.length === 0) continue;
     if (singleOwner(index, queue, waits)) continue;
+    // A sleeper leaving on a signal or timeout is a reason only in an open-coded loop: the wait
+    // macros dequeue it under the queue lock first and then test the condition once more, so
+    // one the wakeup selected returns success when the condition holds (prepare_to_wait_event()'s
+    // "exclusive waiter must not fail if it was selected").
     const reasons: string[] = [];
-    const leaving = exclusiveWaits.filter((w) => w.event.info.exits.length > 0);
+    const leaving = exclusiveWaits.filter((w) => w.event.info.manual && w.event.info.exits.length > 0);
     if (leaving.length) reasons.push(`a woken waiter can leave without consuming the wakeup (${leaving[0].event.name} at ${leaving[0].file}:${leaving[0].event.span.line})`);
     const conditions = new Set(exclusiveWaits.map((w) => w.event.condition?.text ?? ''));
     if (conditions.size > 1) reasons.push('waiters on this queue wait for different conditions');
-    const nonConsuming = exclusiveWaits.filter((w) => w.event.condition && !consumes(index, w));
+    // "A state every sleeper needs" is Linus's rule for swait, where every wakeup is exclusive
+    // whether the sleeper asked for it or not. A regular queue's exclusive sleepers chose the
+    // protocol (one wakeup per freed slot, consumed wherever the slot is taken: fuse's
+    // background requests), which the model cannot see: not claimed there.
+    const nonConsuming = e.info.queue === 'swait' ? exclusiveWaits.filter((w) => w.event.condition && !consumes(index, w)) : [];
     if (nonConsuming.length) reasons.push(`the waiters test ${nonConsuming[0].event.condition!.text}, a state every sleeper needs, and do not consume it`);
     if (!reasons.length) continue;
     out.push({

@@ -400,3 +400,6 @@ export const CONDITION_CALLS = {
 
 /** Every call of CONDITION_CALLS. */
 export const MODELLED_CONDITION_CALLS = new Set(Object.values(CONDITION_CALLS).flatMap((set) => [...set]));
+
+/** Calls that take an entry off a list or queue: a sleeper that waited for a non-empty list consumes with them. */
+export const LIST_REMOVAL = /^(?:list_del\w*|list_move\w*|list_first_entry\w*|list_last_entry\w*|llist_del_\w+|list_splice\w*_init|__skb_dequeue\w*|skb_dequeue\w*|kfifo_out\w*|kfifo_get)$/;
