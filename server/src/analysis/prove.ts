@@ -6,13 +6,14 @@
  * comes out safe are offered, and the first of those (in the rule's order of preference) is
  * marked preferred.
  */
-import { explore, ExploreResult, Op, Program, ProgramExpr, PropertyKind } from '../../../analyzer-runtime/src';
+import { Op, Program, ProgramExpr, PropertyKind } from '../../../analyzer-runtime/src';
+import { decide, ProofBounds, ProofJob } from './decide';
 import {
   conditionLocations, consumeOps, exitIgnoringTimeout, exitOf, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, translateIn,
   waitCondition, waiterCondition, waitOp, wakeOp,
 } from './extract';
 import type { FactEvent, FunctionFacts, Span } from './facts';
-import type { FileProblem, Finding, Fix, TextEdit, TraceStep } from './findings';
+import type { FileProblem, Finding, TextEdit } from './findings';
 import type { Site, WorkspaceIndex } from './index';
 import { activeMessage, Candidate, RuleCode } from './rules';
 import type { Workspace } from './workspace';
@@ -51,14 +52,27 @@ export interface Plan {
 
 export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
   const findings: Finding[] = [];
+  const bounds = proofBounds(options);
   for (const c of workspace.candidates(file, options.enabled)) {
     if (options.isCancelled?.()) break;
-    findings.push(proveCandidate(workspace.index, c, options));
+    const planned = planCandidate(workspace.index, c);
+    findings.push('finding' in planned ? planned.finding : decide(planned.job, bounds));
   }
   return { findings: findings.filter((f) => f.verdict !== 'safe'), problems: [] };
 }
 
-export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: ProofOptions = {}): Finding {
+/** The exploration bounds of every proof under these options. */
+export function proofBounds(options: ProofOptions = {}): ProofBounds {
+  // One iteration of each wait loop: a lost wakeup needs a sleeper to sleep once and never wake.
+  return { maxCandidates: options.maxStates ?? 200_000, timeoutMs: options.timeoutMs ?? 5_000, loopBound: 1 };
+}
+
+/**
+ * The half of a proof that needs the workspace index: the candidate's plan, as a job for
+ * decide() (here or on a proof worker), or at once the unknown finding of a candidate that
+ * cannot be extracted.
+ */
+export function planCandidate(index: WorkspaceIndex, c: Candidate): { job: ProofJob } | { finding: Finding } {
   const base = {
     file: c.file,
     line: c.span.line,
@@ -68,76 +82,17 @@ export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: Pro
     code: c.code,
     message: c.message,
   };
-  let plan: Plan;
   try {
-    plan = planFor(index, c);
+    return { job: { base, plan: planFor(index, c) } };
   } catch (error) {
     if (!(error instanceof ExtractionError)) throw error;
-    return { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] };
+    return { finding: { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] } };
   }
-  // One iteration of each wait loop: a lost wakeup needs a sleeper to sleep once and never wake.
-  const bounds = { maxCandidates: options.maxStates ?? 200_000, timeoutMs: options.timeoutMs ?? 5_000, loopBound: 1 };
-  let result = explore(plan.program, bounds);
-  for (const alt of plan.alternatives ?? []) {
-    if (result.verdict !== 'safe') break;
-    const r = explore(alt.program, bounds);
-    if (r.verdict === 'safe') continue;
-    plan = alt;
-    result = r;
-  }
-  const message = plan.message ?? c.message;
-  const proof = { states: result.stats.candidates, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
-  const hint = c.code === 'swait-single-waiter';
-  if (hint) {
-    // The hint's claim is that the task-pointer form does the same job: it must come out safe.
-    if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
-    return { ...base, severity: 'hint', verdict: 'violated', trace: [], fixes: verifiedFixes(plan, bounds), proof };
-  }
-  if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
-  if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
-  let advice = '';
-  if (plan.deferred && explore(plan.deferred, bounds).verdict === 'safe') {
-    advice = '. Verified alternative: defer the sleeping part to a work item (the wake function only queues it; one more context switch on the wakeup path)';
-  }
-  return {
-    ...base,
-    severity: 'warning',
-    verdict: 'violated',
-    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${advice}`,
-    trace: traceOf(result),
-    fixes: verifiedFixes(plan, bounds),
-    proof,
-  };
 }
 
-function timeoutNote(p: Program): string {
-  const m = /\((the waiter at .* has a timeout: .*)\)$/.exec(p.name);
-  return m ? ` (${m[1]})` : '';
-}
-
-function verifiedFixes(plan: Plan, bounds: { maxCandidates: number; timeoutMs: number; loopBound: number }): Fix[] {
-  const fixes: Fix[] = [];
-  for (const f of plan.fixes) {
-    const r = explore(f.program, bounds);
-    if (r.verdict !== 'safe') continue;
-    fixes.push({ title: f.title, verified: true, preferred: fixes.length === 0, edits: f.edits });
-  }
-  return fixes;
-}
-
-function traceOf(result: ExploreResult): TraceStep[] {
-  return result.trace.map((s, i) => {
-    const parts = [s.op];
-    if (s.writes?.length) parts.push(`writes ${s.writes.map((w) => `${w.loc}=${w.value}`).join(', ')}`);
-    if (s.reads?.length) parts.push(`reads ${s.reads.map((r) => `${r.loc}=${r.value}`).join(', ')}`);
-    const text = parts.join('; ') + (s.note ? ` (${s.note})` : '');
-    return {
-      index: i,
-      thread: s.thread,
-      text,
-      ...(s.src?.file ? { location: { file: s.src.file, line: s.src.line, column: s.src.column ?? 1, endLine: s.src.line, endColumn: (s.src.column ?? 1) + 1 } } : {}),
-    };
-  });
+export function proveCandidate(index: WorkspaceIndex, c: Candidate, options: ProofOptions = {}): Finding {
+  const planned = planCandidate(index, c);
+  return 'finding' in planned ? planned.finding : decide(planned.job, proofBounds(options));
 }
 
 // --- plans per rule -------------------------------------------------------------------------
