@@ -32,6 +32,9 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
   // The indexing worker threads of a check over many files (analysis/indexer.ts).
   esbuild.build({ ...common, entryPoints: ['server/src/analysis/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
+  // The proof worker threads of check and of the language server (analysis/proofPool.ts): the
+  // runtime and decide() only.
+  esbuild.build({ ...common, entryPoints: ['server/src/analysis/proofWorker.ts'], outfile: 'dist/proofWorker.js' }),
 ]);
 
 copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));

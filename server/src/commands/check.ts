@@ -9,7 +9,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeWorkspaceFile, ProofOptions } from '../analysis/prove';
+import type { ProofJob } from '../analysis/decide';
+import { decide } from '../analysis/decide';
+import { planCandidate, proofBounds, ProofOptions } from '../analysis/prove';
+import { ProofOutcome, ProofPool } from '../analysis/proofPool';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../analysis/rules';
 import { headersDefiningConditionHelpers, indexFiles } from '../analysis/indexer';
@@ -25,7 +28,7 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --max-states N             exploration budget per proof (candidate executions)
   --timeout-ms N             exploration time budget per proof (default 1500; past it: unknown)
   --max-file-mb N            skip files larger than this (default 4)
-  --jobs N                   index files on N threads (default: one per core)`;
+  --jobs N                   index files and explore proofs on N threads (default: one per core)`;
 
 export interface CheckIo {
   stdout: NodeJS.WritableStream;
@@ -172,17 +175,9 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     if (r.text !== undefined) texts.set(r.file, r.text);
   }
   const indexedAt = performance.now();
-  const findings: Finding[] = [];
-  for (const [n, file] of analysed.entries()) {
-    if (progress && n % 20 === 0) progress(n, analysed.length, 'proving');
-    try {
-      const result = await analyzeWorkspaceFile(workspace, file, { ...options.proof, enabled: (c) => options.rules.has(c) });
-      findings.push(...result.findings);
-      problems.push(...result.problems);
-    } catch (error) {
-      problems.push({ file, message: `analysis failed: ${(error as Error).message}` });
-    }
-  }
+  const proved = await proveFiles(workspace, analysed, options, progress);
+  const findings = proved.findings;
+  problems.push(...proved.problems);
   if (progress) io.stderr.write('\r\x1b[K');
   const shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));
   for (const p of problems) io.stderr.write(`${p.file}: ${p.message}\n`);
@@ -224,6 +219,69 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   }
   if (shown.length > 0) return 1;
   return ioError ? 2 : 0;
+}
+
+/**
+ * Every candidate of `files`, proved: planned here, in file order (planning needs the index),
+ * and explored on `options.jobs` proof workers as the plans come (on this thread with one job).
+ * Findings come back in candidate order whatever the workers' order, so the output does not
+ * depend on the jobs count. A file whose planning or proof throws gives one problem and no
+ * findings, as it did when the whole file was proved in one call.
+ */
+async function proveFiles(workspace: Workspace, files: string[], options: CheckOptions, progress: ((n: number, total: number, what: string) => void) | undefined) {
+  const bounds = proofBounds(options.proof);
+  const enabled = (c: RuleCode) => options.rules.has(c);
+  let pool: ProofPool | undefined;
+  const decideOne = (job: ProofJob): ProofOutcome | Promise<ProofOutcome> => {
+    if (options.jobs <= 1) {
+      try {
+        return { finding: decide(job, bounds) };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    }
+    pool ??= new ProofPool({ size: options.jobs });
+    return pool.prove([job], bounds).then((r) => (r === 'stopped' ? { error: 'proof stopped' } : r[0]));
+  };
+  // Per file, in candidate order: a finding known at planning, or a proof's outcome to come.
+  const perFile: Array<{ file: string; items: Array<Finding | ProofOutcome | Promise<ProofOutcome>>; error?: string }> = [];
+  try {
+    for (const [n, file] of files.entries()) {
+      if (progress && n % 20 === 0) progress(n, files.length, 'proving');
+      const entry: (typeof perFile)[number] = { file, items: [] };
+      perFile.push(entry);
+      try {
+        for (const c of workspace.candidates(file, enabled)) {
+          const planned = planCandidate(workspace.index, c);
+          entry.items.push('finding' in planned ? planned.finding : decideOne(planned.job));
+        }
+      } catch (error) {
+        entry.error = (error as Error).message;
+      }
+      // Let the workers' answers in, so each gets its next plan while this thread plans on.
+      if (pool) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const findings: Finding[] = [];
+    const problems: FileProblem[] = [];
+    for (const entry of perFile) {
+      const fileFindings: Finding[] = [];
+      let error: string | undefined;
+      for (const item of entry.items) {
+        const outcome = await item;
+        if ('error' in outcome) {
+          error = outcome.error;
+          break;
+        }
+        fileFindings.push('finding' in outcome ? outcome.finding : outcome);
+      }
+      error ??= entry.error;
+      if (error !== undefined) problems.push({ file: entry.file, message: `analysis failed: ${error}` });
+      else findings.push(...fileFindings.filter((f) => f.verdict !== 'safe'));
+    }
+    return { findings, problems };
+  } finally {
+    await pool?.close();
+  }
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {

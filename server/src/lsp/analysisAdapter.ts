@@ -1,8 +1,14 @@
 // Adapts the C analysis (server/src/analysis/) to the server's Analyzer interface. The parser
 // loads asynchronously (WebAssembly), so texts that arrive before it is ready are queued and
 // applied in order once it is; analyzeFile waits for it.
-import { analyzeWorkspaceFile } from '../analysis/prove';
-import type { FileProblem } from '../analysis/findings';
+// Proofs are planned here (that needs the workspace index) and explored on a proof worker
+// thread (analysis/proofPool.ts): the server keeps reading messages meanwhile, and a new edit
+// (a new generation) or a cancelled request stops the worker's search within milliseconds
+// through a flag in shared memory; a stopped analysis gives no findings (CancelledError).
+import type { ProofJob } from '../analysis/decide';
+import type { FileProblem, Finding } from '../analysis/findings';
+import { planCandidate, proofBounds } from '../analysis/prove';
+import { ProofPool } from '../analysis/proofPool';
 import { Workspace } from '../analysis/workspace';
 import type { Analyzer, IsCancelled } from './analyzer';
 import { CancelledError } from './analyzer';
@@ -16,7 +22,7 @@ export class CAnalyzer implements Analyzer {
   /** The one-line reason a file could not be analysed, shown as its problem. */
   private readonly problems = new Map<string, FileProblem>();
 
-  constructor() {
+  constructor(private readonly log: (message: string) => void = (message) => console.log(`[wakeaudit] ${message}`)) {
     this.ready = Workspace.create().then((ws) => {
       this.workspace = ws;
       for (const [file, entry] of this.pending) {
@@ -65,14 +71,51 @@ export class CAnalyzer implements Analyzer {
     const ws = await this.ready;
     if (isCancelled()) throw new CancelledError();
     const problem = this.problems.get(file);
-    const result = await analyzeWorkspaceFile(ws, file, {
-      maxStates: settings.exploration.maxStates,
-      timeoutMs: settings.exploration.timeoutMs,
-      enabled: (code) => isRuleEnabled(settings, code),
-      isCancelled,
-    });
-    return { findings: result.findings, problems: problem ? [problem, ...result.problems] : result.problems };
+    // Per candidate, in order: the finding known at planning, or the index of its proof job.
+    const items: Array<Finding | number> = [];
+    const jobs: ProofJob[] = [];
+    for (const c of ws.candidates(file, (code) => isRuleEnabled(settings, code))) {
+      if (isCancelled()) throw new CancelledError();
+      const planned = planCandidate(ws.index, c);
+      if ('finding' in planned) items.push(planned.finding);
+      else items.push(jobs.push(planned.job) - 1);
+    }
+    let decided: Finding[] = [];
+    if (jobs.length > 0) {
+      const bounds = proofBounds({ maxStates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs });
+      const started = performance.now();
+      const outcomes = await proofPool(this.log).prove(jobs, bounds, {
+        isCancelled,
+        onStopped: (ms) => this.log(`proofs of ${file} stopped ${ms.toFixed(1)} ms after their cancellation was seen (${(performance.now() - started).toFixed(0)} ms after they started)`),
+      });
+      if (outcomes === 'stopped') throw new CancelledError();
+      decided = outcomes.map((o) => {
+        if ('error' in o) throw new Error(o.error);
+        return o.finding;
+      });
+    }
+    const findings = items.map((item) => (typeof item === 'number' ? decided[item] : item)).filter((f) => f.verdict !== 'safe');
+    return { findings, problems: problem ? [problem] : [] };
   }
+
+  /** Ends the proof workers (server shutdown); a later analysis starts new ones. */
+  dispose(): void {
+    const pool = sharedPool;
+    sharedPool = undefined;
+    void pool?.close();
+  }
+}
+
+/**
+ * The proof workers of every C analyzer of the server (the workspace's and the scratch ones of
+ * snippets): passes run one after another, so one worker does; a second serves a snippet
+ * simulated during a pass. Started on first use; idle workers do not keep the process alive.
+ */
+let sharedPool: ProofPool | undefined;
+
+function proofPool(log: (message: string) => void): ProofPool {
+  sharedPool ??= new ProofPool({ size: 2, depth: 1, log });
+  return sharedPool;
 }
 
 export function createCAnalyzer(): Analyzer | undefined {

@@ -23,6 +23,8 @@ export interface Analyzer {
   enclosingFunction?(file: string, line: number, column: number): Omit<SourceSpan, 'file'> | undefined;
   /** Findings whose primary location is in `file`, proved within the exploration bounds. */
   analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }>;
+  /** Ends what the analyzer started (worker threads): server shutdown. */
+  dispose?(): void;
 }
 
 export class CancelledError extends Error {

@@ -135,4 +135,9 @@ export class AnalyzerByFileKind implements Analyzer {
     const analyzer = this.of(file);
     return analyzer ? analyzer.analyzeFile(file, settings, isCancelled) : { findings: [], problems: [] };
   }
+
+  dispose(): void {
+    this.c?.dispose?.();
+    this.litmus.dispose?.();
+  }
 }

@@ -164,6 +164,7 @@ export class Session {
       this.indexGeneration++;
       if (this.debounceTimer) clearTimeout(this.debounceTimer);
       this.options.simulator?.dispose?.();
+      this.options.analyzer.dispose?.();
     });
   }
 
