@@ -594,7 +594,7 @@ export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, 
       if (own.length !== 1) return `${defs.length} definitions`;
       defs = own;
     }
-    if (defs[0].fn.returns.length !== 1) return `${defs[0].fn.returns.length} return statements`;
+    if (defs[0].fn.returns.length !== 1) return 'not a single return statement';
     const callee = defs[0];
     try {
       return translateIn(b, callee.file, callee.fn, callee.fn.returns[0], depth + 1, { args });

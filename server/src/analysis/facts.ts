@@ -311,12 +311,9 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     // parser, still in the user's text) say the function is entered with that lock held.
     const annotations = parsed.text.slice(declarator.endIndex, body.startIndex);
     const heldOnEntry = [...annotations.matchAll(/__(?:must_hold|releases)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)/g)].map((m) => normaliseText(m[1]));
-    new BodyWalker(facts, globals, span, userText, registrations, heldOnEntry).walk(body);
     // Branch conditions matter only around a sleep (sleep-state-order, open-coded waits);
-    // elsewhere they are most of a function's events, so they are dropped (memory).
-    if (!facts.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait')) {
-      facts.events = facts.events.filter((e) => e.kind !== 'check');
-    }
+    // elsewhere they are most of a function's events, so the walk drops them (memory).
+    new BodyWalker(facts, globals, span, userText, registrations, heldOnEntry).walk(body);
   });
 
   // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
@@ -335,9 +332,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     if (!unlocksQspinlock && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
-    // Only a single-return helper can be inlined into a condition (through its locals' values).
-    if (f.returns.length > 1) f.returns = [];
-    if (f.returns.length !== 1) f.events = f.events.filter((e) => e.kind !== 'local-value');
+    // Only a single-return helper can be inlined into a condition (through its locals' values):
+    // the walk keeps the return and the locals' values of those alone.
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
@@ -363,6 +359,9 @@ export function macroNumber(text: string): number | undefined {
   const bit = /^BIT(?:_ULL)?\(\s*(\d+)\s*\)$/.exec(t);
   return bit ? 2 ** Number(bit[1]) : undefined;
 }
+
+/** Placeholder of a check's condition until BodyWalker.finish() computes it. */
+const PENDING = { text: '', reads: [], span: { start: 0, end: 0, line: 0, column: 0, endLine: 0, endColumn: 0 } } as Condition;
 
 /** A local's value longer than this is not kept (memory; helpers compute short expressions). */
 const MAX_LOCAL_VALUE_CHARS = 200;
@@ -413,6 +412,8 @@ class BodyWalker {
   private loopDepth = 0;
   private conditionalDepth = 0;
   private readonly arms: string[] = [];
+  private readonly pending: Array<{ event: FactEvent; node: Node }> = [];
+  private readonly returnNodes: Node[] = [];
 
   constructor(
     private readonly fn: FunctionFacts,
@@ -427,6 +428,7 @@ class BodyWalker {
 
   walk(body: Node): void {
     this.visit(body, 0);
+    this.finish();
   }
 
   private lastCtx: EventContext | undefined;
@@ -479,7 +481,7 @@ class BodyWalker {
         const value = node.namedChildren.find((c) => c && c.type !== 'comment');
         if (value) {
           this.visit(value, depth + 1);
-          this.fn.returns.push(this.condition(value));
+          this.returnNodes.push(value);
         }
         return;
       }
@@ -488,7 +490,7 @@ class BodyWalker {
         if (cond) {
           this.visit(cond, depth + 1);
           const then = node.childForFieldName('consequence');
-          this.push({ kind: 'check', condition: this.condition(cond), exits: !!then && exits(then), exitWhen: true, span: this.span(cond) });
+          this.later(this.push({ kind: 'check', condition: PENDING, exits: !!then && exits(then), exitWhen: true, span: this.span(cond) }), cond);
         }
         this.conditionalDepth++;
         for (const field of ['consequence', 'alternative']) {
@@ -518,7 +520,7 @@ class BodyWalker {
         const iteratorHead = cond?.namedChildren[0]?.type === 'comma_expression';
         if (cond && node.type !== 'do_statement' && !iteratorHead) {
           this.visit(cond, depth + 1);
-          this.push({ kind: 'check', condition: this.condition(cond), exits: true, exitWhen: false, span: this.span(cond) });
+          this.later(this.push({ kind: 'check', condition: PENDING, exits: true, exitWhen: false, span: this.span(cond) }), cond);
         }
         this.loopDepth++;
         if (node.type !== 'do_statement' && cond) {
@@ -536,8 +538,38 @@ class BodyWalker {
     for (const c of node.namedChildren) if (c) this.visit(c, depth + 1);
   }
 
-  private push(e: DistributiveOmit<FactEvent, 'ctx'>): void {
-    this.fn.events.push({ ...e, ctx: this.ctx() } as FactEvent);
+  private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
+    const event = { ...e, ctx: this.ctx() } as FactEvent;
+    this.fn.events.push(event);
+    return event;
+  }
+
+  /** The event's condition (or value), computed by finish() if the event is kept. */
+  private later(event: FactEvent, node: Node): void {
+    this.pending.push({ event, node });
+  }
+
+  /**
+   * Conditions are computed once the function is walked, only for what is kept: branch checks
+   * around a sleep, the return of a single-return helper and its locals' values (a kernel
+   * function has many ifs and assignments; most functions keep none of them).
+   */
+  private finish(): void {
+    const keepChecks = this.fn.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait');
+    const helper = this.returnNodes.length === 1;
+    const dropped = new Set<FactEvent>();
+    for (const { event, node } of this.pending) {
+      if (event.kind === 'check') {
+        if (keepChecks) event.condition = this.condition(node);
+        else dropped.add(event);
+      } else if (event.kind === 'local-value') {
+        if (helper) event.value = this.condition(node);
+        else dropped.add(event);
+      }
+    }
+    for (const e of this.fn.events) if (!keepChecks && e.kind === 'check') dropped.add(e);
+    if (dropped.size) this.fn.events = this.fn.events.filter((e) => !dropped.has(e));
+    if (helper) this.fn.returns.push(this.condition(this.returnNodes[0]));
   }
 
   private declaration(node: Node): void {
@@ -693,8 +725,8 @@ class BodyWalker {
 
   /** Every assignment of a local, with its value when the model can read it (see 'local-value'). */
   private localValue(local: string, value: Node | null | undefined, at: Node): void {
-    const known = value && value.endIndex - value.startIndex <= MAX_LOCAL_VALUE_CHARS ? this.condition(value) : undefined;
-    this.push({ kind: 'local-value', local, ...(known ? { value: known } : {}), span: this.span(at) });
+    const event = this.push({ kind: 'local-value', local, span: this.span(at) });
+    if (value && value.endIndex - value.startIndex <= MAX_LOCAL_VALUE_CHARS) this.later(event, value);
   }
 
   /** `local = READ_ONCE(x)` / `atomic_read(&x)` / `smp_load_acquire(&x)` / `p->field`. */
