@@ -53,6 +53,7 @@ test('--jobs 2 (worker threads) reports exactly what --jobs 1 reports, in the sa
     delete out.stats.milliseconds;
     delete out.stats.indexMilliseconds;
     delete out.stats.proveMilliseconds;
+    delete out.stats.planMilliseconds;
     delete out.stats.byVerdict;
     out.findings = out.findings.map((f: { file: string; line: number; column: number; code: string }) => `${f.file}:${f.line}:${f.column} ${f.code}`);
     return out;

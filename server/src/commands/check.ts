@@ -194,6 +194,10 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     milliseconds,
     indexMilliseconds: Math.round(indexedAt - started),
     proveMilliseconds: Math.round(performance.now() - indexedAt),
+    /** Of the prove phase: planning every candidate (this thread), the rest is exploring. */
+    planMilliseconds: Math.round(proved.planMilliseconds),
+    /** Candidates explored (the others could not be extracted). */
+    proofs: proved.proofs,
     byRule: countBy(shown, (f) => f.code),
     byVerdict: countBy(findings, (f) => f.verdict),
   };
@@ -222,66 +226,78 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
 }
 
 /**
- * Every candidate of `files`, proved: planned here, in file order (planning needs the index),
- * and explored on `options.jobs` proof workers as the plans come (on this thread with one job).
- * Findings come back in candidate order whatever the workers' order, so the output does not
- * depend on the jobs count. A file whose planning or proof throws gives one problem and no
- * findings, as it did when the whole file was proved in one call.
+ * Every candidate of `files`, proved: first every plan, made here in file order (planning needs
+ * the index), then the exploring, on `options.jobs` proof workers (on this thread with one job).
+ * The two phases do not overlap: a proof's budget is wall-clock time, and a third busy thread on
+ * a machine with as many cores as jobs would push proofs near their budget over it. Findings come
+ * back in candidate order whatever the workers' order, so the output does not depend on the jobs
+ * count. A file whose planning or proof throws gives one problem and no findings, as it did when
+ * the whole file was proved in one call.
  */
 async function proveFiles(workspace: Workspace, files: string[], options: CheckOptions, progress: ((n: number, total: number, what: string) => void) | undefined) {
   const bounds = proofBounds(options.proof);
   const enabled = (c: RuleCode) => options.rules.has(c);
-  let pool: ProofPool | undefined;
-  const decideOne = (job: ProofJob): ProofOutcome | Promise<ProofOutcome> => {
-    if (options.jobs <= 1) {
-      try {
-        return { finding: decide(job, bounds) };
-      } catch (error) {
-        return { error: (error as Error).message };
+  const started = performance.now();
+  // Per file, in candidate order: a finding known at planning, or the index of its proof job.
+  const perFile: Array<{ file: string; items: Array<Finding | number>; error?: string }> = [];
+  const jobs: ProofJob[] = [];
+  for (const [n, file] of files.entries()) {
+    if (progress && n % 20 === 0) progress(n, files.length, 'planning');
+    const entry: (typeof perFile)[number] = { file, items: [] };
+    perFile.push(entry);
+    try {
+      for (const c of workspace.candidates(file, enabled)) {
+        const planned = planCandidate(workspace.index, c);
+        entry.items.push('finding' in planned ? planned.finding : jobs.push(planned.job) - 1);
       }
+    } catch (error) {
+      entry.error = (error as Error).message;
     }
-    pool ??= new ProofPool({ size: options.jobs });
-    return pool.prove([job], bounds).then((r) => (r === 'stopped' ? { error: 'proof stopped' } : r[0]));
-  };
-  // Per file, in candidate order: a finding known at planning, or a proof's outcome to come.
-  const perFile: Array<{ file: string; items: Array<Finding | ProofOutcome | Promise<ProofOutcome>>; error?: string }> = [];
-  try {
-    for (const [n, file] of files.entries()) {
-      if (progress && n % 20 === 0) progress(n, files.length, 'proving');
-      const entry: (typeof perFile)[number] = { file, items: [] };
-      perFile.push(entry);
-      try {
-        for (const c of workspace.candidates(file, enabled)) {
-          const planned = planCandidate(workspace.index, c);
-          entry.items.push('finding' in planned ? planned.finding : decideOne(planned.job));
-        }
-      } catch (error) {
-        entry.error = (error as Error).message;
-      }
-      // Let the workers' answers in, so each gets its next plan while this thread plans on.
-      if (pool) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const findings: Finding[] = [];
-    const problems: FileProblem[] = [];
-    for (const entry of perFile) {
-      const fileFindings: Finding[] = [];
-      let error: string | undefined;
-      for (const item of entry.items) {
-        const outcome = await item;
-        if ('error' in outcome) {
-          error = outcome.error;
-          break;
-        }
-        fileFindings.push('finding' in outcome ? outcome.finding : outcome);
-      }
-      error ??= entry.error;
-      if (error !== undefined) problems.push({ file: entry.file, message: `analysis failed: ${error}` });
-      else findings.push(...fileFindings.filter((f) => f.verdict !== 'safe'));
-    }
-    return { findings, problems };
-  } finally {
-    await pool?.close();
   }
+  const planned = performance.now();
+  const outcomes: ProofOutcome[] = new Array(jobs.length);
+  if (options.jobs <= 1 || jobs.length <= 1) {
+    jobs.forEach((job, n) => {
+      if (progress && n % 20 === 0) progress(n, jobs.length, 'proving');
+      try {
+        outcomes[n] = { finding: decide(job, bounds) };
+      } catch (error) {
+        outcomes[n] = { error: (error as Error).message };
+      }
+    });
+  } else {
+    const pool = new ProofPool({ size: options.jobs });
+    let done = 0;
+    try {
+      await Promise.all(
+        jobs.map(async (job, n) => {
+          const r = await pool.prove([job], bounds);
+          outcomes[n] = r === 'stopped' ? { error: 'proof stopped' } : r[0];
+          if (progress && ++done % 20 === 0) progress(done, jobs.length, 'proving');
+        }),
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+  const findings: Finding[] = [];
+  const problems: FileProblem[] = [];
+  for (const entry of perFile) {
+    const fileFindings: Finding[] = [];
+    let error: string | undefined;
+    for (const item of entry.items) {
+      const outcome = typeof item === 'number' ? outcomes[item] : { finding: item };
+      if ('error' in outcome) {
+        error = outcome.error;
+        break;
+      }
+      fileFindings.push(outcome.finding);
+    }
+    error ??= entry.error;
+    if (error !== undefined) problems.push({ file: entry.file, message: `analysis failed: ${error}` });
+    else findings.push(...fileFindings.filter((f) => f.verdict !== 'safe'));
+  }
+  return { findings, problems, proofs: jobs.length, planMilliseconds: planned - started };
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
