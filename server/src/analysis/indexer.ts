@@ -73,9 +73,16 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   }
   let next = 0;
   let done = 0;
+  // Adopted in file order, whatever order the batches come back in: the index lists sites in
+  // the order its files arrived, and a plan picks among them (which sleeper is the second
+  // waiter), so an index built in completion order made findings depend on the jobs count.
+  let adopted = 0;
   const adopt = (at: number, r: IndexedFile) => {
     results[at] = r;
-    ws.adopt(r.file, r.facts, r.stats);
+    for (; adopted < files.length && results[adopted] !== undefined; adopted++) {
+      const a = results[adopted];
+      ws.adopt(a.file, a.facts, a.stats);
+    }
     if (++done % 50 === 0) options.progress?.(done, files.length);
   };
   const runWorker = () =>
