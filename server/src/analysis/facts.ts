@@ -7,7 +7,7 @@
  * the wake"; branches are kept as events (`check`) so a rule can see that a condition was
  * tested, but the walk does not split paths.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
@@ -167,6 +167,9 @@ export interface FileFacts {
 
 /** Node types whose subtrees hold no event (see BodyWalker.visit). */
 const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
+
+/** Node types BodyWalker.visit() handles itself; the cursor walk hands it these as node objects. */
+const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement']);
 
 /** Field types a fix may rewrite (the task-pointer conversion of a queue). */
 const QUEUE_TYPE = /wait_queue_head|swait_queue_head|rcuwait|completion/;
@@ -535,7 +538,39 @@ class BodyWalker {
       default:
         break;
     }
-    for (const c of node.namedChildren) if (c) this.visit(c, depth + 1);
+    this.visitChildren(node, depth);
+  }
+
+  /**
+   * The children of a node no case above handles, walked with one tree cursor: statement lists,
+   * expressions and the like are most of a body's nodes, and a cursor step costs one call into
+   * the parser's WebAssembly where a node object costs several and an allocation. Only the
+   * node types visit() handles become node objects.
+   */
+  private visitChildren(node: Node, depth: number): void {
+    if (node.namedChildCount === 0) return;
+    const cursor = node.walk();
+    try {
+      if (cursor.gotoFirstChild()) this.visitSiblings(cursor, depth + 1);
+    } finally {
+      cursor.delete();
+    }
+  }
+
+  private visitSiblings(cursor: TreeCursor, depth: number): void {
+    do {
+      if (!cursor.nodeIsNamed) continue;
+      const type = cursor.nodeType;
+      if (LEAF_TYPES.has(type)) continue;
+      if (VISITED_TYPES.has(type)) {
+        this.visit(cursor.currentNode, depth);
+        continue;
+      }
+      if (depth < MAX_DEPTH && cursor.gotoFirstChild()) {
+        this.visitSiblings(cursor, depth + 1);
+        cursor.gotoParent();
+      }
+    } while (cursor.gotoNextSibling());
   }
 
   private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
