@@ -373,29 +373,33 @@ const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_
 
 const interned = new Map<string, string>();
 
-function internCopy(s: string): string {
+function internCopy(s: string, copy: boolean): string {
   let v = interned.get(s);
   if (v === undefined) {
-    v = JSON.parse(JSON.stringify(s)) as string;
+    v = copy ? (JSON.parse(JSON.stringify(s)) as string) : s;
     if (interned.size > 2_000_000) interned.clear();
     interned.set(v, v);
   }
   return v;
 }
 
-/** Replaces every string of `facts` by an interned copy of its own (see collectFacts). */
-export function detachStrings(facts: FileFacts): void {
-  detachIn(facts, new Set());
+/**
+ * Replaces every string of `facts` by an interned copy of its own (see collectFacts).
+ * `copy: false` for facts that came from another thread: their strings are already fresh
+ * (the structured clone made them), so only repeats are shared.
+ */
+export function detachStrings(facts: FileFacts, copy = true): void {
+  detachIn(facts, new Set(), copy);
 }
 
-function detachIn(value: unknown, seen: Set<object>): void {
+function detachIn(value: unknown, seen: Set<object>, copy: boolean): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   seen.add(value);
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const v = record[key];
-    if (typeof v === 'string') record[key] = internCopy(v);
-    else if (typeof v === 'object' && v !== null) detachIn(v, seen);
+    if (typeof v === 'string') record[key] = internCopy(v, copy);
+    else if (typeof v === 'object' && v !== null) detachIn(v, seen, copy);
   }
 }
 

@@ -131,26 +131,37 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
  * modelled instead of the finding staying unknown. Called again after they are indexed, it
  * finds what their helpers need in turn.
  */
-export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[]): string[] {
+/** Names the helper-header pass has searched the skipped headers for (carried across its rounds). */
+export interface SearchedNames {
+  helpers: Set<string>;
+  /** `<directory>\0<NAME>` */
+  constants: Set<string>;
+}
+
+export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[], searched: SearchedNames = { helpers: new Set(), constants: new Set() }): string[] {
   const helpers = new Set<string>();
+  const looked = new Set<string>();
   // Constants by the directory of the file that needs them: only a header of that directory
   // is searched (a driver's own enum; kernel-wide macros such as HZ are not numbers to model).
   const constants = new Map<string, Set<string>>();
-  const seenFns = new Set<string>();
   const scan = (file: string, text: string, depth: number) => {
     for (const m of text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
       const name = m[1];
       if (m[2]) {
-        if (MODELLED_CONDITION_CALLS.has(name)) continue;
+        if (MODELLED_CONDITION_CALLS.has(name) || looked.has(name)) continue;
+        looked.add(name);
         const defs = ws.index.functionsNamed(name);
-        if (defs.length === 0) helpers.add(name);
+        // A name an earlier round searched the headers for is not searched again.
+        if (defs.length === 0) {
+          if (!searched.helpers.has(name)) helpers.add(name);
+        }
         // What an inlined helper returns is part of the condition.
-        else if (depth < 4 && !seenFns.has(name)) {
-          seenFns.add(name);
+        else if (depth < 4) {
           for (const d of defs) for (const r of d.fn.returns) scan(d.file, r.text, depth + 1);
         }
       } else if (depth > 0 && /^[A-Z][A-Z0-9_]*$/.test(name) && name.length > 1 && ws.index.macroValue(file, name) === undefined) {
         const dir = dirname(file);
+        if (searched.constants.has(`${dir}\0${name}`)) continue;
         if (!constants.has(dir)) constants.set(dir, new Set());
         constants.get(dir)!.add(name);
       }
@@ -165,6 +176,8 @@ export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[]
     }
   }
   if (helpers.size === 0 && constants.size === 0) return [];
+  for (const h of helpers) searched.helpers.add(h);
+  for (const [dir, names] of constants) for (const n of names) searched.constants.add(`${dir}\0${n}`);
   // A definition: the name, a parameter list without nested parentheses, then the body's
   // brace; a `#define NAME`; an enumerator inside an enum's braces.
   const helperDefinition = helpers.size > 0 ? new RegExp(`\\b(?:${[...helpers].join('|')})\\s*\\([^;{}()]*\\)\\s*\\{`) : undefined;

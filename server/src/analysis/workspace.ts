@@ -140,8 +140,9 @@ export class Workspace {
   /** Takes a file's facts collected elsewhere (an indexing worker), with what it cost there. */
   adopt(file: string, facts: FileFacts | undefined, stats: FileStats): void {
     if (facts) {
-      // One copy of each string across files (names, types, paths repeat from file to file).
-      detachStrings(facts);
+      // One copy of each string across files (names, types, paths repeat from file to file);
+      // the copy from the worker already made them strings of their own.
+      detachStrings(facts, false);
       this.index.set(facts);
     }
     else this.remove(file);

@@ -15,7 +15,7 @@ import { planCandidate, proofBounds, ProofOptions } from '../analysis/prove';
 import { ProofOutcome, ProofPool } from '../analysis/proofPool';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../analysis/rules';
-import { headersDefiningConditionHelpers, indexFiles } from '../analysis/indexer';
+import { headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
 import { toSarif } from './sarif';
 
@@ -160,8 +160,9 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   // second round finds what the helpers found in the first one need.
   const helperHeaders: string[] = [];
   const at = new Map(indexed.map((r, i) => [r.file, i]));
+  const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
   for (let round = 0; round < 2; round++) {
-    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0).map((r) => r.file));
+    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0).map((r) => r.file), searched);
     if (more.length === 0) break;
     for (const r of await indexFiles(workspace, more, { jobs: options.jobs, keepText: options.fix, force: true })) indexed[at.get(r.file)!] = r;
     workspace.stats.skippedByPrefilter -= more.length;
