@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { relevantFunctions } from '../../server/src/analysis/shape';
+import { PREFILTER } from '../../server/src/analysis/wrappers';
 import { Workspace } from '../../server/src/analysis/workspace';
 import { fixtureCases, fixturesRoot } from './fixtureHarness';
 
@@ -57,4 +58,24 @@ test('relevance: direct mentions, helpers two levels down, callers one level up,
   // always kept (a condition, maybe in another file, may inline it); unused_level3() has two
   // returns; clear_fifo() is three levels below stopper().
   assert.deepEqual(names, ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs']);
+});
+
+test('the prefilter skips a file whose only primitives are completions, and still reads one that also has a wait queue', async () => {
+  const completionOnly = [
+    '#include <linux/completion.h>',
+    'struct fw_loader { struct completion done; int status; };',
+    'static void fw_loaded(struct fw_loader *l, int status) { l->status = status; complete(&l->done); }',
+    'static int fw_wait(struct fw_loader *l) { if (!wait_for_completion_timeout(&l->done, HZ)) return -ETIMEDOUT; return l->status; }',
+  ].join('\n');
+  const withQueue = `${completionOnly}\nstatic DECLARE_WAIT_QUEUE_HEAD(fw_wq);\nstatic void fw_kick(void) { wake_up(&fw_wq); }\n`;
+  assert.equal(PREFILTER.test(completionOnly), false);
+  assert.equal(PREFILTER.test(withQueue), true);
+  // Through the workspace, as check reads files: skipped unless forced (an open document).
+  const ws = await Workspace.create(undefined, { keepTrees: false });
+  ws.setFile('fw_a.c', completionOnly);
+  ws.setFile('fw_b.c', withQueue);
+  assert.equal(ws.stats.skippedByPrefilter, 1);
+  assert.equal(ws.stats.parsed, 1);
+  assert.ok((ws.facts('fw_b.c')?.functions.length ?? 0) > 0);
+  assert.equal(ws.facts('fw_a.c')?.functions.length ?? 0, 0);
 });

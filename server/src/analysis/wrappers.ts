@@ -365,18 +365,24 @@ function wordsPattern(words: string[], extra: string[] = []): RegExp {
  * another file needs (a queue's struct or initialisation, a wake-callback or kthread
  * registration). Whole identifiers only: a comment saying "completed" or "scheduled" does not
  * make a 1.5 MB register header worth parsing.
+ *
+ * Completions are left out: a completion counts its wakeups (every complete() is consumed by
+ * one waiter's done--, and a waiter that times out leaves the count to the next), so no rule
+ * finds a lost wakeup in one, and a file whose only primitives are completions holds nothing
+ * else a rule reads. They are half the kernel files that name a primitive (6.1: 3,639 of
+ * 7,162); the files parsed for other reasons still model them. Measured on the whole 6.1 tree:
+ * the same findings and unknowns with and without those files.
  */
 export const PREFILTER = wordsPattern(
   [
-    ...RELEVANT_WORDS,
+    ...RELEVANT_WORDS.filter((w) => WAIT_MACROS.get(w)?.queue !== 'completion' && WAKE_MACROS.get(w)?.queue !== 'completion'),
     'init_waitqueue_func_entry', 'kthread_run', 'kthread_create', 'kthread_create_on_node', 'kthread_run_on_cpu',
     'wait_queue_head', 'wait_queue_head_t', 'swait_queue_head', 'rcuwait', 'rcuwait_init', 'init_waitqueue_head',
-    'init_swait_queue_head', 'init_completion', 'reinit_completion', 'DECLARE_COMPLETION', 'DECLARE_COMPLETION_ONSTACK',
+    'init_swait_queue_head',
     'DECLARE_WAIT_QUEUE_HEAD', 'DECLARE_WAIT_QUEUE_HEAD_ONSTACK', 'DECLARE_SWAIT_QUEUE_HEAD', 'DECLARE_SWAIT_QUEUE_HEAD_ONSTACK',
     'DEFINE_WAIT', 'DEFINE_WAIT_FUNC', 'DECLARE_WAITQUEUE', 'DECLARE_SWAITQUEUE', 'add_wait_queue', 'add_wait_queue_exclusive',
     'wait_woken', 'woken_wake_function', 'prepare_to_wait', 'prepare_to_wait_exclusive', 'prepare_to_wait_event', 'finish_wait',
   ],
-  ['struct\\s+completion'],
 );
 
 /**
