@@ -72,11 +72,17 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
     ...base,
     severity: 'warning',
     verdict: 'violated',
-    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${advice}`,
+    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${assumptionNote(plan.program)}${advice}`,
     trace: traceOf(result),
     fixes: verifiedFixes(plan, run),
     proof,
   };
+}
+
+/** What the extraction assumed of code it could not model (extract.ts ProgramBuilder.assume). */
+function assumptionNote(p: Program): string {
+  const m = /^\[assuming (.*?)\] /.exec(p.name);
+  return m ? ` (assuming ${m[1]}: that alternative of the condition is not modelled)` : '';
 }
 
 function timeoutNote(p: Program): string {

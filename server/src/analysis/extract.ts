@@ -42,6 +42,13 @@ export class ProgramBuilder {
 
   constructor(readonly index: WorkspaceIndex) {}
 
+  /** What the program takes for granted about code it does not model (named in the finding). */
+  readonly assumptions: string[] = [];
+
+  assume(what: string): void {
+    if (!this.assumptions.includes(what)) this.assumptions.push(what);
+  }
+
   /** The snapshot loads collected since the last call (they belong to one sleeper). */
   takeSnapshots(): Op[] {
     const s = this.snapshots;
@@ -121,7 +128,9 @@ export class ProgramBuilder {
     const written = writtenLocations(this.threads);
     const fold = (e: ProgramExpr): ProgramExpr => simplify(e, (loc) => (written.has(loc) || !(loc in this.locations) ? undefined : this.locations[loc]));
     const threads = this.threads.map((t) => ({ ...t, ops: t.ops.map((op) => mapOpExprs(op, fold)) }));
-    return { name, locations: this.locations, objects: [...this.objects.values()], threads, ...(check ? { property: check } : {}) };
+    // The assumptions lead the name (decide.ts reads them back into the finding's message).
+    const named = this.assumptions.length ? `[assuming ${this.assumptions.join('; ')}] ${name}` : name;
+    return { name: named, locations: this.locations, objects: [...this.objects.values()], threads, ...(check ? { property: check } : {}) };
   }
 }
 
@@ -613,8 +622,54 @@ const MAX_INLINE_DEPTH = 4;
 export function waiterCondition(b: ProgramBuilder, site: Site<E<'wait'>>): ProgramExpr {
   const c = waitCondition(site);
   if (!c) throw new ExtractionError(`the wait at ${site.file}:${site.event.span.line} has no condition the model can read`);
-  const e = translateIn(b, site.file, site.fn, c.cond);
+  let e: ProgramExpr;
+  try {
+    e = translateIn(b, site.file, site.fn, c.cond);
+  } catch (error) {
+    if (!(error instanceof ExtractionError) || c.negate) throw error;
+    e = partialDisjunction(b, site, c.cond, error);
+  }
   return c.negate ? (e.kind === 'not' ? e.operand : { kind: 'not', operand: e }) : e;
+}
+
+/**
+ * A sleeper waiting for `a || helper(x)` where only `helper(x)` cannot be modelled: the program
+ * waits for `a` in a state where the other alternative does not hold (no data queued, no
+ * event pending), a state the sleeper can be in, since it waits for it to change. The
+ * assumption is named in the program (see ProgramBuilder.assume) and in the finding. Any other
+ * shape, or no alternative left, keeps the original reason.
+ */
+function partialDisjunction(b: ProgramBuilder, site: Site<E<'wait'>>, cond: Condition, original: ExtractionError): ProgramExpr {
+  const operands = topLevelOperands(cond.text, '||');
+  if (operands.length < 2) throw original;
+  const kept: ProgramExpr[] = [];
+  const assumed: string[] = [];
+  for (const text of operands) {
+    try {
+      kept.push(translateIn(b, site.file, site.fn, { ...cond, text }));
+    } catch (error) {
+      if (!(error instanceof ExtractionError)) throw error;
+      // Only an alternative the model cannot read is dropped, not one it reads wrongly.
+      if (!/^the condition calls /.test(error.message)) throw original;
+      assumed.push(text);
+    }
+  }
+  if (kept.length === 0) throw original;
+  for (const text of assumed) b.assume(`${text} is false`);
+  return kept.reduce((left, right) => ({ kind: 'binary', op: '||', left, right }));
+}
+
+/** `text` split at the `op` operators outside parentheses (its tokens, joined by spaces). */
+function topLevelOperands(text: string, op: '||' | '&&'): string[] {
+  const out: string[][] = [[]];
+  let depth = 0;
+  for (const t of tokenize(text)) {
+    if (t === '(') depth++;
+    if (t === ')') depth--;
+    if (depth === 0 && t === op) out.push([]);
+    else out[out.length - 1].push(t);
+  }
+  return out.map((o) => o.join(' ').replace(/\s*(->|[().,])\s*/g, '$1').replace(/,/g, ', ')).filter((o) => o.length > 0);
 }
 
 /** Locations a waiter's condition reads (helpers included): the ones the waker's stores matter to. */
