@@ -372,13 +372,20 @@ function wakes(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Cand
 /** Objects owned by one task: a per-vCPU queue is only ever slept on by that vCPU's thread. */
 const SINGLE_OWNER_STRUCTS = new Set(['kvm_vcpu', 'task_struct']);
 
-/** Proof obligations for "exactly one sleeper": one wait site, on a per-task object or in a kthread. */
+/**
+ * Proof obligations for "exactly one sleeper": one wait site, on a per-task object, in a
+ * kthread, or on an object that lives on the sleeping function's own stack (a local struct,
+ * not a pointer: no other task can be running that function's frame).
+ */
 function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<Site<E<'wait'>>>): string | undefined {
   if (waits.length !== 1) return undefined;
   const w = waits[0];
   const struct = /^struct (\w+)\./.exec(queue)?.[1];
   if (struct && SINGLE_OWNER_STRUCTS.has(struct)) return `struct ${struct}`;
   if (index.contextOf(w.fn) === 'kthread') return `the kthread ${w.fn.name}()`;
+  const q = w.event.queue;
+  const local = q?.rootKind === 'local' && q.fields.length > 0 ? w.fn.locals.find((l) => l.name === q.root) : undefined;
+  if (local && !local.pointer && !local.isStatic && local.structName) return `the sleeper's own stack: ${local.name} is a local struct ${local.structName} of ${w.fn.name}()`;
   return undefined;
 }
 

@@ -199,6 +199,8 @@ export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number;
   ['list_splice_init', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['list_splice_tail_init', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['hlist_add_head', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
+  // Taking a node off its hash list: hlist_unhashed() of that node is true afterwards.
+  ['hlist_del_init', { locArg: 0, constValue: '0', fullBarrierAfter: false }],
 ]);
 
 const ATOMIC_FAMILIES = ['atomic', 'atomic64', 'atomic_long'];
@@ -395,7 +397,8 @@ export const CONDITION_CALLS = {
   acquireReads: new Set(['smp_load_acquire', 'atomic_read_acquire']),
   bitTests: new Set(['test_bit']),
   /** A list is one location: non-zero once an entry was added. */
-  listEmptyTests: new Set(['list_empty', 'llist_empty', 'list_empty_careful']),
+  /** Also a hash node's own state: hlist_unhashed(&n->link) is "n->link == 0", hlist_del_init() stores 0. */
+  listEmptyTests: new Set(['list_empty', 'llist_empty', 'list_empty_careful', 'hlist_unhashed']),
   /** Bits of vcpu->requests, one location (any request pending). */
   requestTests: new Set(['kvm_request_pending', 'kvm_test_request', 'kvm_check_request']),
   /** Nobody stops or signals the thread in an extracted program: false there. */
