@@ -318,6 +318,14 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       } else if (CONDITION_CALLS.listEmptyTests.has(fn)) {
         // A list is modelled by one location: non-zero once an entry was added.
         e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
+      } else if (CONDITION_CALLS.bitmapEmptyTests.has(fn)) {
+        // A bitmap is one word, like test_bit()'s: empty when the bit the wakers clear is clear.
+        e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
+        for (let depth = 0; peek() !== undefined && !(depth === 0 && peek() === ')'); ) {
+          const t2 = take();
+          if (t2 === '(') depth++;
+          else if (t2 === ')') depth--;
+        }
       } else if (CONDITION_CALLS.requestTests.has(fn)) {
         // Requests are bits of vcpu->requests; modelled as one location (any request pending).
         while (peek() !== ')' && peek() !== undefined) take();

@@ -327,12 +327,15 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
   // down or up, static helpers' contexts), kicks and initialisers. A kernel tree has millions of
   // other calls (printk, kfree...), which would dominate the index's memory.
   const local = new Set(functions.map((f) => f.name));
+  // Helpers a lockless check's function calls: the store the check must follow can be theirs.
+  const calledByChecks = new Set<string>();
+  for (const f of functions) if (f.events.some((e) => e.kind === 'active')) for (const e of f.events) if (e.kind === 'call') calledByChecks.add(e.name);
   for (const f of functions) {
     f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name) || LIST_REMOVAL.test(e.name));
-    // Stores matter before a wake, a check or a kick, after a wait, and before a call the
-    // analysis follows; a function with none of those keeps only its ordering events.
+    // Stores matter before a wake, a check or a kick, after a wait, before a call the analysis
+    // follows, and in a helper a check's function calls; elsewhere only ordering events stay.
     const unlocksQspinlock = /unlock/.test(f.name) && f.params.some((p) => p.structName === 'qspinlock');
-    if (!unlocksQspinlock && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
+    if (!unlocksQspinlock && !calledByChecks.has(f.name) && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
     // Only a single-return helper can be inlined into a condition (through its locals' values):

@@ -55,6 +55,11 @@ export class WorkspaceIndex {
     return [...this.files.values()];
   }
 
+  /** Builds the cross-file maps now (else the first query after a change builds them). */
+  prepare(): void {
+    this.agg();
+  }
+
   private agg(): Aggregate {
     if (this.aggregate) return this.aggregate;
     const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map() };
@@ -117,6 +122,23 @@ export class WorkspaceIndex {
       return fields.length ? `${base}.${fields.join('.')}` : base;
     }
     return `${file}:${fn.name}:${path.text.replace(/^&/, '')}`;
+  }
+
+  /**
+   * The identity of an object named by its text in a function (`&pool->lock`, `dev->lock`,
+   * `my_lock`), as identity() gives it for the access path: how two functions' lock texts meet.
+   */
+  identityOfText(file: string, fn: FunctionFacts, text: string): string {
+    const t = text.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1');
+    const m = /^([A-Za-z_]\w*)((?:(?:->|\.)[A-Za-z_]\w*)*)$/.exec(t);
+    if (!m) return `${file}:${fn.name}:${t}`;
+    const root = m[1];
+    const fields = m[2].split(/->|\./).filter(Boolean);
+    const param = fn.params.find((p) => p.name === root);
+    const local = param ? undefined : fn.locals.find((l) => l.name === root);
+    const decl = param ?? local;
+    const path: AccessPath = { text: t, root, rootKind: param ? 'param' : local ? 'local' : 'global', ...(decl?.structName ? { rootStruct: decl.structName } : {}), fields, addressOf: false };
+    return this.identity(file, fn, path);
   }
 
   fieldOf(struct: string, field: string): StructField | undefined {

@@ -192,18 +192,24 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
   const tracked = conditionLocations(b, w);
   // The store the waiters test: the nearest unordered one, or an earlier one of the same
   // stretch (a statistics counter bumped between the condition store and the check).
-  const testedStore = [s.store.event, ...s.earlierStores].find((e) => !!e.target && tracked.has(locName(index.identity(s.store.file, s.store.fn, e.target))));
-  if (!testedStore) throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
-  const store = { ...s.store, event: testedStore };
+  const store = [s.store, ...s.earlierStores].find((st) => !!st.event.target && tracked.has(locName(index.identity(st.file, st.fn, st.event.target))));
+  if (!store) throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
   const queues = new Map([[check.event.queue?.text ?? '', queueName]]);
   const storeIdx = store.fn.events.indexOf(store.event);
   const checkIdx = check.fn.events.indexOf(check.event);
   const ops: Op[] = [];
+  // From the lock that guards the store, when it is under one: the unlock and what the lock
+  // orders (the queue's own lock orders it against the sleepers) belong to the program.
+  const from = lockRegionStart(store.fn, storeIdx);
   if (s.via) {
-    ops.push(...segmentOps(b, { file: store.file, fn: store.fn, from: storeIdx, to: store.fn.events.indexOf(s.via.event) }, tracked, queues));
+    ops.push(...segmentOps(b, { file: store.file, fn: store.fn, from, to: store.fn.events.indexOf(s.via.event) }, tracked, queues));
     ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: 0, to: checkIdx }, tracked, queues));
+  } else if (store.into) {
+    // The store is a helper's: its code from the store on, then the caller's after the call.
+    ops.push(...segmentOps(b, { file: store.file, fn: store.fn, from, to: store.fn.events.length }, tracked, queues));
+    ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: check.fn.events.indexOf(store.into.event) + 1, to: checkIdx }, tracked, queues));
   } else {
-    ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from: storeIdx, to: checkIdx }, tracked, queues));
+    ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from, to: checkIdx }, tracked, queues));
   }
   const wake = check.fn.events.slice(checkIdx + 1).find((e): e is E<'wake'> => e.kind === 'wake' && !!e.queue && index.identity(check.file, check.fn, e.queue) === check.queue);
   if (!wake) throw new ExtractionError('no wake-up of this queue follows the check');
@@ -222,7 +228,7 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
   const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
   return {
     program,
-    ...(store.event !== s.store.event ? { message: activeMessage(check, store) } : {}),
+    ...(store !== s.store ? { message: activeMessage(check, store) } : {}),
     fixes: [
       {
         title: `Add smp_mb() before ${check.event.name}()`,
@@ -236,6 +242,21 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
       },
     ],
   };
+}
+
+/** Where the outermost lock held at event `at` was taken (`at` when none is held). */
+function lockRegionStart(fn: FunctionFacts, at: number): number {
+  let from = at;
+  for (const lock of fn.events[at]?.ctx.locksHeld ?? []) {
+    for (let k = at - 1; k >= 0; k--) {
+      const e = fn.events[k];
+      if (e.kind === 'lock' && e.action === 'lock' && e.lock === lock) {
+        from = Math.min(from, k);
+        break;
+      }
+    }
+  }
+  return from;
 }
 
 function wakerPrefix(b: ProgramBuilder, site: Site<E<'wake'>>, tracked: Set<string>, queueText: string, queueName: string): Op[] {

@@ -32,10 +32,10 @@ export type Subject =
   | {
       kind: 'active-check';
       check: Site<E<'active'>>;
-      /** The condition store the check must be ordered after (maybe in a caller): the nearest. */
-      store: FnEvent<'store' | 'atomic'>;
-      /** Earlier stores of the same function no full barrier separates from it, nearest first. */
-      earlierStores: Array<E<'store' | 'atomic'>>;
+      /** The condition store the check must be ordered after (maybe in a caller or a helper): the nearest. */
+      store: StoreBefore;
+      /** Earlier stores no full barrier separates from the check, nearest first. */
+      earlierStores: StoreBefore[];
       /** The caller, when the check sits in a helper it calls. */
       via?: FnEvent<'call'>;
       waits: Array<Site<E<'wait'>>>;
@@ -111,13 +111,32 @@ export function findCandidates(index: WorkspaceIndex, file: string): Candidate[]
 
 // --- waitqueue-active-no-barrier ------------------------------------------------------------
 
+/** A store before a check: in the check's function, or (`into`) in a helper it called before. */
+export interface StoreBefore {
+  file: string;
+  fn: FunctionFacts;
+  event: E<'store' | 'atomic'>;
+  /** The call, in the walked function, into the helper (`fn`) that made the store. */
+  into?: FnEvent<'call'>;
+}
+
+/** Follows a call into its helper: the helper's last unordered stores, `barrier` when a full barrier precedes them there. */
+type Descend = (call: E<'call'>) => { file: string; fn: FunctionFacts; stores: Array<E<'store' | 'atomic'>>; barrier: boolean } | undefined;
+
 /**
  * Walks back from `before` for the stores no full barrier separates from it, nearest first
- * (`store` is the nearest); `ordered` when an ordering point comes before any store.
+ * (`store` is the nearest); `ordered` when an ordering point comes before any store;
+ * `barrier` when the walk ended at one. With `descend`, a helper called on the way
+ * contributes its own last stores (`__put_permit(p); if (waitqueue_active(&wq))`).
  */
-export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; ordered: boolean } {
+export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false, descend?: Descend, file = ''): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; found: StoreBefore[]; ordered: boolean; barrier: boolean; stop?: FactEvent } {
+  const found: StoreBefore[] = [];
   const stores: Array<E<'store' | 'atomic'>> = [];
-  const result = (ordered: boolean) => ({ store: stores[0], stores, ordered: ordered && stores.length === 0 });
+  const add = (event: E<'store' | 'atomic'>) => {
+    stores.push(event);
+    found.push({ file, fn, event });
+  };
+  const result = (barrier: boolean, stop?: FactEvent) => ({ store: stores[0], stores, found, ordered: barrier && found.length === 0, barrier, stop });
   let sawAfterAtomic = false;
   const at = fn.events[before]?.ctx;
   for (let i = before - 1; i >= 0; i--) {
@@ -125,46 +144,61 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrde
     // The other arm of an if the check sits in (`if (x) { store; wake } else if (...) check`).
     if (at && !onOnePath(e.ctx, at)) continue;
     if (e.kind === 'barrier') {
-      if (e.barrier === 'full') return result(true);
+      if (e.barrier === 'full') return result(true, e);
       if (e.barrier === 'after-atomic') sawAfterAtomic = true;
       continue;
     }
     if (e.kind === 'store') {
-      if (e.fullBarrierAfter) return result(true);
+      if (e.fullBarrierAfter) return result(true, e);
       // set_bit()/clear_bit() are non-returning atomics: smp_mb__after_atomic() completes them.
-      if (sawAfterAtomic && ATOMIC_BITOPS.has(e.via)) return result(true);
-      stores.push(e);
+      if (sawAfterAtomic && ATOMIC_BITOPS.has(e.via)) return result(true, e);
+      add(e);
       continue;
     }
     if (e.kind === 'atomic') {
-      if (e.returning && e.ordering === 'full') return result(true);
+      if (e.returning && e.ordering === 'full') return result(true, e);
       // smp_mb__after_atomic() after a non-returning atomic is a full barrier for both.
-      if (sawAfterAtomic && !e.returning) return result(true);
-      stores.push(e);
+      if (sawAfterAtomic && !e.returning) return result(true, e);
+      add(e);
       continue;
     }
     // wake_up_process() and friends: try_to_wake_up() runs smp_mb__after_spinlock() before it
     // reads the task's state, a full barrier whether or not the task sleeps.
-    if (e.kind === 'wake' && e.info.queue === 'task') return result(true);
-    // A helper of the workspace called in between that is itself fully ordered.
-    if (e.kind === 'call' && callOrders(e)) return result(true);
+    if (e.kind === 'wake' && e.info.queue === 'task') return result(true, e);
+    if (e.kind === 'call') {
+      // A helper of the workspace called in between that is itself fully ordered.
+      if (callOrders(e)) return result(true, e);
+      // smp_mb__after_atomic() after the call completes a helper's non-returning atomic: its
+      // stores are not followed then.
+      const inner = sawAfterAtomic ? undefined : descend?.(e);
+      if (inner) {
+        for (const event of inner.stores) found.push({ file: inner.file, fn: inner.fn, event, into: { file, fn, event: e } });
+        if (inner.barrier) return result(true, e);
+      }
+    }
     // A lock taken (not released) after the store and before the check: spin_lock is only an
     // acquire, it does not order the earlier store before the later load.
   }
   return result(false);
 }
 
+/** The one definition a call reaches: the workspace's only one, or this file's static one. */
+export function calleeOf(index: WorkspaceIndex, file: string, name: string): { file: string; fn: FunctionFacts } | undefined {
+  let defs = index.functionsNamed(name);
+  if (defs.length > 1) defs = defs.filter((d) => d.file === file && d.fn.isStatic);
+  return defs.length === 1 ? defs[0] : undefined;
+}
+
 /**
- * A call whose callee (the one definition, or this file's static one) always runs a full
- * barrier: smp_mb(), a fully ordered value-returning atomic, smp_store_mb(), a task wakeup,
- * outside any branch or loop (a barrier on one path of the helper leaves the other unordered).
+ * A call whose callee always runs a full barrier: smp_mb(), a fully ordered value-returning
+ * atomic, smp_store_mb(), a task wakeup, outside any branch or loop (a barrier on one path of
+ * the helper leaves the other unordered).
  */
 function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: E<'call'>) => boolean {
   return (call) => {
-    let defs = index.functionsNamed(call.name);
-    if (defs.length > 1) defs = defs.filter((d) => d.file === file && d.fn.isStatic);
-    if (defs.length !== 1) return false;
-    return defs[0].fn.events.some(
+    const def = calleeOf(index, file, call.name);
+    if (!def) return false;
+    return def.fn.events.some(
       (x) =>
         !x.ctx.conditional && x.ctx.loopDepth === 0 &&
         ((x.kind === 'barrier' && x.barrier === 'full') ||
@@ -172,6 +206,19 @@ function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: E<'call
         (x.kind === 'store' && x.fullBarrierAfter) ||
         (x.kind === 'wake' && x.info.queue === 'task')),
     );
+  };
+}
+
+/** One level into the helpers a function calls: their last stores no full barrier follows. */
+function helperStores(index: WorkspaceIndex, file: string, caller: FunctionFacts): Descend {
+  return (call) => {
+    const def = calleeOf(index, file, call.name);
+    if (!def || def.fn === caller) return undefined;
+    const tail = unorderedStoreBefore(def.fn, def.fn.events.length, callIsFullyOrdered(index, def.file));
+    // A barrier on one path of the helper (`if (atomic_dec_and_test(..))`) leaves the other
+    // unordered: only one every call runs orders what the caller did before.
+    const always = !!tail.stop && !tail.stop.ctx.conditional && tail.stop.ctx.loopDepth === 0;
+    return { file: def.file, fn: def.fn, stores: tail.stores, barrier: tail.barrier && always };
   };
 }
 
@@ -193,37 +240,60 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     if (!e.guardsWake && !wakesAfter) return;
     const check: Site<E<'active'>> = { file, fn, event: e, queue };
     const waits = index.waitsOn(queue);
-    const local = unorderedStoreBefore(fn, i, callIsFullyOrdered(index, file));
+    const local = unorderedStoreBefore(fn, i, callIsFullyOrdered(index, file), helperStores(index, file, fn), file);
     if (local.ordered) return;
-    if (local.store) {
-      out.push(activeCandidate(check, { file, fn, event: local.store }, undefined, waits, local.stores.slice(1)));
+    if (local.found.length) {
+      // Sleepers that test and queue themselves under a lock the waker holds from its store
+      // to its check cannot interleave with it (pool->lock around free and check, the
+      // allocator's loop under the same lock): only the others can miss the wakeup.
+      const locks = criticalSectionLocks(index, check, local.found[0]);
+      const open = waits.filter((w) => !w.event.ctx.locksHeld.some((l) => locks.has(index.identityOfText(w.file, w.fn, l))));
+      if (open.length === 0 && waits.length > 0) return;
+      out.push(activeCandidate(check, local.found, undefined, open));
       return;
     }
     // No store in this function: follow one level up into the callers (a waker calling a
     // helper that does the check).
     for (const caller of index.callersOf(file, fn)) {
-      const up = unorderedStoreBefore(caller.fn, caller.index, callIsFullyOrdered(index, caller.file));
-      if (!up.store) continue;
-      out.push(activeCandidate(check, { file: caller.file, fn: caller.fn, event: up.store }, { file: caller.file, fn: caller.fn, event: caller.event }, waits, up.stores.slice(1)));
+      const up = unorderedStoreBefore(caller.fn, caller.index, callIsFullyOrdered(index, caller.file), undefined, caller.file);
+      if (!up.found.length) continue;
+      out.push(activeCandidate(check, up.found, { file: caller.file, fn: caller.fn, event: caller.event }, waits));
       return;
     }
   });
 }
 
-function activeCandidate(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>, via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>, earlier: Array<E<'store' | 'atomic'>>): Candidate {
+/**
+ * Identities of the spin locks the check's function holds from the store (or the call into
+ * the helper that made it) to the check without releasing them in between.
+ */
+function criticalSectionLocks(index: WorkspaceIndex, check: Site<E<'active'>>, store: StoreBefore): Set<string> {
+  const fn = check.fn;
+  const from = store.into ? store.into.event : store.fn === fn ? store.event : undefined;
+  if (!from) return new Set();
+  const start = fn.events.indexOf(from);
+  const end = fn.events.indexOf(check.event);
+  const held = check.event.ctx.locksHeld.filter(
+    (l) => from.ctx.locksHeld.includes(l) && !fn.events.slice(start, end).some((e) => e.kind === 'lock' && e.lock === l && e.action === 'unlock'),
+  );
+  return new Set(held.map((l) => index.identityOfText(check.file, fn, l)));
+}
+
+function activeCandidate(check: Site<E<'active'>>, stores: StoreBefore[], via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>): Candidate {
   return {
     code: 'waitqueue-active-no-barrier',
     file: check.file,
     span: check.event.span,
-    message: activeMessage(check, store),
-    subject: { kind: 'active-check', check, store, earlierStores: earlier, via, waits },
+    message: activeMessage(check, stores[0]),
+    subject: { kind: 'active-check', check, store: stores[0], earlierStores: stores.slice(1), via, waits },
   };
 }
 
 /** The finding's message for a check and the unordered store it names. */
 export function activeMessage(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>): string {
   const target = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
-  const where = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
+  const line = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
+  const where = store.fn === check.fn ? line : `in ${store.fn.name}(), ${line}`;
   return `${check.event.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`;
 }
 

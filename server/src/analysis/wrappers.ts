@@ -396,6 +396,8 @@ export const CONDITION_CALLS = {
   onceReads: new Set(['READ_ONCE', 'atomic_read', 'atomic64_read', 'atomic_long_read', 'data_race']),
   acquireReads: new Set(['smp_load_acquire', 'atomic_read_acquire']),
   bitTests: new Set(['test_bit']),
+  /** `bitmap_empty(map, n)`: the map is one word (the bit set_bit/clear_bit change), zero when empty. */
+  bitmapEmptyTests: new Set(['bitmap_empty']),
   /** A list is one location: non-zero once an entry was added. */
   /** Also a hash node's own state: hlist_unhashed(&n->link) is "n->link == 0", hlist_del_init() stores 0. */
   listEmptyTests: new Set(['list_empty', 'llist_empty', 'list_empty_careful', 'hlist_unhashed']),
