@@ -1563,7 +1563,8 @@ class ThreadLowering {
     const vals = args.map((a) => this.eval(a));
     const amount = vals[0]?.value ?? 1;
     const nonReturning = ['atomic_inc', 'atomic_dec', 'atomic_add', 'atomic_sub', 'set_bit', 'clear_bit'].includes(base);
-    const effectiveOrder = nonReturning ? 'relaxed' : order;
+    // A non-returning RMW is unordered, except its explicit _release form (clear_bit_unlock()).
+    const effectiveOrder = nonReturning ? (order === 'release' ? 'release' : 'relaxed') : order;
     const readAnnot: Annotation | undefined = nonReturning ? 'noreturn' : undefined;
     let result: Tracked;
     switch (base) {

@@ -14,7 +14,7 @@ import { evalFinal, RMW_BASES } from '../../../analyzer-runtime/src';
 import { onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
-import { CONDITION_CALLS } from './wrappers';
+import { CONDITION_CALLS, FIXED_BIT } from './wrappers';
 import type { Candidate } from './rules';
 
 type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
@@ -312,9 +312,18 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       if (CONDITION_CALLS.onceReads.has(fn)) e = read('once');
       else if (CONDITION_CALLS.acquireReads.has(fn)) e = read('acquire');
       else if (CONDITION_CALLS.bitTests.has(fn)) {
-        while (peek() !== ',' && peek() !== undefined) take();
+        const bit: string[] = [];
+        while (peek() !== ',' && peek() !== undefined) bit.push(take());
         take(',');
-        e = { kind: 'binary', op: '!=', left: read('once'), right: { kind: 'const', value: 0 } };
+        // A fixed bit is a location of its own (facts.ts bitAccess): `word#BIT`.
+        let cell: ProgramExpr;
+        if (bit.length === 1 && FIXED_BIT.test(bit[0])) {
+          const c = chain();
+          const loc = resolve(`${c}#${bit[0]}`);
+          if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
+          cell = typeof loc === 'string' ? { kind: 'read', loc, order: 'once' } : loc;
+        } else cell = read('once');
+        e = { kind: 'binary', op: '!=', left: cell, right: { kind: 'const', value: 0 } };
       } else if (CONDITION_CALLS.listEmptyTests.has(fn)) {
         // A list is modelled by one location: non-zero once an entry was added.
         e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
@@ -511,10 +520,12 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
       const id = b.index.identity(seg.file, seg.fn, e.target);
       const loc = locName(id);
       const full = e.fullBarrierAfter;
-      if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit')) {
+      if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit' || e.via === 'clear_bit_unlock')) {
         // Atomic bitops are RMWs (smp_mb__after_atomic() applies to them); the location
-        // stands for the word, bit 0 for the bit the condition tests.
-        ops.push({ op: 'rmw', fn: e.via, loc: b.location(id), args: [{ kind: 'const', value: 0 }], src });
+        // stands for the bit (or the word of a computed bit), bit 0 of it. clear_bit_unlock()
+        // is the release form.
+        const fn = e.via === 'clear_bit_unlock' ? 'clear_bit_release' : e.via;
+        ops.push({ op: 'rmw', fn, loc: b.location(id), args: [{ kind: 'const', value: 0 }], src });
       } else if (tracked.has(loc)) {
         const order = full ? 'mb' : e.release ? 'release' : e.via === 'WRITE_ONCE' || e.via.startsWith('atomic') ? 'once' : 'plain';
         const loc = b.location(id);

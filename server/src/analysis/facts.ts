@@ -12,7 +12,7 @@ import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 
@@ -648,10 +648,29 @@ class BodyWalker {
       const cond = wait.conditionArg !== undefined ? args[wait.conditionArg] : undefined;
       const stateArg = wait.manual ? args[2]?.text : undefined;
       const exits = [...wait.exits];
-      if (stateArg && /INTERRUPTIBLE/.test(stateArg) && !exits.includes('signal')) exits.push('signal');
+      if (stateArg && /(?<!UN)INTERRUPTIBLE/.test(stateArg) && !exits.includes('signal')) exits.push('signal');
       if (stateArg && /KILLABLE/.test(stateArg) && !exits.includes('fatal-signal')) exits.push('fatal-signal');
       this.push({ kind: 'wait', name, queue: args[0] ? this.access(args[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
       if (wait.locked) return;
+      return;
+    }
+    const bitWait = BIT_WAITS.get(name);
+    if (bitWait && args[0] && args[1]) {
+      // The sleeper waits for the bit to be clear: `wait_event(<bit queue>, !test_bit(bit, word))`.
+      const mode = args[2]?.text ?? '';
+      const exits = [...bitWait.exits];
+      if (/(?<!UN)INTERRUPTIBLE/.test(mode)) exits.push('signal');
+      if (/KILLABLE/.test(mode)) exits.push('fatal-signal');
+      const bit = this.bitAccess(args[0], args[1]);
+      const condition: Condition = { text: `!test_bit(${this.userText(args[1])}, ${this.userText(args[0])})`, reads: [bit], span };
+      this.push({ kind: 'wait', name, queue: this.bitQueue(bit), info: { queue: 'waitqueue', exclusive: bitWait.exclusive, exits }, condition, span });
+      return;
+    }
+    if (name === BIT_WAKE && args[0] && args[1]) {
+      // __wake_up_bit(): `if (waitqueue_active(wq)) __wake_up(wq, ...)` on the bit's queue.
+      const queue = this.bitQueue(this.bitAccess(args[0], args[1]));
+      this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
+      this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }, span });
       return;
     }
     const wake = WAKE_MACROS.get(name);
@@ -682,14 +701,18 @@ class BodyWalker {
       const loc = args[store.locArg];
       if (loc) {
         const value = store.valueArg !== undefined ? args[store.valueArg] : undefined;
-        this.push({ kind: 'store', via: name, target: this.access(loc), value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
+        const bit = store.bitArg !== undefined ? args[store.bitArg] : undefined;
+        const target = bit ? this.bitAccess(loc, bit) : this.access(loc);
+        this.push({ kind: 'store', via: name, target, value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
       }
       return;
     }
     const atomic = classifyAtomic(name);
     if (atomic) {
       const loc = args[atomic.locArg];
-      this.push({ kind: 'atomic', name, target: loc ? this.access(loc) : undefined, returning: atomic.returning, ordering: atomic.ordering, span });
+      // test_and_set_bit(bit, word) and friends: a fixed bit is its own location.
+      const target = loc && /_bit(?:_lock)?$/.test(name) && args[0] ? this.bitAccess(loc, args[0]) : loc ? this.access(loc) : undefined;
+      this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, span });
       return;
     }
     const lock = LOCK_MACROS.get(name);
@@ -796,6 +819,16 @@ class BodyWalker {
     let usesLocal = false;
     const visit = (n: Node, depth: number) => {
       if (depth > MAX_DEPTH) return;
+      if (n.type === 'call_expression' && n.childForFieldName('function')?.text === 'test_bit') {
+        const [bit, word] = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
+        if (bit && word) {
+          const a = this.bitAccess(word, bit);
+          if (a.text.includes('#') && !seen.has(a.text)) {
+            seen.add(a.text);
+            reads.push(a);
+          }
+        }
+      }
       if (n.type === 'field_expression' || n.type === 'identifier') {
         if (n.type === 'identifier' && n.parent?.type === 'call_expression' && n.parent.childForFieldName('function')?.id === n.id) return;
         const a = this.access(n);
@@ -814,6 +847,23 @@ class BodyWalker {
     // An if/while condition node includes its parentheses; a macro argument does not.
     const text = this.userText(node);
     return { text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(), reads, ...(usesLocal ? { usesLocal } : {}), span: this.span(node) };
+  }
+
+  /**
+   * One bit of a word, `set_bit(FLAG, &x->flags)`: a fixed bit (a constant or macro) is a
+   * location of its own (`x->flags#FLAG`), so waiters on one flag are not woken by another; a
+   * computed bit (a tag number) stands for the whole word, as bitmap_empty() reads it.
+   */
+  bitAccess(word: Node, bit: Node): AccessPath {
+    const path = this.access(word);
+    const b = normaliseText(this.userText(bit));
+    if (!FIXED_BIT.test(b)) return path;
+    return { ...path, fields: [...path.fields, `#${b}`], text: `${path.text.replace(/^&/, '')}#${b}` };
+  }
+
+  /** The hashed wait queue of one bit (wait_on_bit(), wake_up_bit()): an object apart from the bit. */
+  bitQueue(bit: AccessPath): AccessPath {
+    return { ...bit, fields: [...bit.fields, BIT_QUEUE_FIELD], text: `${bit.text}:${BIT_QUEUE_FIELD}`, addressOf: true };
   }
 
   access(node: Node): AccessPath {

@@ -291,9 +291,12 @@ function activeCandidate(check: Site<E<'active'>>, stores: StoreBefore[], via: F
 
 /** The finding's message for a check and the unordered store it names. */
 export function activeMessage(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>): string {
-  const target = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
+  const text = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
+  // A fixed bit's location (facts.ts bitAccess) reads `word#BIT`.
+  const target = text.replace(/^(.*)#(\w+)$/, 'bit $2 of $1');
   const line = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
   const where = store.fn === check.fn ? line : `in ${store.fn.name}(), ${line}`;
+  if (check.event.info.implicit) return `${check.event.name}() checks the bit's wait queue with waitqueue_active() and can miss a sleeper: no full barrier orders the store to ${target} (${where}) before it, so a waiter in wait_on_bit() can test the old bit and sleep while the waker sees an empty queue`;
   return `${check.event.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`;
 }
 

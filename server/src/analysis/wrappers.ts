@@ -37,6 +37,8 @@ export interface ActiveMacro {
   /** wq_has_sleeper/swq_has_sleeper carry their own smp_mb(); the bare checks do not. */
   fullBarrier: boolean;
   queueArg: number;
+  /** The check inside another primitive (wake_up_bit()): no name of its own to replace. */
+  implicit?: boolean;
 }
 
 const WAIT_QUEUE_EXITS: Array<[string, WaitExit[]]> = [
@@ -156,6 +158,27 @@ export const ACTIVE_MACROS = new Map<string, ActiveMacro>([
   ['rcuwait_active', { queue: 'rcuwait', fullBarrier: false, queueArg: 0 }],
 ]);
 
+/**
+ * Bit waits: `wait_on_bit*(word, bit, mode...)` sleeps on the hashed queue of (word, bit)
+ * until the bit is clear (wait_on_bit_lock then takes it, queued exclusive);
+ * `wake_up_bit(word, bit)` checks that queue with waitqueue_active() and wakes it, so the bit's
+ * store needs a full barrier (smp_mb__after_atomic()) before it, as for any lockless check.
+ */
+export const BIT_WAITS = new Map<string, { exclusive: boolean; exits: WaitExit[] }>([
+  ['wait_on_bit', { exclusive: false, exits: [] }],
+  ['wait_on_bit_io', { exclusive: false, exits: [] }],
+  ['wait_on_bit_timeout', { exclusive: false, exits: ['timeout'] }],
+  ['wait_on_bit_action', { exclusive: false, exits: [] }],
+  ['wait_on_bit_lock', { exclusive: true, exits: [] }],
+  ['wait_on_bit_lock_io', { exclusive: true, exits: [] }],
+  ['wait_on_bit_lock_action', { exclusive: true, exits: [] }],
+]);
+export const BIT_WAKE = 'wake_up_bit';
+/** The pseudo-field naming the hashed wait queue of one bit of a word (bit waits, wake_up_bit()). */
+export const BIT_QUEUE_FIELD = 'bit_waitqueue';
+/** A bit argument that names one fixed bit (a constant or macro): its own location then. */
+export const FIXED_BIT = /^(?:[A-Z_][A-Z0-9_]*|\d+)$/;
+
 /** Barriers: `full` orders an earlier store before a later load (the one that matters here). */
 export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomic' | 'before-atomic' | 'compiler' | 'after-spinlock'>([
   ['smp_mb', 'full'],
@@ -173,8 +196,8 @@ export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomi
 ]);
 
 /** Store-like primitives: name -> index of the location argument, and whether it implies smp_mb. */
-/** constValue: what the store writes when it has no value argument (set_bit 1, clear_bit 0). */
-export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean }>([
+/** constValue: what the store writes when it has no value argument (set_bit 1, clear_bit 0); bitArg: a bitop's bit (a fixed bit is its own location). */
+export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; bitArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean }>([
   ['WRITE_ONCE', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['smp_store_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
   ['smp_store_mb', { locArg: 0, valueArg: 1, fullBarrierAfter: true }],
@@ -182,12 +205,12 @@ export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number;
   ['atomic64_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_long_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_set_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
-  ['set_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
-  ['clear_bit', { locArg: 1, constValue: '0', fullBarrierAfter: false }],
-  ['__set_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
-  ['__clear_bit', { locArg: 1, constValue: '0', fullBarrierAfter: false }],
-  ['change_bit', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
-  ['clear_bit_unlock', { locArg: 1, constValue: '0', fullBarrierAfter: false, release: true }],
+  ['set_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
+  ['clear_bit', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false }],
+  ['__set_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
+  ['__clear_bit', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false }],
+  ['change_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
+  ['clear_bit_unlock', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false, release: true }],
   // A list is modelled by whether it is empty: adding an entry makes list_empty() false.
   ['list_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['list_add_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
@@ -346,7 +369,7 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
  * Built from the tables above, so a primitive added to a table is never missed here.
  */
 const RELEVANT_WORDS = [
-  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS,
+  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS, ...BIT_WAITS.keys(), BIT_WAKE,
   'kvm_vcpu_kick', 'kvm_vcpu_wake_up', 'kvm_make_request', 'kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block',
   'pv_wait', 'pv_kick', 'qspinlock', 'wait_queue_entry', 'wait_queue_entry_t', 'wait_queue_t',
 ];
