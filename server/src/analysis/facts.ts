@@ -12,7 +12,7 @@ import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 
@@ -673,6 +673,18 @@ class BodyWalker {
       this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }, span });
       return;
     }
+    const varWait = VAR_WAITS.get(name);
+    if (varWait && args[0] && args[1]) {
+      this.push({ kind: 'wait', name, queue: this.varQueue(args[0]), info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] }, condition: this.condition(args[1]), span });
+      return;
+    }
+    if (name === VAR_WAKE && args[0]) {
+      // __wake_up_bit() on the variable's queue: `if (waitqueue_active(wq)) __wake_up(wq, ...)`.
+      const queue = this.varQueue(args[0]);
+      this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
+      this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 'all', locked: false, needsIrqsOn: false }, span });
+      return;
+    }
     const wake = WAKE_MACROS.get(name);
     if (wake) {
       this.push({ kind: 'wake', name, queue: args[0] ? this.access(args[0]) : undefined, info: wake, span });
@@ -864,6 +876,12 @@ class BodyWalker {
   /** The hashed wait queue of one bit (wait_on_bit(), wake_up_bit()): an object apart from the bit. */
   bitQueue(bit: AccessPath): AccessPath {
     return { ...bit, fields: [...bit.fields, BIT_QUEUE_FIELD], text: `${bit.text}:${BIT_QUEUE_FIELD}`, addressOf: true };
+  }
+
+  /** The hashed wait queue of a variable's address (wait_var_event(), wake_up_var()). */
+  varQueue(variable: Node): AccessPath {
+    const v = this.access(variable);
+    return { ...v, fields: [...v.fields, VAR_QUEUE_FIELD], text: `${v.text.replace(/^&/, '')}:${VAR_QUEUE_FIELD}`, addressOf: true };
   }
 
   access(node: Node): AccessPath {

@@ -296,7 +296,10 @@ export function activeMessage(check: Site<E<'active'>>, store: FnEvent<'store' |
   const target = text.replace(/^(.*)#(\w+)$/, 'bit $2 of $1');
   const line = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;
   const where = store.fn === check.fn ? line : `in ${store.fn.name}(), ${line}`;
-  if (check.event.info.implicit) return `${check.event.name}() checks the bit's wait queue with waitqueue_active() and can miss a sleeper: no full barrier orders the store to ${target} (${where}) before it, so a waiter in wait_on_bit() can test the old bit and sleep while the waker sees an empty queue`;
+  if (check.event.info.implicit) {
+    const [queue, sleeper] = check.event.name === 'wake_up_var' ? ["variable's", 'wait_var_event()'] : ["bit's", 'wait_on_bit()'];
+    return `${check.event.name}() checks the ${queue} wait queue with waitqueue_active() and can miss a sleeper: no full barrier orders the store to ${target} (${where}) before it, so a sleeper in ${sleeper} can test the old value and sleep while the waker sees an empty queue`;
+  }
   return `${check.event.name}() can miss a sleeper: no full barrier orders the store to ${target} (${where}) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue`;
 }
 

@@ -147,7 +147,6 @@ export const WAKE_MACROS = new Map<string, WakeMacro>([
   ['complete_all', { queue: 'completion', nr: 'all', locked: false, needsIrqsOn: false }],
   ['wake_up_process', { queue: 'task', nr: 1, locked: false, needsIrqsOn: false }],
   ['wake_up_state', { queue: 'task', nr: 1, locked: false, needsIrqsOn: false }],
-  ['wake_up_var', { queue: 'var', nr: 'all', locked: false, needsIrqsOn: false }],
 ]);
 
 export const ACTIVE_MACROS = new Map<string, ActiveMacro>([
@@ -174,6 +173,20 @@ export const BIT_WAITS = new Map<string, { exclusive: boolean; exits: WaitExit[]
   ['wait_on_bit_lock_action', { exclusive: true, exits: [] }],
 ]);
 export const BIT_WAKE = 'wake_up_bit';
+/**
+ * Variable waits: `wait_var_event*(var, cond)` sleeps on the hashed queue of the address `var`
+ * until `cond`; `wake_up_var(var)` checks that queue with waitqueue_active() and wakes it.
+ */
+export const VAR_WAITS = new Map<string, { exits: WaitExit[] }>([
+  ['wait_var_event', { exits: [] }],
+  ['wait_var_event_killable', { exits: ['fatal-signal'] }],
+  ['wait_var_event_interruptible', { exits: ['signal'] }],
+  ['wait_var_event_timeout', { exits: ['timeout'] }],
+  ['wait_var_event_killable_timeout', { exits: ['fatal-signal', 'timeout'] }],
+]);
+export const VAR_WAKE = 'wake_up_var';
+/** The pseudo-field naming the hashed wait queue of a variable's address (wait_var_event(), wake_up_var()). */
+export const VAR_QUEUE_FIELD = 'var_waitqueue';
 /** The pseudo-field naming the hashed wait queue of one bit of a word (bit waits, wake_up_bit()). */
 export const BIT_QUEUE_FIELD = 'bit_waitqueue';
 /** A bit argument that names one fixed bit (a constant or macro): its own location then. */
@@ -369,7 +382,7 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
  * Built from the tables above, so a primitive added to a table is never missed here.
  */
 const RELEVANT_WORDS = [
-  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS, ...BIT_WAITS.keys(), BIT_WAKE,
+  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS, ...BIT_WAITS.keys(), BIT_WAKE, ...VAR_WAITS.keys(), VAR_WAKE,
   'kvm_vcpu_kick', 'kvm_vcpu_wake_up', 'kvm_make_request', 'kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block',
   'pv_wait', 'pv_kick', 'qspinlock', 'wait_queue_entry', 'wait_queue_entry_t', 'wait_queue_t',
 ];
