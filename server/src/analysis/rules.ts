@@ -168,10 +168,13 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrde
     if (e.kind === 'call') {
       // A helper of the workspace called in between that is itself fully ordered.
       if (callOrders(e)) return result(true, e);
-      // smp_mb__after_atomic() after the call completes a helper's non-returning atomic: its
-      // stores are not followed then.
-      const inner = sawAfterAtomic ? undefined : descend?.(e);
-      if (inner) {
+      const inner = descend?.(e);
+      // smp_mb__after_atomic() after a helper whose last access is a non-returning atomic
+      // (`put_ref(x); smp_mb__after_atomic(); wake_up_var(x)`) completes it: a full barrier.
+      if (inner && sawAfterAtomic) {
+        const last = inner.stores[0];
+        if (last && ((last.kind === 'atomic' && !last.returning) || (last.kind === 'store' && ATOMIC_BITOPS.has(last.via)))) return result(true, e);
+      } else if (inner) {
         for (const event of inner.stores) found.push({ file: inner.file, fn: inner.fn, event, into: { file, fn, event: e } });
         if (inner.barrier) return result(true, e);
       }
