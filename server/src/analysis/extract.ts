@@ -507,6 +507,25 @@ export interface Segment {
  * every barrier, atomic ordering and spin lock. Stores elsewhere are left out (they cannot
  * change what the waiters read); ordering primitives are kept whatever they touch.
  */
+/**
+ * The location a store writes: its target's identity, or for a non-atomic flag update of a
+ * single-bit mask (`x->flags &= ~F_BUSY`, `x->flags |= F_BUSY` where `F_BUSY` is
+ * `1 << F_BUSY_BIT`) the bit's own location, as `test_bit(F_BUSY_BIT, &x->flags)` reads it,
+ * with the value it leaves there.
+ */
+export function storeLocation(index: WorkspaceIndex, file: string, fn: FunctionFacts, e: E<'store' | 'atomic'>): { id: string; bitValue?: number } | undefined {
+  if (!e.target) return undefined;
+  if (e.kind === 'store' && (e.via === '&=' || e.via === '|=') && e.value) {
+    const m = (e.via === '&=' ? /^~\s*\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?$/ : /^\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?$/).exec(e.value.trim());
+    const bit = m ? index.bitOfMask(file, m[1]) : undefined;
+    if (bit) {
+      const t = e.target;
+      return { id: index.identity(file, fn, { ...t, fields: [...t.fields, `#${bit}`], text: `${t.text.replace(/^&/, '')}#${bit}` }), bitValue: e.via === '&=' ? 0 : 1 };
+    }
+  }
+  return { id: index.identity(file, fn, e.target) };
+}
+
 export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>, queues: Map<string, string>): Op[] {
   const ops: Op[] = [];
   const held: string[] = [];
@@ -517,10 +536,14 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
     if (end && !onOnePath(e.ctx, end)) continue;
     const src = srcOf(seg.file, e.span);
     if (e.kind === 'store') {
-      const id = b.index.identity(seg.file, seg.fn, e.target);
+      const where = storeLocation(b.index, seg.file, seg.fn, e)!;
+      const id = where.id;
       const loc = locName(id);
       const full = e.fullBarrierAfter;
-      if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit' || e.via === 'clear_bit_unlock')) {
+      if (tracked.has(loc) && where.bitValue !== undefined) {
+        // A plain read-modify-write of the word that sets or clears one flag: the flag's store.
+        ops.push({ op: 'store', loc: b.location(id), value: { kind: 'const', value: where.bitValue }, order: full ? 'mb' : 'plain', src });
+      } else if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit' || e.via === 'clear_bit_unlock')) {
         // Atomic bitops are RMWs (smp_mb__after_atomic() applies to them); the location
         // stands for the bit (or the word of a computed bit), bit 0 of it. clear_bit_unlock()
         // is the release form.

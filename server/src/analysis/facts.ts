@@ -161,6 +161,8 @@ export interface FileFacts {
   registrations: Registration[];
   /** Object-like macros whose value is a number (`#define ACC_PROBING 1`, `BIT(3)`). */
   defines?: Record<string, number>;
+  /** Masks of one named bit (`#define F_BUSY (1 << F_BUSY_BIT)`, `BIT(F_BUSY_BIT)`): mask -> bit. */
+  bitMasks?: Record<string, string>;
   /** ERROR/MISSING nodes left in the tree (after sanitizing). */
   parseErrors: number;
 }
@@ -244,11 +246,14 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
       next = value + 1;
     }
   }
+  const bitMasks: Record<string, string> = {};
   for (const def of shape.defines) {
     const name = def.childForFieldName('name');
     const value = def.childForFieldName('value');
     const n = name?.type === 'identifier' && value?.type === 'preproc_arg' ? macroNumber(value.text) : undefined;
     if (name && n !== undefined) defines[name.text] = n;
+    const bit = name?.type === 'identifier' && value?.type === 'preproc_arg' ? MASK_OF_BIT.exec(value.text.replace(/\/\*.*?\*\//g, '').trim()) : null;
+    if (name && bit) bitMasks[name.text] = bit[1] ?? bit[2];
   }
 
   // `.function = f` / `timer->function = f` installs an hrtimer callback (hard-IRQ context).
@@ -343,12 +348,15 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
-  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}) };
+  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}), ...(Object.keys(bitMasks).length ? { bitMasks } : {}) };
   if (options.detachStrings !== false) detachStrings(facts);
   return facts;
 }
 
 /** `1`, `0x10U`, `(1 << 3)`, `BIT(3)`, `(3U << 0)`: the value of a simple numeric macro. */
+/** `(1 << NAME)`, `(1UL << (NAME))`, `BIT(NAME)`: the mask of the bit NAME. */
+const MASK_OF_BIT = /^\(?\s*(?:1[uUlL]*\s*<<\s*\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?|BIT(?:_ULL)?\s*\(\s*([A-Z_][A-Z0-9_]*)\s*\))\s*\)?$/;
+
 export function macroNumber(text: string): number | undefined {
   const t = text.replace(/\/\*.*?\*\//g, '').trim().replace(/^\((.*)\)$/, '$1').trim();
   const num = (x: string) => {

@@ -32,6 +32,8 @@ interface Aggregate {
   globalsByName: Map<string, { file: string; structName?: string; isStatic: boolean }>;
   /** Numeric macros and enumerators by name, the first file's value when several define one. */
   defines: Map<string, number>;
+  /** Single-bit masks by name: mask -> the bit's name (facts.ts MASK_OF_BIT). */
+  bitMasks: Map<string, string>;
 }
 
 export class WorkspaceIndex {
@@ -62,7 +64,7 @@ export class WorkspaceIndex {
 
   private agg(): Aggregate {
     if (this.aggregate) return this.aggregate;
-    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map() };
+    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map() };
     this.aggregate = a;
     for (const f of this.files.values()) {
       for (const field of f.structFields) {
@@ -71,6 +73,7 @@ export class WorkspaceIndex {
       }
       for (const g of f.globals) if (!g.isStatic || !a.globalsByName.has(g.name)) a.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
       for (const [name, value] of Object.entries(f.defines ?? {})) if (!a.defines.has(name)) a.defines.set(name, value);
+      for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!a.bitMasks.has(mask)) a.bitMasks.set(mask, bit);
       for (const r of f.registrations) {
         // Hard-IRQ wins over anything else: a function registered both ways must obey both.
         const prev = a.contexts.get(r.callee);
@@ -152,6 +155,11 @@ export class WorkspaceIndex {
   }
 
   /** A numeric macro's value: this file's definition first, else one defined elsewhere. */
+  /** The bit a single-bit mask macro names (`F_BUSY` -> `F_BUSY_BIT`), this file's definition first. */
+  bitOfMask(file: string, mask: string): string | undefined {
+    return this.files.get(file)?.bitMasks?.[mask] ?? this.agg().bitMasks.get(mask);
+  }
+
   macroValue(file: string, name: string): number | undefined {
     const own = this.files.get(file)?.defines?.[name];
     if (own !== undefined) return own;

@@ -9,7 +9,7 @@
 import { Op, Program, ProgramExpr, PropertyKind } from '../../../analyzer-runtime/src';
 import { decide, ProofBounds, ProofJob } from './decide';
 import {
-  conditionLocations, consumeOps, exitIgnoringTimeout, exitOf, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, translateIn,
+  conditionLocations, consumeOps, exitIgnoringTimeout, exitOf, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, storeLocation, translateIn,
   waitCondition, waiterCondition, waitOp, wakeOp,
 } from './extract';
 import type { FactEvent, FunctionFacts, Span } from './facts';
@@ -192,7 +192,10 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
   const tracked = conditionLocations(b, w);
   // The store the waiters test: the nearest unordered one, or an earlier one of the same
   // stretch (a statistics counter bumped between the condition store and the check).
-  const store = [s.store, ...s.earlierStores].find((st) => !!st.event.target && tracked.has(locName(index.identity(st.file, st.fn, st.event.target))));
+  const store = [s.store, ...s.earlierStores].find((st) => {
+    const where = storeLocation(index, st.file, st.fn, st.event);
+    return !!where && tracked.has(locName(where.id));
+  });
   if (!store) throw new ExtractionError(`the store before the check (line ${s.store.event.span.line}) is not to what the waiters test`);
   const queues = new Map([[check.event.queue?.text ?? '', queueName]]);
   const storeIdx = store.fn.events.indexOf(store.event);
