@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { PHASES } from '../../server/src/analysis/phases';
 
 const root = join(__dirname, '..', '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -26,6 +27,23 @@ test('json has findings with 1-based positions, verdict, trace, fixes, and stats
   assert.equal(f.line, 14);
   assert.equal(out.stats.files, 1);
   assert.equal(typeof out.stats.milliseconds, 'number');
+});
+
+test('json stats time every phase of the run (stats.phaseMilliseconds): whole non-negative milliseconds, parse and facts above zero when files were parsed', () => {
+  // Inline (--jobs 1) and on workers (--jobs 2: test/fixtures has enough files for indexing
+  // workers, and its proofs go to proof workers): both report every phase.
+  for (const [jobs, dir] of [['1', 'examples'], ['2', 'test/fixtures']]) {
+    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--jobs', jobs, dir], { cwd: root, encoding: 'utf8' });
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    const stats = JSON.parse(r.stdout).stats;
+    const phases = stats.phaseMilliseconds;
+    assert.deepEqual(Object.keys(phases), [...PHASES], `--jobs ${jobs} ${dir}`);
+    for (const p of PHASES) assert.ok(Number.isInteger(phases[p]) && phases[p] >= 0, `--jobs ${jobs} ${dir}: ${p} = ${phases[p]}`);
+    assert.ok(stats.parsed > 0, `--jobs ${jobs} ${dir}: nothing parsed`);
+    assert.ok(phases.parse > 0, `--jobs ${jobs} ${dir}: parse = ${phases.parse}`);
+    assert.ok(phases.facts > 0, `--jobs ${jobs} ${dir}: facts = ${phases.facts}`);
+    assert.ok(stats.proofs > 0 && phases.prove > 0, `--jobs ${jobs} ${dir}: ${stats.proofs} proofs, prove = ${phases.prove}`);
+  }
 });
 
 test('sarif is a 2.1.0 log with the rule and a region', () => {
@@ -54,6 +72,7 @@ test('--jobs 2 (worker threads) reports exactly what --jobs 1 reports, in the sa
     delete out.stats.indexMilliseconds;
     delete out.stats.proveMilliseconds;
     delete out.stats.planMilliseconds;
+    delete out.stats.phaseMilliseconds;
     delete out.stats.byVerdict;
     out.findings = out.findings.map((f: { file: string; line: number; column: number; code: string }) => `${f.file}:${f.line}:${f.column} ${f.code}`);
     return out;

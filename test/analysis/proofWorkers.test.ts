@@ -22,7 +22,7 @@ const cli = join(root, 'dist', 'cli.js');
 /** The output without what the clock decides (proof times and phase times). */
 function withoutClock(out: { findings: Finding[]; stats: Record<string, unknown> }) {
   for (const f of out.findings) if (f.proof) f.proof.milliseconds = 0;
-  for (const key of ['milliseconds', 'indexMilliseconds', 'proveMilliseconds', 'planMilliseconds']) delete out.stats[key];
+  for (const key of ['milliseconds', 'indexMilliseconds', 'proveMilliseconds', 'planMilliseconds', 'phaseMilliseconds']) delete out.stats[key];
   return out;
 }
 

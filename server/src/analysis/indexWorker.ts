@@ -3,7 +3,8 @@
  * facts. It keeps no index of its own between batches (the calling thread has the index).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { indexOneFile } from './indexer';
+import { IndexedBatch, indexOneFile } from './indexer';
+import { phaseClock, phasesSince } from './phases';
 import { Workspace, WorkspaceLimits } from './workspace';
 
 // The facts' strings are detached by the copy to the main thread, which interns them.
@@ -11,11 +12,12 @@ const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limit
 
 parentPort?.on('message', (batch: { files: string[]; keepText: boolean; force: boolean }) => {
   void ready.then((ws) => {
-    const results = batch.files.map((file) => {
+    const before = { ...phaseClock };
+    const indexed = batch.files.map((file) => {
       const r = indexOneFile(ws, file, batch.keepText, batch.force);
       ws.remove(file);
       return r;
     });
-    parentPort?.postMessage(results);
+    parentPort?.postMessage({ indexed, phases: phasesSince(phaseClock, before) } satisfies IndexedBatch);
   });
 });

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileFacts } from './facts';
 import type { FileProblem } from './findings';
+import { addPhases, PhaseMilliseconds, phaseClock } from './phases';
 import { decodeSource, FileStats, statsSince, Workspace, WorkspaceLimits, zeroStats } from './workspace';
 import { MODELLED_CONDITION_CALLS } from './wrappers';
 
@@ -32,14 +33,17 @@ export interface IndexedFile {
 export function indexOneFile(ws: Workspace, file: string, keepText: boolean, force = false): IndexedFile {
   const before = { ...ws.stats };
   const delta = () => statsSince(ws.stats, before);
+  const reading = performance.now();
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (error) {
+    phaseClock.read += performance.now() - reading;
     return { file, problems: [{ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }], unreadable: true, stats: delta() };
   }
   const problems: FileProblem[] = [];
   const decoded = decodeSource(file, bytes, ws.limits);
+  phaseClock.read += performance.now() - reading;
   if (decoded.problem) problems.push(decoded.problem);
   if (decoded.text === undefined) return { file, problems, stats: delta() };
   const problem = ws.setFile(file, decoded.text, force);
@@ -53,6 +57,12 @@ export interface IndexOptions {
   /** Parse even files the prefilter would skip. */
   force?: boolean;
   progress?: (done: number, total: number) => void;
+}
+
+/** A worker's answer to one batch: its files, in order, and the time its phases took on them. */
+export interface IndexedBatch {
+  indexed: IndexedFile[];
+  phases: PhaseMilliseconds;
 }
 
 /** Files per message: large enough that messaging costs nothing, small enough to balance. */
@@ -98,7 +108,8 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
         }
         worker.postMessage({ files: batch.map((i) => files[i]), keepText: options.keepText, force: !!options.force });
       };
-      worker.on('message', (indexed: IndexedFile[]) => {
+      worker.on('message', ({ indexed, phases }: IndexedBatch) => {
+        addPhases(phaseClock, phases);
         indexed.forEach((r, k) => adopt(batch[k], r));
         send();
       });

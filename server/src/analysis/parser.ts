@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Language, Node, Parser, Tree } from 'web-tree-sitter';
+import { phaseClock } from './phases';
 import { sanitize } from './sanitize';
 
 /** Files we ship beside the bundles: the two wasm files. */
@@ -57,7 +58,9 @@ async function load(): Promise<CParser> {
   return {
     language,
     parse(text, previous, timeoutMs = 5_000) {
+      const sanitizing = performance.now();
       const s = sanitize(text);
+      phaseClock.sanitize += performance.now() - sanitizing;
       let old: Tree | undefined;
       if (previous) {
         const edit = diffEdit(previous.sanitized, s.text);
@@ -71,7 +74,9 @@ async function load(): Promise<CParser> {
       const deadline = performance.now() + timeoutMs;
       // The callback's declared type is void, but returning true cancels the parse.
       const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
+      const parsing = performance.now();
       const tree = parser.parse(s.text, old ?? null, { progressCallback });
+      phaseClock.parse += performance.now() - parsing;
       old?.delete();
       if (!tree) {
         parser.reset();

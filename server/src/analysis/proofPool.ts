@@ -63,6 +63,7 @@ export class ProofPool {
   private readonly pollMs: number;
   private readonly graceMs: number;
   private readonly log: (message: string) => void;
+  private busy = 0;
 
   constructor(options: ProofPoolOptions) {
     this.size = Math.max(1, Math.floor(options.size));
@@ -102,6 +103,11 @@ export class ProofPool {
       this.queue.push(entry);
       this.dispatch();
     });
+  }
+
+  /** Milliseconds the workers spent on the requests that answered, summed over the workers. */
+  get busyMilliseconds(): number {
+    return this.busy;
   }
 
   /** Terminates every worker; requests still running resolve 'stopped'. */
@@ -159,6 +165,7 @@ export class ProofPool {
       if (at < 0) return;
       const [entry] = slot.inFlight.splice(at, 1);
       if (slot.inFlight.length === 0) worker.unref();
+      if ('milliseconds' in reply) this.busy += reply.milliseconds;
       entry.resolve('stopped' in reply ? 'stopped' : reply.outcomes);
       this.dispatch();
     });

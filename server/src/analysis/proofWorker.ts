@@ -20,9 +20,11 @@ export interface ProofRequest {
 /** Per job, in the request's order: its finding, or the message of the error its proof threw. */
 export type ProofOutcome = { finding: Finding } | { error: string };
 
-export type ProofReply = { id: number; outcomes: ProofOutcome[] } | { id: number; stopped: true };
+/** `milliseconds`: the time the worker spent on the request (check's prove phase). */
+export type ProofReply = { id: number; outcomes: ProofOutcome[]; milliseconds: number } | { id: number; stopped: true };
 
 parentPort?.on('message', (request: ProofRequest) => {
+  const started = performance.now();
   const flag = request.flag ? new Int32Array(request.flag) : undefined;
   const shouldStop = flag ? () => Atomics.load(flag, 0) !== 0 : undefined;
   const outcomes: ProofOutcome[] = [];
@@ -35,5 +37,5 @@ parentPort?.on('message', (request: ProofRequest) => {
       outcomes.push({ error: error instanceof Error ? error.message : String(error) });
     }
   }
-  parentPort?.postMessage({ id: request.id, outcomes } satisfies ProofReply);
+  parentPort?.postMessage({ id: request.id, outcomes, milliseconds: performance.now() - started } satisfies ProofReply);
 });

@@ -4,6 +4,7 @@
  * functions a rule can be about, decided on their text alone (relevantFunctions()).
  */
 import type { Node } from 'web-tree-sitter';
+import { phaseClock } from './phases';
 import { RELEVANT_NAMES, SETUP_NAMES } from './wrappers';
 
 /** Bounds the walk on pathological nesting (the rest of the file still counts). */
@@ -31,6 +32,7 @@ const SHAPE_LEAVES = new Set(['comment', 'string_literal', 'char_literal', 'numb
  * fraction of one.
  */
 export function fileShape(root: Node): FileShape {
+  const started = performance.now();
   const shape: FileShape = { functions: [], globals: [], structs: [], enums: [], defines: [] };
   const cursor = root.walk();
   // atFileScope[d]: the node at depth d sits directly in a file-scope container.
@@ -75,6 +77,7 @@ export function fileShape(root: Node): FileShape {
     }
   } finally {
     cursor.delete();
+    phaseClock.shape += performance.now() - started;
   }
 }
 
@@ -111,6 +114,15 @@ const CALLEE_LEVELS = 2;
 const INLINABLE_HELPER_CHARS = 600;
 
 export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] {
+  const started = performance.now();
+  try {
+    return relevant(text, fns);
+  } finally {
+    phaseClock.shape += performance.now() - started;
+  }
+}
+
+function relevant(text: string, fns: FunctionText[]): boolean[] {
   const direct = fns.map((f) => RELEVANT_NAMES.test(text.slice(f.start, f.end)));
   const walked = [...direct];
   const index = new Map<string, number[]>();

@@ -10,6 +10,7 @@ import { collectFacts, detachStrings, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
 import { Candidate, findCandidates, RuleCode } from './rules';
 import type { FileProblem } from './findings';
+import { phaseClock } from './phases';
 import { PREFILTER } from './wrappers';
 
 export interface WorkspaceLimits {
@@ -101,7 +102,10 @@ export class Workspace {
       this.remove(file);
       return { file, message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(this.limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` };
     }
-    if (!force && !PREFILTER.test(text)) {
+    const filtering = performance.now();
+    const skip = !force && !PREFILTER.test(text);
+    phaseClock.prefilter += performance.now() - filtering;
+    if (skip) {
       this.stats.skippedByPrefilter++;
       this.parsed.delete(file);
       this.index.set(emptyFacts(file));
@@ -121,6 +125,10 @@ export class Workspace {
     const previous = this.parsed.get(file);
     if (previous && previous.tree !== parsed.tree) previous.tree.delete();
     this.parsed.set(file, parsed);
+    // The facts phase: counting the tree's errors and collecting the facts, but the shape walk
+    // inside collectFacts() (shape.ts clocks its own phase); freeing trees is no phase's.
+    const collecting = performance.now();
+    const shapeBefore = phaseClock.shape;
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
@@ -129,6 +137,7 @@ export class Workspace {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
     } finally {
+      phaseClock.facts += performance.now() - collecting - (phaseClock.shape - shapeBefore);
       if (!keepTree) {
         parsed.tree.delete();
         this.parsed.delete(file);
@@ -141,9 +150,12 @@ export class Workspace {
   adopt(file: string, facts: FileFacts | undefined, stats: FileStats): void {
     if (facts) {
       // One copy of each string across files (names, types, paths repeat from file to file);
-      // the copy from the worker already made them strings of their own.
+      // the copy from the worker already made them strings of their own. Part of the facts
+      // phase: collectFacts() does the same on the thread that collects (one job).
+      const interning = performance.now();
       detachStrings(facts, false);
       this.index.set(facts);
+      phaseClock.facts += performance.now() - interning;
     }
     else this.remove(file);
     for (const key of STAT_KEYS) this.stats[key] += stats[key];

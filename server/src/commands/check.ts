@@ -17,6 +17,7 @@ import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../analysis/rules';
 import { headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
+import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
 import { toSarif } from './sarif';
 
 const USAGE = `usage: wakeaudit check [options] PATH...
@@ -147,6 +148,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     return 2;
   }
   const started = performance.now();
+  const clockAtStart = { ...phaseClock };
   const problems: FileProblem[] = [];
   let ioError = false;
   const files = collectSources(options.paths, problems);
@@ -162,12 +164,22 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const at = new Map(indexed.map((r, i) => [r.file, i]));
   const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
   for (let round = 0; round < 2; round++) {
+    const searching = performance.now();
     const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0).map((r) => r.file), searched);
+    phaseClock.helpers += performance.now() - searching;
     if (more.length === 0) break;
     for (const r of await indexFiles(workspace, more, { jobs: options.jobs, keepText: options.fix, force: true })) indexed[at.get(r.file)!] = r;
     workspace.stats.skippedByPrefilter -= more.length;
     helperHeaders.push(...more);
   }
+  // The index's cross-file maps, built here rather than by the first rule that asks.
+  const preparing = performance.now();
+  try {
+    workspace.index.prepare();
+  } catch {
+    // The rules meet the same error and report it per file, as they would have.
+  }
+  phaseClock.helpers += performance.now() - preparing;
   for (const r of indexed) {
     problems.push(...r.problems);
     if (r.unreadable) ioError = true;
@@ -199,6 +211,8 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     planMilliseconds: Math.round(proved.planMilliseconds),
     /** Candidates explored (the others could not be extracted). */
     proofs: proved.proofs,
+    /** Per phase, summed over the threads that ran it (analysis/phases.ts). */
+    phaseMilliseconds: roundPhases(phasesSince(phaseClock, clockAtStart)),
     byRule: countBy(shown, (f) => f.code),
     byVerdict: countBy(findings, (f) => f.verdict),
   };
@@ -246,18 +260,26 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
     if (progress && n % 20 === 0) progress(n, files.length, 'planning');
     const entry: (typeof perFile)[number] = { file, items: [] };
     perFile.push(entry);
+    const ruling = performance.now();
+    let planning: number | undefined;
     try {
-      for (const c of workspace.candidates(file, enabled)) {
+      const candidates = workspace.candidates(file, enabled);
+      planning = performance.now();
+      phaseClock.rules += planning - ruling;
+      for (const c of candidates) {
         const planned = planCandidate(workspace.index, c);
         entry.items.push('finding' in planned ? planned.finding : jobs.push(planned.job) - 1);
       }
     } catch (error) {
       entry.error = (error as Error).message;
     }
+    if (planning === undefined) phaseClock.rules += performance.now() - ruling;
+    else phaseClock.plan += performance.now() - planning;
   }
   const planned = performance.now();
   const outcomes: ProofOutcome[] = new Array(jobs.length);
   if (options.jobs <= 1 || jobs.length <= 1) {
+    const proving = performance.now();
     jobs.forEach((job, n) => {
       if (progress && n % 20 === 0) progress(n, jobs.length, 'proving');
       try {
@@ -266,6 +288,7 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
         outcomes[n] = { error: (error as Error).message };
       }
     });
+    phaseClock.prove += performance.now() - proving;
   } else {
     const pool = new ProofPool({ size: options.jobs });
     let done = 0;
@@ -278,6 +301,7 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
         }),
       );
     } finally {
+      phaseClock.prove += pool.busyMilliseconds;
       await pool.close();
     }
   }
