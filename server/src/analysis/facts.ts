@@ -7,7 +7,7 @@
  * the wake"; branches are kept as events (`check`) so a rule can see that a condition was
  * tested, but the walk does not split paths.
  */
-import type { Node, TreeCursor } from 'web-tree-sitter';
+import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
@@ -171,6 +171,28 @@ export interface FileFacts {
 const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
 
 /** Node types BodyWalker.visit() handles itself; the cursor walk hands it these as node objects. */
+/** What the body walk does with a node of a type: skip it (anonymous or a leaf), visit it, or walk into it. */
+const enum Step {
+  Skip,
+  Visit,
+  Descend,
+}
+const STEPS = new WeakMap<Language, Step[]>();
+
+/** The walk's step for every node type id of the grammar (ERROR and other ids past it: walk into). */
+function stepsFor(language: Language): Step[] {
+  let steps = STEPS.get(language);
+  if (!steps) {
+    steps = [];
+    for (let id = 0; id < language.nodeTypeCount; id++) {
+      const type = language.nodeTypeForId(id) ?? '';
+      steps.push(!language.nodeTypeIsNamed(id) || LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
+    }
+    STEPS.set(language, steps);
+  }
+  return steps;
+}
+
 const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement']);
 
 /** Field types a fix may rewrite (the task-pointer conversion of a queue). */
@@ -472,11 +494,13 @@ class BodyWalker {
       case 'declaration':
         this.declaration(node);
         break;
-      case 'call_expression':
+      case 'call_expression': {
         // Arguments first: `wake_up(x)` inside `if (f(y))` happens after f(y).
-        for (const a of node.childForFieldName('arguments')?.namedChildren ?? []) if (a) this.visit(a, depth + 1);
-        this.call(node);
+        const argumentsNode = node.childForFieldName('arguments');
+        if (argumentsNode) this.visitChildren(argumentsNode, depth);
+        this.call(node, argumentsNode);
         return;
+      }
       case 'update_expression': {
         // `q->count--` / `++dev->pending`: a read-modify-write of a shared counter (not atomic).
         const arg = node.childForFieldName('argument');
@@ -566,23 +590,23 @@ class BodyWalker {
     if (node.namedChildCount === 0) return;
     const cursor = node.walk();
     try {
-      if (cursor.gotoFirstChild()) this.visitSiblings(cursor, depth + 1);
+      if (cursor.gotoFirstChild()) this.visitSiblings(cursor, depth + 1, stepsFor(node.tree.language));
     } finally {
       cursor.delete();
     }
   }
 
-  private visitSiblings(cursor: TreeCursor, depth: number): void {
+  private visitSiblings(cursor: TreeCursor, depth: number, steps: Step[]): void {
     do {
-      if (!cursor.nodeIsNamed) continue;
-      const type = cursor.nodeType;
-      if (LEAF_TYPES.has(type)) continue;
-      if (VISITED_TYPES.has(type)) {
+      // One call into the WebAssembly per sibling: the type id, looked up in a table made once.
+      const step = steps[cursor.nodeTypeId] ?? Step.Descend;
+      if (step === Step.Skip) continue;
+      if (step === Step.Visit) {
         this.visit(cursor.currentNode, depth);
         continue;
       }
       if (depth < MAX_DEPTH && cursor.gotoFirstChild()) {
-        this.visitSiblings(cursor, depth + 1);
+        this.visitSiblings(cursor, depth + 1, steps);
         cursor.gotoParent();
       }
     } while (cursor.gotoNextSibling());
@@ -645,62 +669,65 @@ class BodyWalker {
     }
   }
 
-  private call(node: Node): void {
+  private call(node: Node, argumentsNode: Node | null): void {
     const callee = node.childForFieldName('function');
     if (!callee || callee.type !== 'identifier') return;
     const name = callee.text;
-    const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
+    // The argument nodes, made only for a call a table knows: most calls (printk, kfree...)
+    // need none, and each node object costs calls into the parser's WebAssembly.
+    let argCache: Node[] | undefined;
+    const args = (): Node[] => (argCache ??= (argumentsNode?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment'));
     const span = this.span(node);
     const wait = WAIT_MACROS.get(name);
     if (wait) {
-      const cond = wait.conditionArg !== undefined ? args[wait.conditionArg] : undefined;
-      const stateArg = wait.manual ? args[2]?.text : undefined;
+      const cond = wait.conditionArg !== undefined ? args()[wait.conditionArg] : undefined;
+      const stateArg = wait.manual ? args()[2]?.text : undefined;
       const exits = [...wait.exits];
       if (stateArg && /(?<!UN)INTERRUPTIBLE/.test(stateArg) && !exits.includes('signal')) exits.push('signal');
       if (stateArg && /KILLABLE/.test(stateArg) && !exits.includes('fatal-signal')) exits.push('fatal-signal');
-      this.push({ kind: 'wait', name, queue: args[0] ? this.access(args[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
+      this.push({ kind: 'wait', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
       if (wait.locked) return;
       return;
     }
     const bitWait = BIT_WAITS.get(name);
-    if (bitWait && args[0] && args[1]) {
+    if (bitWait && args()[0] && args()[1]) {
       // The sleeper waits for the bit to be clear: `wait_event(<bit queue>, !test_bit(bit, word))`.
-      const mode = args[2]?.text ?? '';
+      const mode = args()[2]?.text ?? '';
       const exits = [...bitWait.exits];
       if (/(?<!UN)INTERRUPTIBLE/.test(mode)) exits.push('signal');
       if (/KILLABLE/.test(mode)) exits.push('fatal-signal');
-      const bit = this.bitAccess(args[0], args[1]);
-      const condition: Condition = { text: `!test_bit(${this.userText(args[1])}, ${this.userText(args[0])})`, reads: [bit], span };
+      const bit = this.bitAccess(args()[0], args()[1]);
+      const condition: Condition = { text: `!test_bit(${this.userText(args()[1])}, ${this.userText(args()[0])})`, reads: [bit], span };
       this.push({ kind: 'wait', name, queue: this.bitQueue(bit), info: { queue: 'waitqueue', exclusive: bitWait.exclusive, exits }, condition, span });
       return;
     }
-    if (name === BIT_WAKE && args[0] && args[1]) {
+    if (name === BIT_WAKE && args()[0] && args()[1]) {
       // __wake_up_bit(): `if (waitqueue_active(wq)) __wake_up(wq, ...)` on the bit's queue.
-      const queue = this.bitQueue(this.bitAccess(args[0], args[1]));
+      const queue = this.bitQueue(this.bitAccess(args()[0], args()[1]));
       this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
       this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }, span });
       return;
     }
     const varWait = VAR_WAITS.get(name);
-    if (varWait && args[0] && args[1]) {
-      this.push({ kind: 'wait', name, queue: this.varQueue(args[0]), info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] }, condition: this.condition(args[1]), span });
+    if (varWait && args()[0] && args()[1]) {
+      this.push({ kind: 'wait', name, queue: this.varQueue(args()[0]), info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] }, condition: this.condition(args()[1]), span });
       return;
     }
-    if (name === VAR_WAKE && args[0]) {
+    if (name === VAR_WAKE && args()[0]) {
       // __wake_up_bit() on the variable's queue: `if (waitqueue_active(wq)) __wake_up(wq, ...)`.
-      const queue = this.varQueue(args[0]);
+      const queue = this.varQueue(args()[0]);
       this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
       this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 'all', locked: false, needsIrqsOn: false }, span });
       return;
     }
     const wake = WAKE_MACROS.get(name);
     if (wake) {
-      this.push({ kind: 'wake', name, queue: args[0] ? this.access(args[0]) : undefined, info: wake, span });
+      this.push({ kind: 'wake', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: wake, span });
       return;
     }
     const active = ACTIVE_MACROS.get(name);
     if (active) {
-      const q = args[active.queueArg];
+      const q = args()[active.queueArg];
       this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), span });
       return;
     }
@@ -710,18 +737,18 @@ class BodyWalker {
       if (name === 'synchronize_rcu') this.push({ kind: 'sleep', name, why: 'synchronize_rcu() waits for a grace period', span });
       return;
     }
-    if (name === 'kvm_make_request' && args[1]) {
+    if (name === 'kvm_make_request' && args()[1]) {
       // A request is a bit in vcpu->requests: a store the runnable predicate can observe.
-      const vcpu = this.access(args[1]);
+      const vcpu = this.access(args()[1]);
       this.push({ kind: 'store', via: name, target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, 'requests'], text: `${vcpu.text}->requests` }, value: '1', fullBarrierAfter: false, release: false, span });
       return;
     }
     const store = STORE_MACROS.get(name);
     if (store) {
-      const loc = args[store.locArg];
+      const loc = args()[store.locArg];
       if (loc) {
-        const value = store.valueArg !== undefined ? args[store.valueArg] : undefined;
-        const bit = store.bitArg !== undefined ? args[store.bitArg] : undefined;
+        const value = store.valueArg !== undefined ? args()[store.valueArg] : undefined;
+        const bit = store.bitArg !== undefined ? args()[store.bitArg] : undefined;
         const target = bit ? this.bitAccess(loc, bit) : this.access(loc);
         this.push({ kind: 'store', via: name, target, value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
       }
@@ -729,15 +756,15 @@ class BodyWalker {
     }
     const atomic = classifyAtomic(name);
     if (atomic) {
-      const loc = args[atomic.locArg];
+      const loc = args()[atomic.locArg];
       // test_and_set_bit(bit, word) and friends: a fixed bit is its own location.
-      const target = loc && /_bit(?:_lock)?$/.test(name) && args[0] ? this.bitAccess(loc, args[0]) : loc ? this.access(loc) : undefined;
+      const target = loc && /_bit(?:_lock)?$/.test(name) && args()[0] ? this.bitAccess(loc, args()[0]) : loc ? this.access(loc) : undefined;
       this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, span });
       return;
     }
     const lock = LOCK_MACROS.get(name);
     if (lock) {
-      const lockText = args[0] ? normaliseText(this.userText(args[0])) : '?';
+      const lockText = args()[0] ? normaliseText(this.userText(args()[0])) : '?';
       if (lock.action === 'lock') {
         if (lock.sleeps) this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
         this.push({ kind: 'lock', name, lock: lockText, action: 'lock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
@@ -760,7 +787,7 @@ class BodyWalker {
     }
     const state = STATE_SETTERS.get(name);
     if (state) {
-      this.push({ kind: 'state', name, barrier: state.barrier, state: args[0] ? this.userText(args[0]) : '', span });
+      this.push({ kind: 'state', name, barrier: state.barrier, state: args()[0] ? this.userText(args()[0]) : '', span });
       return;
     }
     if (SCHEDULE_CALLS.has(name)) {
@@ -774,21 +801,22 @@ class BodyWalker {
     }
     const allocFlags = ALLOC_CALLS.get(name);
     if (allocFlags !== undefined) {
-      const flags = allocFlags >= 0 ? args[allocFlags]?.text ?? '' : 'GFP_KERNEL';
+      const flags = allocFlags >= 0 ? args()[allocFlags]?.text ?? '' : 'GFP_KERNEL';
       if (/GFP_KERNEL|GFP_USER|GFP_NOFS|GFP_NOIO|GFP_HIGHUSER/.test(flags)) this.push({ kind: 'sleep', name, why: `${name}(${flags}) may sleep to reclaim memory`, span });
     }
     const registrar = CALLBACK_REGISTRARS.get(name);
     if (registrar) {
-      const cb = args[registrar.arg];
+      const cb = args()[registrar.arg];
       if (cb && cb.type === 'identifier') this.registrations.push({ callee: cb.text, context: registrar.context, via: name, span });
       if (name === 'request_threaded_irq' || name === 'devm_request_threaded_irq') {
-        const threadFn = args[registrar.arg + 1];
+        const threadFn = args()[registrar.arg + 1];
         if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
       }
     }
     // Only the first argument is kept (it names the object for init_* calls); a kernel tree has
     // millions of calls and their text would dominate the index's memory.
-    this.push({ kind: 'call', name, arg0: args[0] && /^(?:init_|rcuwait_init)/.test(name) ? this.access(args[0]) : undefined, span });
+    const init = /^(?:init_|rcuwait_init)/.test(name) ? args()[0] : undefined;
+    this.push({ kind: 'call', name, arg0: init ? this.access(init) : undefined, span });
   }
 
   private assignment(node: Node): void {
