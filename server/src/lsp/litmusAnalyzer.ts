@@ -115,8 +115,8 @@ export class AnalyzerByFileKind implements Analyzer {
     return file.endsWith('.litmus') ? this.litmus : this.c;
   }
 
-  setFile(file: string, text: string): void {
-    this.of(file)?.setFile(file, text);
+  setFile(file: string, text: string, open?: boolean): void {
+    this.of(file)?.setFile(file, text, open);
   }
 
   removeFile(file: string): void {
