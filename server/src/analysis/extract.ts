@@ -589,13 +589,19 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
   return ops;
 }
 
+/**
+ * Is `lockText` the wait queue `queueText`'s own spinlock (`&q->lock`, `q.lock`, and the
+ * `q.lock.rlock` spin_lock_irqsave() on a raw lock of a spinlock_t spells)?
+ */
+export function isQueueLock(lockText: string, queueText: string): boolean {
+  const l = lockText.replace(/^&/, '');
+  const q = queueText.replace(/^&/, '');
+  return l === `${q}.lock` || l === `${q}->lock` || l === `${q}.lock.rlock`;
+}
+
 /** `&q->lock` where q is a queue of the program: the queue's own lock. */
 function queueOfLock(lockText: string, queues: Map<string, string>): string | undefined {
-  const l = lockText.replace(/^&/, '');
-  for (const [text, name] of queues) {
-    const q = text.replace(/^&/, '');
-    if (l === `${q}.lock` || l === `${q}->lock`) return name;
-  }
+  for (const [text, name] of queues) if (isQueueLock(lockText, text)) return name;
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  * from the runtime (prove.ts). Each rule's meaning is in docs/rules/<code>.md.
  */
 import { LIST_REMOVAL } from './wrappers';
+import { isQueueLock } from './extract';
 import { onOnePath } from './facts';
 import type { AccessPath, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
@@ -226,11 +227,7 @@ function helperStores(index: WorkspaceIndex, file: string, caller: FunctionFacts
 }
 
 function holdsQueueLock(ctxLocks: string[], queueText: string): boolean {
-  const q = queueText.replace(/^&/, '');
-  return ctxLocks.some((l) => {
-    const lock = l.replace(/^&/, '');
-    return lock === `${q}.lock` || lock === `${q}->lock` || lock === `${q}.lock.rlock`;
-  });
+  return ctxLocks.some((l) => isQueueLock(l, queueText));
 }
 
 function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Candidate[]): void {
