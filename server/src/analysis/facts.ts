@@ -12,7 +12,7 @@ import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD, LOG_CALLS,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 
@@ -358,7 +358,9 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
   const calledByChecks = new Set<string>();
   for (const f of functions) if (f.events.some((e) => e.kind === 'active')) for (const e of f.events) if (e.kind === 'call') calledByChecks.add(e.name);
   for (const f of functions) {
-    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name) || LIST_REMOVAL.test(e.name));
+    // Log calls order what comes before a lockless check (wrappers.ts LOG_CALLS): kept where one is.
+    const checks = calledByChecks.has(f.name) || f.events.some((e) => e.kind === 'active');
+    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name) || LIST_REMOVAL.test(e.name) || (checks && LOG_CALLS.test(e.name)));
     // Stores matter before a wake, a check or a kick, after a wait, before a call the analysis
     // follows, and in a helper a check's function calls; elsewhere only ordering events stay.
     const unlocksQspinlock = /unlock/.test(f.name) && f.params.some((p) => p.structName === 'qspinlock');

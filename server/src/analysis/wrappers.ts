@@ -192,6 +192,16 @@ export const BIT_QUEUE_FIELD = 'bit_waitqueue';
 /** A bit argument that names one fixed bit (a constant or macro): its own location then. */
 export const FIXED_BIT = /^(?:[A-Z_][A-Z0-9_]*|\d+)$/;
 
+/**
+ * Log calls that always reach printk's record store: printk(), pr_err() and the other levels
+ * down to pr_info(), dev_*()/netdev_*() likewise, and a subsystem's wrapper named for a level
+ * (gfs2's fs_warn()). Every one ends in __wake_up_klogd(), whose wq_has_sleeper() runs smp_mb()
+ * (and the ring buffer reserves with a fully ordered cmpxchg): a full barrier, unless printk is
+ * suppressed after a panic or not set up in early boot. Debug, _once and _ratelimited forms
+ * may print nothing and are not.
+ */
+export const LOG_CALLS = /^(?:v?printk|(?:pr|dev|netdev|\w+)_(?:emerg|alert|crit|err|warn|warning|notice|info))$/;
+
 /** Barriers: `full` orders an earlier store before a later load (the one that matters here). */
 export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomic' | 'before-atomic' | 'compiler' | 'after-spinlock'>([
   ['smp_mb', 'full'],
