@@ -194,13 +194,14 @@ export const FIXED_BIT = /^(?:[A-Z_][A-Z0-9_]*|\d+)$/;
 
 /**
  * Log calls that always reach printk's record store: printk(), pr_err() and the other levels
- * down to pr_info(), dev_*()/netdev_*() likewise, and a subsystem's wrapper named for a level
- * (gfs2's fs_warn()). Every one ends in __wake_up_klogd(), whose wq_has_sleeper() runs smp_mb()
+ * down to pr_info(), dev_*()/netdev_*()/fs_*() likewise, and a wrapper named for a warning
+ * level (`*_warn`, `*_crit`: `*_err` and `*_info` are too often other functions' names); only
+ * when the workspace does not define the name. Every one ends in __wake_up_klogd(), whose wq_has_sleeper() runs smp_mb()
  * (and the ring buffer reserves with a fully ordered cmpxchg): a full barrier, unless printk is
  * suppressed after a panic or not set up in early boot. Debug, _once and _ratelimited forms
  * may print nothing and are not.
  */
-export const LOG_CALLS = /^(?:v?printk|(?:pr|dev|netdev|\w+)_(?:emerg|alert|crit|err|warn|warning|notice|info))$/;
+export const LOG_CALLS = /^(?:v?printk|(?:pr|dev|netdev|fs)_(?:emerg|alert|crit|err|warn|warning|notice|info)|\w+_(?:warn|warning|crit|alert|emerg))$/;
 
 /** Barriers: `full` orders an earlier store before a later load (the one that matters here). */
 export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomic' | 'before-atomic' | 'compiler' | 'after-spinlock'>([
