@@ -24,6 +24,9 @@ const TOKENS = [
   'int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu) { return vcpu->arch.p; }',
   'static int cb(wait_queue_entry_t *w, unsigned m, int s, void *k) { msleep(1); return 0; }',
   'init_waitqueue_func_entry(&e, cb);', 'smp_store_release(&lock->locked, 0);', 'pv_wait(&lock->locked, 3);',
+  'clear_bit_unlock(D_BUSY, &d->flags);', 'wake_up_bit(&d->flags, D_BUSY);', 'wait_on_bit(&d->flags, D_BUSY, TASK_KILLABLE);',
+  'd->flags &= ~D_BUSY_MASK;', '#define D_BUSY_MASK (1 << D_BUSY)\n', 'wake_up_var(&d->done);', 'wait_var_event(&d->done, d->done == 0);',
+  'wake_up_bit(&d->flags);', 'wait_on_bit(, D_BUSY);', 'pr_warn("x");', 'test_bit(1 + D_BUSY, &d->flags)', 'bitmap_empty(d->map, 64)',
 ];
 
 const runs = Number(process.env.WAKEAUDIT_FUZZ_RUNS ?? 150);
