@@ -79,6 +79,9 @@ test('a check run leaves the tree byte-identical; --fix writes only the fixed fi
   const reported = new Set(fixable.flatMap((f) => [f.file]));
   for (const p of changed) assert.ok([...reported].some((r) => p.endsWith(r.split('/').slice(-2).join('/'))), `--fix wrote ${p}, which it did not report`);
   assert.ok(after.get(join(dir, 'drivers', 'demo_dma.c'))!.includes('smp_mb();\n\tif (waitqueue_active(&chan->idle_wq))'));
+  // wake_up_bit()'s check is inside it: the barrier goes before the call.
+  assert.match(fixed.stderr, /^fixed .+demo_flags\.c: Add smp_mb__after_atomic\(\) before wake_up_bit\(\)/m);
+  assert.ok(after.get(join(dir, 'drivers', 'demo_flags.c'))!.includes('clear_bit(DEMO_RESETTING, &d->flags);\n\tsmp_mb__after_atomic();\n\twake_up_bit(&d->flags, DEMO_RESETTING);'));
 
   const recheck = spawnSync(process.execPath, [cli, 'check', '--format', 'json', dir], { encoding: 'utf8' });
   const left = JSON.parse(recheck.stdout).findings as Array<{ code: string; fixes: unknown[] }>;
