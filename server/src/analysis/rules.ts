@@ -240,17 +240,17 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
     const wakesAfter = fn.events.slice(i + 1).some((x) => x.kind === 'wake' && !!x.queue && index.identity(file, fn, x.queue) === queue);
     if (!e.guardsWake && !wakesAfter) return;
     const check: Site<E<'active'>> = { file, fn, event: e, queue };
-    const waits = index.waitsOn(queue);
+    const all = index.waitsOn(queue);
+    // Sleepers that queue themselves under a lock held at the check cannot interleave with it
+    // (pool->lock around free and check, the allocator's loop under the same lock): only the
+    // others can miss the wakeup.
+    const locks = checkLocks(index, check);
+    const waits = all.filter((w) => !w.event.ctx.locksHeld.some((l) => locks.has(index.identityOfText(w.file, w.fn, l))));
+    if (waits.length === 0 && all.length > 0) return;
     const local = unorderedStoreBefore(fn, i, callIsFullyOrdered(index, file), helperStores(index, file, fn), file);
     if (local.ordered) return;
     if (local.found.length) {
-      // Sleepers that test and queue themselves under a lock the waker holds from its store
-      // to its check cannot interleave with it (pool->lock around free and check, the
-      // allocator's loop under the same lock): only the others can miss the wakeup.
-      const locks = criticalSectionLocks(index, check, local.found[0]);
-      const open = waits.filter((w) => !w.event.ctx.locksHeld.some((l) => locks.has(index.identityOfText(w.file, w.fn, l))));
-      if (open.length === 0 && waits.length > 0) return;
-      out.push(activeCandidate(check, local.found, undefined, open));
+      out.push(activeCandidate(check, local.found, undefined, waits));
       return;
     }
     // No store in this function: follow one level up into the callers (a waker calling a
@@ -265,19 +265,13 @@ function activeChecks(index: WorkspaceIndex, file: string, fn: FunctionFacts, ou
 }
 
 /**
- * Identities of the spin locks the check's function holds from the store (or the call into
- * the helper that made it) to the check without releasing them in between.
+ * Identities of the spin locks held at the check. A sleeper that queues itself under one of
+ * them is serialised with the check: if its critical section comes first, the check sees it
+ * queued; if the waker's does, the store (before the check, so before the unlock) is visible to
+ * the sleeper once it takes the lock, and it does not sleep.
  */
-function criticalSectionLocks(index: WorkspaceIndex, check: Site<E<'active'>>, store: StoreBefore): Set<string> {
-  const fn = check.fn;
-  const from = store.into ? store.into.event : store.fn === fn ? store.event : undefined;
-  if (!from) return new Set();
-  const start = fn.events.indexOf(from);
-  const end = fn.events.indexOf(check.event);
-  const held = check.event.ctx.locksHeld.filter(
-    (l) => from.ctx.locksHeld.includes(l) && !fn.events.slice(start, end).some((e) => e.kind === 'lock' && e.lock === l && e.action === 'unlock'),
-  );
-  return new Set(held.map((l) => index.identityOfText(check.file, fn, l)));
+function checkLocks(index: WorkspaceIndex, check: Site<E<'active'>>): Set<string> {
+  return new Set(check.event.ctx.locksHeld.map((l) => index.identityOfText(check.file, check.fn, l)));
 }
 
 function activeCandidate(check: Site<E<'active'>>, stores: StoreBefore[], via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>): Candidate {
