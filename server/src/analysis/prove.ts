@@ -15,7 +15,7 @@ import {
 import type { FactEvent, FunctionFacts, Span } from './facts';
 import type { FileProblem, Finding, TextEdit } from './findings';
 import type { Site, WorkspaceIndex } from './index';
-import { activeMessage, Candidate, RuleCode } from './rules';
+import { activeMessage, Candidate, isNonReturningAtomic, RuleCode } from './rules';
 import type { Workspace } from './workspace';
 
 export interface ProofOptions {
@@ -232,40 +232,32 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
   return {
     program,
     ...(store !== s.store ? { message: activeMessage(check, store) } : {}),
-    fixes: check.event.info.implicit
-      ? [
-          // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
-          // smp_mb__after_atomic() when the store is an atomic bitop (clear_and_wake_up_bit()).
-          isAtomicBitop(store.event)
-            ? {
-                title: `Add smp_mb__after_atomic() before ${check.event.name}()`,
-                program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'after_atomic', src: o.src }, o]),
-                edits: [insertLineBefore(check.file, check.event.span, 'smp_mb__after_atomic();')],
-              }
-            : {
-                title: `Add smp_mb() before ${check.event.name}()`,
-                program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'mb', src: o.src }, o]),
-                edits: [insertLineBefore(check.file, check.event.span, 'smp_mb();')],
-              },
-        ]
-      : [
-          {
+    fixes: [
+      // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
+      // smp_mb__after_atomic() when the store is a non-returning atomic (clear_and_wake_up_bit()).
+      check.event.info.implicit && isNonReturningAtomic(store.event)
+        ? {
+            title: `Add smp_mb__after_atomic() before ${check.event.name}()`,
+            program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'after_atomic', src: o.src }, o]),
+            edits: [insertLineBefore(check.file, check.event.span, 'smp_mb__after_atomic();')],
+          }
+        : {
             title: `Add smp_mb() before ${check.event.name}()`,
             program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'mb', src: o.src }, o]),
             edits: [insertLineBefore(check.file, check.event.span, 'smp_mb();')],
           },
-          {
-            title: `Use ${sleeper}() (it has the barrier)`,
-            program: variant(program, 'waker', isActive, (o) => [{ ...(o as Extract<Op, { op: 'waitqueue_active' }>), op: sleeper } as Op]),
-            edits: [nameEdit(check.file, check.event.span, check.event.name, sleeper)],
-          },
-        ],
+      // An explicit check can become the form with the barrier inside.
+      ...(check.event.info.implicit
+        ? []
+        : [
+            {
+              title: `Use ${sleeper}() (it has the barrier)`,
+              program: variant(program, 'waker', isActive, (o) => [{ ...(o as Extract<Op, { op: 'waitqueue_active' }>), op: sleeper } as Op]),
+              edits: [nameEdit(check.file, check.event.span, check.event.name, sleeper)],
+            },
+          ]),
+    ],
   };
-}
-
-/** A non-returning atomic bit operation or atomic_t op: what smp_mb__after_atomic() completes. */
-function isAtomicBitop(e: E<'store' | 'atomic'>): boolean {
-  return e.kind === 'store' ? ['set_bit', 'clear_bit', 'change_bit', 'clear_bit_unlock'].includes(e.via) : !e.returning;
 }
 
 /** Where the outermost lock held at event `at` was taken (`at` when none is held). */

@@ -92,6 +92,11 @@ export interface Candidate {
 
 const ATOMIC_BITOPS = new Set(['set_bit', 'clear_bit', 'change_bit', 'clear_bit_unlock']);
 
+/** A non-returning atomic (atomic_t op or bitop): what smp_mb__after_atomic() completes into a full barrier. */
+export function isNonReturningAtomic(e: E<'store' | 'atomic'>): boolean {
+  return e.kind === 'store' ? ATOMIC_BITOPS.has(e.via) : !e.returning;
+}
+
 export function findCandidates(index: WorkspaceIndex, file: string): Candidate[] {
   const facts = index.get(file);
   if (!facts) return [];
@@ -174,7 +179,7 @@ export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrde
       // (`put_ref(x); smp_mb__after_atomic(); wake_up_var(x)`) completes it: a full barrier.
       if (inner && sawAfterAtomic) {
         const last = inner.stores[0];
-        if (last && ((last.kind === 'atomic' && !last.returning) || (last.kind === 'store' && ATOMIC_BITOPS.has(last.via)))) return result(true, e);
+        if (last && isNonReturningAtomic(last)) return result(true, e);
       } else if (inner) {
         for (const event of inner.stores) found.push({ file: inner.file, fn: inner.fn, event, into: { file, fn, event: e } });
         if (inner.barrier) return result(true, e);
