@@ -703,23 +703,17 @@ class BodyWalker {
       this.push({ kind: 'wait', name, queue: this.bitQueue(bit), info: { queue: 'waitqueue', exclusive: bitWait.exclusive, exits }, condition, span });
       return;
     }
-    if (name === BIT_WAKE && args()[0] && args()[1]) {
-      // __wake_up_bit(): `if (waitqueue_active(wq)) __wake_up(wq, ...)` on the bit's queue.
-      const queue = this.bitQueue(this.bitAccess(args()[0], args()[1]));
-      this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
-      this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 1, locked: false, needsIrqsOn: false }, span });
-      return;
-    }
     const varWait = VAR_WAITS.get(name);
     if (varWait && args()[0] && args()[1]) {
       this.push({ kind: 'wait', name, queue: this.varQueue(args()[0]), info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] }, condition: this.condition(args()[1]), span });
       return;
     }
-    if (name === VAR_WAKE && args()[0]) {
-      // __wake_up_bit() on the variable's queue: `if (waitqueue_active(wq)) __wake_up(wq, ...)`.
-      const queue = this.varQueue(args()[0]);
-      this.push({ kind: 'active', name, queue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
-      this.push({ kind: 'wake', name, queue, info: { queue: 'waitqueue', nr: 'all', locked: false, needsIrqsOn: false }, span });
+    // wake_up_bit(word, bit) and wake_up_var(var) run __wake_up_bit() on a hashed queue:
+    // `if (waitqueue_active(wq)) __wake_up(wq, ...)`, a lockless check and its wakeup.
+    const hashedQueue = name === BIT_WAKE && args()[0] && args()[1] ? this.bitQueue(this.bitAccess(args()[0], args()[1])) : name === VAR_WAKE && args()[0] ? this.varQueue(args()[0]) : undefined;
+    if (hashedQueue) {
+      this.push({ kind: 'active', name, queue: hashedQueue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
+      this.push({ kind: 'wake', name, queue: hashedQueue, info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false }, span });
       return;
     }
     const wake = WAKE_MACROS.get(name);
