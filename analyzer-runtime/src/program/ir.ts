@@ -21,6 +21,14 @@ export type ProgramExpr =
   | { kind: 'not'; operand: ProgramExpr }
   | { kind: 'binary'; op: BinaryOp; left: ProgramExpr; right: ProgramExpr };
 
+/** Every kind of ProgramExpr: what tells an expression from another object inside an op. */
+export const EXPR_KINDS: ReadonlySet<string> = new Set<ProgramExpr['kind']>(['const', 'reg', 'read', 'not', 'binary']);
+
+/** Is this value (found inside an op) a ProgramExpr? */
+export function isProgramExpr(v: unknown): v is ProgramExpr {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && EXPR_KINDS.has((v as { kind?: unknown }).kind as string);
+}
+
 export const BINARY_OPS = ['&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-', '&', '|'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 

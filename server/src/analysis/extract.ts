@@ -10,7 +10,7 @@
  * waiters' condition true, which is what a waker means by it.
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
-import { evalFinal, RMW_BASES } from '../../../analyzer-runtime/src';
+import { evalFinal, isProgramExpr, RMW_BASES } from '../../../analyzer-runtime/src';
 import { onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
@@ -150,9 +150,8 @@ function writtenLocations(threads: Thread[]): Set<string> {
 
 /** The op with every expression it holds (conditions, values, arguments) passed through `f`. */
 function mapOpExprs(op: Op, f: (e: ProgramExpr) => ProgramExpr): Op {
-  const isExpr = (v: unknown): v is ProgramExpr => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { kind?: unknown }).kind === 'string' && ['const', 'reg', 'read', 'not', 'binary'].includes((v as { kind: string }).kind);
   const mapValue = (v: unknown): unknown => {
-    if (isExpr(v)) return f(v);
+    if (isProgramExpr(v)) return f(v);
     if (Array.isArray(v)) return v.map(mapValue);
     if (typeof v === 'object' && v !== null && typeof (v as { op?: unknown }).op === 'string') return mapOpExprs(v as Op, f);
     return v;
