@@ -42,6 +42,7 @@ import type { ThreadEvent, ThreadPath } from '../litmus/threads';
 import { Op, Program, ProgramExpr, PropertyKind, PvMark, SourceTag, TaskState, WaitExit } from '../program/ir';
 import { exprString } from '../program/text';
 import { rmwBase } from '../program/validate';
+import { rmwEffect } from '../program/rmw';
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -1561,69 +1562,13 @@ class ThreadLowering {
     const { base, order } = parsed;
     this.step(`${reg ? `${reg} = ` : ''}${fn}(${atomicArgsText(base, loc, args)})`);
     const vals = args.map((a) => this.eval(a));
-    const amount = vals[0]?.value ?? 1;
     const nonReturning = ['atomic_inc', 'atomic_dec', 'atomic_add', 'atomic_sub', 'set_bit', 'clear_bit'].includes(base);
     // A non-returning RMW is unordered, except its explicit _release form (clear_bit_unlock()).
     const effectiveOrder = nonReturning ? (order === 'release' ? 'release' : 'relaxed') : order;
     const readAnnot: Annotation | undefined = nonReturning ? 'noreturn' : undefined;
-    let result: Tracked;
-    switch (base) {
-      case 'atomic_inc':
-      case 'atomic_fetch_inc':
-      case 'atomic_inc_return':
-      case 'atomic_inc_and_test': {
-        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o + 1);
-        result = base === 'atomic_fetch_inc' ? old : base === 'atomic_inc_and_test' ? { value: old.value + 1 === 0 ? 1 : 0, deps: old.deps } : { value: old.value + 1, deps: old.deps };
-        break;
-      }
-      case 'atomic_dec':
-      case 'atomic_fetch_dec':
-      case 'atomic_dec_return':
-      case 'atomic_dec_and_test': {
-        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o - 1);
-        result = base === 'atomic_fetch_dec' ? old : base === 'atomic_dec_and_test' ? { value: old.value - 1 === 0 ? 1 : 0, deps: old.deps } : { value: old.value - 1, deps: old.deps };
-        break;
-      }
-      case 'atomic_add':
-      case 'atomic_add_return':
-      case 'atomic_fetch_add': {
-        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o + amount);
-        result = base === 'atomic_fetch_add' ? old : { value: old.value + amount, deps: old.deps };
-        break;
-      }
-      case 'atomic_sub':
-      case 'atomic_sub_return':
-      case 'atomic_fetch_sub': {
-        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => o - amount);
-        result = base === 'atomic_fetch_sub' ? old : { value: old.value - amount, deps: old.deps };
-        break;
-      }
-      case 'xchg':
-        result = this.rmw(loc, effectiveOrder, readAnnot, () => amount);
-        break;
-      case 'cmpxchg': {
-        const expected = vals[0]!.value;
-        const next = vals[1]!.value;
-        result = this.rmw(loc, effectiveOrder, readAnnot, (o) => (o === expected ? next : undefined));
-        break;
-      }
-      case 'test_and_set_bit':
-      case 'test_and_clear_bit':
-      case 'set_bit':
-      case 'clear_bit': {
-        const mask = 1 << amount;
-        const setting = base === 'test_and_set_bit' || base === 'set_bit';
-        // A test_and_*_bit() that changes nothing is not ordered (Documentation/atomic_bitops.txt).
-        const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => {
-          const n = setting ? o | mask : o & ~mask;
-          return n === o && !nonReturning ? undefined : n;
-        });
-        result = { value: old.value & mask ? 1 : 0, deps: old.deps };
-        break;
-      }
-      default:
-        throw new Error(`unknown atomic ${fn}`);
-    }
+    const values = vals.map((v) => v.value);
+    const old = this.rmw(loc, effectiveOrder, readAnnot, (o) => rmwEffect(base, o, values).next);
+    const result: Tracked = { value: rmwEffect(base, old.value, values).result, deps: old.deps };
     if (reg) this.registers.set(reg, result);
   }
 }

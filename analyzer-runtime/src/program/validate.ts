@@ -6,6 +6,7 @@
 import {
   BINARY_OPS,
   ProgramExpr,
+  RmwBase,
   OBJECT_KINDS,
   ObjectKind,
   Op,
@@ -48,14 +49,15 @@ function int(v: Json, path: string): number {
 }
 
 /** The RMW base name of fn (without its ordering suffix), or undefined. */
-export function rmwBase(fn: string): { base: string; order: 'mb' | 'relaxed' | 'acquire' | 'release' } | undefined {
+export function rmwBase(fn: string): { base: RmwBase; order: 'mb' | 'relaxed' | 'acquire' | 'release' } | undefined {
+  const isBase = (name: string): name is RmwBase => (RMW_BASES as readonly string[]).includes(name);
   for (const order of ['relaxed', 'acquire', 'release'] as const) {
     if (fn.endsWith(`_${order}`)) {
       const base = fn.slice(0, -order.length - 1);
-      if ((RMW_BASES as readonly string[]).includes(base)) return { base, order };
+      if (isBase(base)) return { base, order };
     }
   }
-  if ((RMW_BASES as readonly string[]).includes(fn)) return { base: fn, order: 'mb' };
+  if (isBase(fn)) return { base: fn, order: 'mb' };
   return undefined;
 }
 

@@ -10,7 +10,7 @@
  * waiters' condition true, which is what a waker means by it.
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
-import { evalFinal, isProgramExpr, RMW_BASES } from '../../../analyzer-runtime/src';
+import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../../analyzer-runtime/src';
 import { onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
@@ -197,15 +197,9 @@ function wakersEffect(threads: Thread[], env: Map<string, number>): Map<string, 
     for (const op of t.ops) {
       if (op.op === 'store') out.set(op.loc, valueOf(op.value));
       else if (op.op === 'rmw') {
-        const old = out.get(op.loc) ?? 0;
-        const base = op.fn.replace(/_(?:relaxed|acquire|release)$/, '');
-        const amount = valueOf(op.args[0]);
-        if (/^atomic(?:64|_long)?_(?:inc|fetch_inc|inc_return)/.test(base)) out.set(op.loc, old + 1);
-        else if (/^atomic(?:64|_long)?_(?:dec|fetch_dec|dec_return|dec_and_test)/.test(base)) out.set(op.loc, old - 1);
-        else if (/^atomic(?:64|_long)?_(?:add|fetch_add|add_return)/.test(base)) out.set(op.loc, old + amount);
-        else if (/^atomic(?:64|_long)?_(?:sub|fetch_sub|sub_return|sub_and_test)/.test(base)) out.set(op.loc, old - amount);
-        else if (/set_bit$|^xchg/.test(base)) out.set(op.loc, /set_bit$/.test(base) ? 1 : amount);
-        else if (/clear_bit/.test(base)) out.set(op.loc, 0);
+        const base = rmwBase(op.fn)?.base;
+        const next = base ? rmwEffect(base, out.get(op.loc) ?? 0, op.args.map((a) => evalFinal(a, out))).next : undefined;
+        if (next !== undefined) out.set(op.loc, next);
       }
     }
   }
