@@ -3,7 +3,7 @@
  * what the extraction needs (the sites involved) and becomes a finding only with a verdict
  * from the runtime (prove.ts). Each rule's meaning is in docs/rules/<code>.md.
  */
-import { LIST_REMOVAL, LOG_CALLS } from './wrappers';
+import { LIST_REMOVAL, LOG_CALLS, QUEUE_EMPTY_TEST } from './wrappers';
 import { isQueueLock } from './extract';
 import { onOnePath } from './facts';
 import type { AccessPath, FactEvent, FunctionFacts, Span } from './facts';
@@ -368,7 +368,6 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
 
 // --- wake-side rules -------------------------------------------------------------------------
 
-const LIST_TEST = /\b(?:list_empty|list_empty_careful|llist_empty|skb_queue_empty|kfifo_is_empty)\s*\(/;
 
 /** Does the waiter change what it waited for after waking (take the item, reset the flag)? */
 export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean {
@@ -385,7 +384,7 @@ export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean 
   if (writes(wait.file, wait.fn)) return true;
   // Waiting for a list to be non-empty and then taking an entry off a list (the entry's own
   // node is written, not the head the condition reads): consumed.
-  if (LIST_TEST.test(cond.text) && wait.fn.events.some((e) => e.kind === 'call' && LIST_REMOVAL.test(e.name) && e.span.start > wait.event.span.start)) return true;
+  if (QUEUE_EMPTY_TEST.test(cond.text) && wait.fn.events.some((e) => e.kind === 'call' && LIST_REMOVAL.test(e.name) && e.span.start > wait.event.span.start)) return true;
   return wait.fn.events.some((e) => e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === wait.file && c.fn !== wait.fn && writes(c.file, c.fn)));
 }
 

@@ -459,5 +459,13 @@ export const CONDITION_CALLS = {
 /** Every call of CONDITION_CALLS. */
 export const MODELLED_CONDITION_CALLS = new Set(Object.values(CONDITION_CALLS).flatMap((set) => [...set]));
 
+/**
+ * Emptiness tests of lists and queues in a sleeper's condition: with a LIST_REMOVAL after the
+ * wait, the sleeper consumes what it waited for. Wider than CONDITION_CALLS.listEmptyTests (what
+ * the condition model reads as a list location): skb queues and kfifos are recognised as
+ * consumed, not modelled.
+ */
+export const QUEUE_EMPTY_TEST = /\b(?:list_empty|list_empty_careful|llist_empty|skb_queue_empty|kfifo_is_empty)\s*\(/;
+
 /** Calls that take an entry off a list or queue: a sleeper that waited for a non-empty list consumes with them. */
 export const LIST_REMOVAL = /^(?:list_del\w*|list_move\w*|list_first_entry\w*|list_last_entry\w*|llist_del_\w+|list_splice\w*_init|__skb_dequeue\w*|skb_dequeue\w*|kfifo_out\w*|kfifo_get)$/;
