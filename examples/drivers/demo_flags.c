@@ -10,15 +10,22 @@
 #include <linux/sched.h>
 #include <linux/wait_bit.h>
 
-#define DEMO_RESETTING	0
-#define DEMO_FW_LOADING	1
-
-struct demo_flags_dev {
-	unsigned long flags;
+enum demo_flag_bits {
+	DEMO_RESETTING,		/* a reset is in progress */
+	DEMO_FW_LOADING,	/* firmware not yet loaded */
 };
 
-static void demo_reset_done(struct demo_flags_dev *d)
+struct demo_flags_dev {
+	struct device *dev;
+	unsigned long flags;
+	int reset_count;
+};
+
+static void demo_reset_done(struct demo_flags_dev *d, int err)
 {
+	d->reset_count++;
+	if (err)
+		return;
 	clear_bit(DEMO_RESETTING, &d->flags);
 	wake_up_bit(&d->flags, DEMO_RESETTING);
 }
