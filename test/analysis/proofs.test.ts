@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore, replay } from '../../analyzer-runtime/src';
 import { analyzeWorkspaceFile, planFor } from '../../server/src/analysis/prove';
+import { offsetOf } from '../../server/src/commands/check';
 import { Workspace } from '../../server/src/analysis/workspace';
 import { fixtureCases } from './fixtureHarness';
 
@@ -87,6 +88,21 @@ test('a check run leaves the tree byte-identical; --fix writes only the fixed fi
   const left = JSON.parse(recheck.stdout).findings as Array<{ code: string; fixes: unknown[] }>;
   assert.ok(left.length < findings.length, `still ${left.length} findings after --fix`);
   assert.ok(!left.some((f) => f.code === 'waitqueue-active-no-barrier'));
+});
+
+test('the unconditional-wake fix drops the waitqueue_active() test, keeps the wakeup, verifies, and leaves no finding', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wakeaudit-uncond-'));
+  const file = join(dir, 'demo_dma.c');
+  cpSync(join(root, 'examples', 'drivers', 'demo_dma.c'), file);
+  const run = () => JSON.parse(spawnSync(process.execPath, [cli, 'check', '--format', 'json', file], { encoding: 'utf8' }).stdout).findings as Array<{ code: string; fixes: Array<{ title: string; verified: boolean; edits: Array<{ range: { line: number; column: number; endLine: number; endColumn: number }; newText: string }> }> }>;
+  const finding = run().find((f) => f.code === 'waitqueue-active-no-barrier');
+  const fix = finding?.fixes.find((f) => f.title.startsWith('Wake unconditionally'));
+  assert.ok(fix && fix.verified, JSON.stringify(finding?.fixes.map((f) => f.title)));
+  let text = readFileSync(file, 'utf8');
+  for (const e of fix.edits) text = text.slice(0, offsetOf(text, e.range.line, e.range.column)) + e.newText + text.slice(offsetOf(text, e.range.endLine, e.range.endColumn));
+  assert.ok(text.includes('WRITE_ONCE(chan->idle, 1);\n\t/* Racy "optimisation": wakeaudit proves the lost wakeup and offers smp_mb(). */\n\twake_up(&chan->idle_wq);\n\treturn IRQ_HANDLED;'), text);
+  writeFileSync(file, text);
+  assert.ok(!run().some((f) => f.code === 'waitqueue-active-no-barrier'));
 });
 
 test('the task-pointer conversion edits the field, the sleeper and the waker across files, and verifies', async () => {

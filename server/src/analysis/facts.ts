@@ -90,7 +90,15 @@ export type FactEvent =
   | (EventBase & { kind: 'irq'; name: string; action: 'off' | 'on' })
   | (EventBase & { kind: 'wait'; name: string; queue?: AccessPath; info: WaitMacro; condition?: Condition; stateArg?: string })
   | (EventBase & { kind: 'wake'; name: string; queue?: AccessPath; info: WakeMacro })
-  | (EventBase & { kind: 'active'; name: string; queue?: AccessPath; info: ActiveMacro; guardsWake: boolean })
+  | (EventBase & {
+      kind: 'active';
+      name: string;
+      queue?: AccessPath;
+      info: ActiveMacro;
+      guardsWake: boolean;
+      /** `if (check)` with no else, up to the statement it guards: what dropping the test deletes. */
+      guard?: Span;
+    })
   | (EventBase & { kind: 'state'; name: string; barrier: boolean; state: string })
   | (EventBase & { kind: 'schedule'; name: string })
   | (EventBase & { kind: 'sleep'; name: string; why: string })
@@ -724,7 +732,9 @@ class BodyWalker {
     const active = ACTIVE_MACROS.get(name);
     if (active) {
       const q = args()[active.queueArg];
-      this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), span });
+      const guard = wakeGuard(node);
+      const guardSpan = guard ? { ...this.span(guard.ifNode), end: guard.then.startIndex, endLine: this.span(guard.then).line, endColumn: this.span(guard.then).column } : undefined;
+      this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), ...(guardSpan ? { guard: guardSpan } : {}), span });
       return;
     }
     const barrier = BARRIERS.get(name);
@@ -970,6 +980,20 @@ function guardsWake(call: Node): boolean {
     if (n.type === 'return_statement' || n.type === 'expression_statement') return false;
   }
   return false;
+}
+
+/**
+ * `if (waitqueue_active(q))` (or `if (unlikely(...))`) with no else: the if and the statement
+ * it guards, so a fix can drop the test and keep the wakeup.
+ */
+function wakeGuard(call: Node): { ifNode: Node; then: Node } | undefined {
+  let n: Node | null = call.parent;
+  if (n?.type === 'argument_list' && /^(?:un)?likely$/.test(n.parent?.childForFieldName('function')?.text ?? '')) n = n.parent!.parent;
+  if (n?.type !== 'parenthesized_expression' || n.namedChildren.filter((c) => c && c.type !== 'comment').length !== 1) return undefined;
+  const ifNode = n.parent;
+  if (ifNode?.type !== 'if_statement' || ifNode.childForFieldName('alternative')) return undefined;
+  const then = ifNode.childForFieldName('consequence');
+  return then && /\b(?:s?wake_up\w*)\s*\(/.test(then.text) ? { ifNode, then } : undefined;
 }
 
 /** Does a branch end in return or goto (it never falls through to the code after it)? */

@@ -256,6 +256,16 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
               edits: [nameEdit(check.file, check.event.span, check.event.name, sleeper)],
             },
           ]),
+      // Or go: the wakeup takes the queue's lock, which the sleeper's queueing takes too.
+      ...(check.event.guard
+        ? [
+            {
+              title: `Wake unconditionally (drop the ${check.event.name}() test)`,
+              program: variant(variant(program, 'waker', isActive, () => []), 'waker', (o) => o.op === 'if' && o.cond.kind === 'reg' && o.cond.name === 'r0', (o) => (o as Extract<Op, { op: 'if' }>).then),
+              edits: [replaceSpan(check.file, check.event.guard, '')],
+            },
+          ]
+        : []),
     ],
   };
 }
