@@ -66,25 +66,33 @@ test('a check run leaves the tree byte-identical; --fix writes only the fixed fi
   const dir = mkdtempSync(join(tmpdir(), 'wakeaudit-fix-'));
   cpSync(join(root, 'examples'), dir, { recursive: true });
   const before = snapshot(dir);
-  const plain = spawnSync(process.execPath, [cli, 'check', '--format', 'json', dir], { encoding: 'utf8' });
+  // A generous per-proof budget: whether a fix verifies must not depend on the machine's load
+  // (the default 1.5 s is a wall-clock bound; the examples' slowest fix takes about 0.5 s idle).
+  const budget = ['--timeout-ms', '20000'];
+  const plain = spawnSync(process.execPath, [cli, 'check', ...budget, '--format', 'json', dir], { encoding: 'utf8' });
   assert.equal(plain.status, 1, plain.stderr);
   assert.deepEqual(snapshot(dir), before, 'check without --fix wrote something');
   const findings = JSON.parse(plain.stdout).findings as Array<{ file: string; code: string; fixes: Array<{ preferred: boolean; verified: boolean }> }>;
   const fixable = findings.filter((f) => f.fixes.some((x) => x.preferred && x.verified));
   assert.ok(fixable.length >= 3, `fixable findings: ${fixable.length}`);
 
-  const fixed = spawnSync(process.execPath, [cli, 'check', '--fix', '--format', 'json', dir], { encoding: 'utf8' });
+  const fixed = spawnSync(process.execPath, [cli, 'check', ...budget, '--fix', '--format', 'json', dir], { encoding: 'utf8' });
   assert.match(fixed.stderr, /^fixed .+demo_dma\.c: Add smp_mb\(\) before waitqueue_active\(\)/m);
   const after = snapshot(dir);
   const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
+  // Every file written is one the --fix run says it fixed, and one the plain run had a verified fix for.
+  const said = [...fixed.stderr.matchAll(/^fixed (.+?): /gm)].map((m) => m[1]);
   const reported = new Set(fixable.flatMap((f) => [f.file]));
-  for (const p of changed) assert.ok([...reported].some((r) => p.endsWith(r.split('/').slice(-2).join('/'))), `--fix wrote ${p}, which it did not report`);
+  for (const p of changed) {
+    assert.ok(said.includes(p), `--fix wrote ${p}, which it did not print`);
+    assert.ok([...reported].some((r) => p.endsWith(r.split('/').slice(-2).join('/'))), `--fix wrote ${p}, which check did not report fixable`);
+  }
   assert.ok(after.get(join(dir, 'drivers', 'demo_dma.c'))!.includes('smp_mb();\n\tif (waitqueue_active(&chan->idle_wq))'));
   // wake_up_bit()'s check is inside it: the barrier goes before the call.
   assert.match(fixed.stderr, /^fixed .+demo_flags\.c: Add smp_mb__after_atomic\(\) before wake_up_bit\(\)/m);
   assert.ok(after.get(join(dir, 'drivers', 'demo_flags.c'))!.includes('clear_bit(DEMO_RESETTING, &d->flags);\n\tsmp_mb__after_atomic();\n\twake_up_bit(&d->flags, DEMO_RESETTING);'));
 
-  const recheck = spawnSync(process.execPath, [cli, 'check', '--format', 'json', dir], { encoding: 'utf8' });
+  const recheck = spawnSync(process.execPath, [cli, 'check', ...budget, '--format', 'json', dir], { encoding: 'utf8' });
   const left = JSON.parse(recheck.stdout).findings as Array<{ code: string; fixes: unknown[] }>;
   assert.ok(left.length < findings.length, `still ${left.length} findings after --fix`);
   assert.ok(!left.some((f) => f.code === 'waitqueue-active-no-barrier'));
