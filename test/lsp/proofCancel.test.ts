@@ -54,9 +54,14 @@ ${names.map((n) => `\tWRITE_ONCE(d->${n}, d->${n} + k);\n`).join('')}	swake_up_o
 `;
 }
 
+/** The requirement: the median sample stops within it. */
 const GOAL_MS = 100;
-/** The assertion's bound: the goal, unless a slow CI machine needs more (the samples are printed either way). */
-const BOUND_MS = Number(process.env.WAKEAUDIT_PROOF_CANCEL_BOUND_MS ?? 250);
+/**
+ * Every sample stops within this bound. An ignored cancellation runs its proof to the end (about
+ * 10 s), so 1 s still catches one; a single sample can take a few hundred ms when `npm test` runs
+ * the editor tests (code-server, chromium) on the same two cores (seen: 284 ms once, median 9 ms).
+ */
+const BOUND_MS = Number(process.env.WAKEAUDIT_PROOF_CANCEL_BOUND_MS ?? 1000);
 /** How long the proof runs before the edit that abandons it. */
 const RUNNING_MS = 400;
 const DEBOUNCE_MS = 150;
@@ -127,6 +132,7 @@ describe('cancelling a C proof', () => {
     }
     console.log(summary('C proof abandoned after didChange', latencies));
     for (const latency of latencies) assert.ok(latency < BOUND_MS, `a proof went on ${latency.toFixed(1)} ms after the edit (bound ${BOUND_MS} ms)`);
+    assert.ok(median(latencies) <= GOAL_MS, summary('C proof abandoned after didChange', latencies));
 
     // The worker is free again: a text whose proof is quick gets its diagnostic.
     const quick = slowProofC(1, 'quick');
@@ -159,5 +165,6 @@ describe('cancelling a C proof', () => {
     }
     console.log(summary('C simulate cancelled', latencies));
     for (const latency of latencies) assert.ok(latency < BOUND_MS, `cancellation took ${latency.toFixed(1)} ms (bound ${BOUND_MS} ms)`);
+    assert.ok(median(latencies) <= GOAL_MS, summary('C simulate cancelled', latencies));
   });
 });
