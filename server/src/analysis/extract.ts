@@ -11,7 +11,7 @@
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
 import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../../analyzer-runtime/src';
-import { onOnePath } from './facts';
+import { bitOf, onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
 import { CONDITION_CALLS, FIXED_BIT } from './wrappers';
@@ -496,11 +496,6 @@ export interface Segment {
 }
 
 /**
- * The ops of a straight stretch of a function: stores and atomics to the tracked locations,
- * every barrier, atomic ordering and spin lock. Stores elsewhere are left out (they cannot
- * change what the waiters read); ordering primitives are kept whatever they touch.
- */
-/**
  * The location a store writes: its target's identity, or for a non-atomic flag update of a
  * single-bit mask (`x->flags &= ~F_BUSY`, `x->flags |= F_BUSY` where `F_BUSY` is
  * `1 << F_BUSY_BIT`) the bit's own location, as `test_bit(F_BUSY_BIT, &x->flags)` reads it,
@@ -511,14 +506,16 @@ export function storeLocation(index: WorkspaceIndex, file: string, fn: FunctionF
   if (e.kind === 'store' && (e.via === '&=' || e.via === '|=') && e.value) {
     const m = (e.via === '&=' ? /^~\s*\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?$/ : /^\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?$/).exec(e.value.trim());
     const bit = m ? index.bitOfMask(file, m[1]) : undefined;
-    if (bit) {
-      const t = e.target;
-      return { id: index.identity(file, fn, { ...t, fields: [...t.fields, `#${bit}`], text: `${t.text.replace(/^&/, '')}#${bit}` }), bitValue: e.via === '&=' ? 0 : 1 };
-    }
+    if (bit) return { id: index.identity(file, fn, bitOf(e.target, bit)), bitValue: e.via === '&=' ? 0 : 1 };
   }
   return { id: index.identity(file, fn, e.target) };
 }
 
+/**
+ * The ops of a straight stretch of a function: stores and atomics to the tracked locations,
+ * every barrier, atomic ordering and spin lock. Stores elsewhere are left out (they cannot
+ * change what the waiters read); ordering primitives are kept whatever they touch.
+ */
 export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>, queues: Map<string, string>): Op[] {
   const ops: Op[] = [];
   const held: string[] = [];

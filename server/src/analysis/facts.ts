@@ -179,6 +179,8 @@ export interface FileFacts {
 const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
 
 /** Node types BodyWalker.visit() handles itself; the cursor walk hands it these as node objects. */
+const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement']);
+
 /** What the body walk does with a node of a type: skip it (anonymous or a leaf), visit it, or walk into it. */
 const enum Step {
   Skip,
@@ -200,8 +202,6 @@ function stepsFor(language: Language): Step[] {
   }
   return steps;
 }
-
-const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement']);
 
 /** Field types a fix may rewrite (the task-pointer conversion of a queue). */
 const QUEUE_TYPE = /wait_queue_head|swait_queue_head|rcuwait|completion/;
@@ -386,6 +386,11 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
 }
 
 /** `1`, `0x10U`, `(1 << 3)`, `BIT(3)`, `(3U << 0)`: the value of a simple numeric macro. */
+/** The location of one fixed bit of the word `word` names: `word#BIT` (a field of its own). */
+export function bitOf(word: AccessPath, bit: string): AccessPath {
+  return { ...word, fields: [...word.fields, `#${bit}`], text: `${word.text.replace(/^&/, '')}#${bit}` };
+}
+
 /** `(1 << NAME)`, `(1UL << (NAME))`, `BIT(NAME)`: the mask of the bit NAME. */
 const MASK_OF_BIT = /^\(?\s*(?:1[uUlL]*\s*<<\s*\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?|BIT(?:_ULL)?\s*\(\s*([A-Z_][A-Z0-9_]*)\s*\))\s*\)?$/;
 
@@ -733,7 +738,8 @@ class BodyWalker {
     if (active) {
       const q = args()[active.queueArg];
       const guard = wakeGuard(node);
-      const guardSpan = guard ? { ...this.span(guard.ifNode), end: guard.then.startIndex, endLine: this.span(guard.then).line, endColumn: this.span(guard.then).column } : undefined;
+      const then = guard ? this.span(guard.then) : undefined;
+      const guardSpan = guard && then ? { ...this.span(guard.ifNode), end: then.start, endLine: then.line, endColumn: then.column } : undefined;
       this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), ...(guardSpan ? { guard: guardSpan } : {}), span });
       return;
     }
@@ -911,8 +917,7 @@ class BodyWalker {
   bitAccess(word: Node, bit: Node): AccessPath {
     const path = this.access(word);
     const b = normaliseText(this.userText(bit));
-    if (!FIXED_BIT.test(b)) return path;
-    return { ...path, fields: [...path.fields, `#${b}`], text: `${path.text.replace(/^&/, '')}#${b}` };
+    return FIXED_BIT.test(b) ? bitOf(path, b) : path;
   }
 
   /** The hashed wait queue of one bit (wait_on_bit(), wake_up_bit()): an object apart from the bit. */

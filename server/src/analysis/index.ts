@@ -154,12 +154,12 @@ export class WorkspaceIndex {
     return undefined;
   }
 
-  /** A numeric macro's value: this file's definition first, else one defined elsewhere. */
   /** The bit a single-bit mask macro names (`F_BUSY` -> `F_BUSY_BIT`), this file's definition first. */
   bitOfMask(file: string, mask: string): string | undefined {
     return this.files.get(file)?.bitMasks?.[mask] ?? this.agg().bitMasks.get(mask);
   }
 
+  /** A numeric macro's value: this file's definition first, else one defined elsewhere. */
   macroValue(file: string, name: string): number | undefined {
     const own = this.files.get(file)?.defines?.[name];
     if (own !== undefined) return own;

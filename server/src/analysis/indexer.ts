@@ -131,6 +131,13 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
 
 
 
+/** Names the helper-header pass has searched the skipped headers for (carried across its rounds). */
+export interface SearchedNames {
+  helpers: Set<string>;
+  /** `<directory>\0<NAME>` */
+  constants: Set<string>;
+}
+
 /**
  * The headers, among `skipped` (files the prefilter left out), that define what the index's
  * conditions need and lack: a function called in a wait condition or a checked condition and
@@ -142,13 +149,6 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
  * modelled instead of the finding staying unknown. Called again after they are indexed, it
  * finds what their helpers need in turn.
  */
-/** Names the helper-header pass has searched the skipped headers for (carried across its rounds). */
-export interface SearchedNames {
-  helpers: Set<string>;
-  /** `<directory>\0<NAME>` */
-  constants: Set<string>;
-}
-
 export function headersDefiningConditionHelpers(ws: Workspace, skipped: string[], searched: SearchedNames = { helpers: new Set(), constants: new Set() }): string[] {
   const helpers = new Set<string>();
   const looked = new Set<string>();

@@ -229,23 +229,18 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: Extract<Candidate['subjec
   if (w.event.info.exits.includes('timeout')) program.name += ` (the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout)`;
   const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
   const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
+  // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
+  // smp_mb__after_atomic() when the store is a non-returning atomic (clear_and_wake_up_bit()).
+  const barrier = check.event.info.implicit && isNonReturningAtomic(store.event) ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const } : { call: 'smp_mb', fence: 'mb' as const };
   return {
     program,
     ...(store !== s.store ? { message: activeMessage(check, store) } : {}),
     fixes: [
-      // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
-      // smp_mb__after_atomic() when the store is a non-returning atomic (clear_and_wake_up_bit()).
-      check.event.info.implicit && isNonReturningAtomic(store.event)
-        ? {
-            title: `Add smp_mb__after_atomic() before ${check.event.name}()`,
-            program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'after_atomic', src: o.src }, o]),
-            edits: [insertLineBefore(check.file, check.event.span, 'smp_mb__after_atomic();')],
-          }
-        : {
-            title: `Add smp_mb() before ${check.event.name}()`,
-            program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: 'mb', src: o.src }, o]),
-            edits: [insertLineBefore(check.file, check.event.span, 'smp_mb();')],
-          },
+      {
+        title: `Add ${barrier.call}() before ${check.event.name}()`,
+        program: variant(program, 'waker', isActive, (o) => [{ op: 'fence', kind: barrier.fence, src: o.src }, o]),
+        edits: [insertLineBefore(check.file, check.event.span, `${barrier.call}();`)],
+      },
       // An explicit check can become the form with the barrier inside.
       ...(check.event.info.implicit
         ? []
