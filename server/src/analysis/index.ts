@@ -34,6 +34,19 @@ interface Aggregate {
   defines: Map<string, number>;
   /** Single-bit masks by name: mask -> the bit's name (facts.ts MASK_OF_BIT). */
   bitMasks: Map<string, string>;
+  /** Functions that can wake a task, in file order (wakingFunctions()). */
+  wakers: Array<WakingFunction>;
+}
+
+/**
+ * A function that wakes a task or a wait queue, or calls a function of its own file that
+ * wakes a task (`audit_schedule_prune()` standing for its wake_up_process()).
+ */
+export interface WakingFunction {
+  file: string;
+  fn: FunctionFacts;
+  /** The functions of `file` that wake a task: a call of one stands for the wake. */
+  taskWakingHelpers: Set<string>;
 }
 
 export class WorkspaceIndex {
@@ -64,7 +77,7 @@ export class WorkspaceIndex {
 
   private agg(): Aggregate {
     if (this.aggregate) return this.aggregate;
-    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map() };
+    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), wakers: [] };
     this.aggregate = a;
     for (const f of this.files.values()) {
       for (const field of f.structFields) {
@@ -81,7 +94,15 @@ export class WorkspaceIndex {
       }
     }
     for (const f of this.files.values()) {
+      let taskWakingHelpers: Set<string> | undefined;
       for (const fn of f.functions) {
+        if (fn.events.some((e) => e.kind === 'wake' && e.info.queue === 'task')) (taskWakingHelpers ??= new Set()).add(fn.name);
+      }
+      const helpers = taskWakingHelpers ?? new Set<string>();
+      for (const fn of f.functions) {
+        if (fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))) {
+          a.wakers.push({ file: f.file, fn, taskWakingHelpers: helpers });
+        }
         push(a.functions, fn.name, { file: f.file, fn });
         fn.events.forEach((e, index) => {
           if (e.kind === 'call') push(a.calls, e.name, { file: f.file, fn, event: e, index });
@@ -181,6 +202,11 @@ export class WorkspaceIndex {
 
   activesOn(queue: string): Array<Site<ActiveEvent>> {
     return this.agg().actives.get(queue) ?? [];
+  }
+
+  /** Every function that can wake a task or a queue (see WakingFunction), in file order. */
+  wakingFunctions(): readonly WakingFunction[] {
+    return this.agg().wakers;
   }
 
   functionsNamed(name: string): Array<{ file: string; fn: FunctionFacts }> {

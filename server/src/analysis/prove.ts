@@ -463,31 +463,24 @@ function stateOrderPlan(index: WorkspaceIndex, s: Extract<Candidate['subject'], 
 
 /** A function that stores to what the sleeper tests and then wakes a task (itself or one call down). */
 function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: Set<string>, queues: Set<string> = new Set()) {
-  for (const f of index.allFiles()) {
-    // Functions of this file that wake a task: a call of one stands for the wake.
-    const wakingHelpers = new Set(f.functions.filter((x) => x.events.some((e) => e.kind === 'wake' && e.info.queue === 'task')).map((x) => x.name));
-    for (const fn of f.functions) {
-      if (fn === waiterFn) continue;
-      // Only a function that wakes (or calls a helper that does) can be the waker: most
-      // functions of a tree store something and wake nothing, and store identities cost.
-      if (!fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && wakingHelpers.has(e.name)))) continue;
-      let storeAt = -1;
-      for (let k = 0; k < fn.events.length; k++) {
-        const e = fn.events[k];
-        if (e.kind === 'store' && tracked.has(locName(index.identity(f.file, fn, e.target)))) {
-          if (storeAt < 0) storeAt = k;
-        }
-        if (e.kind === 'atomic' && e.target && tracked.has(locName(index.identity(f.file, fn, e.target)))) {
-          if (storeAt < 0) storeAt = k;
-        }
-        if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file: f.file, fn, from: storeAt, wakeIdx: k };
-        if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'waitqueue' && e.queue && queues.has(index.identity(f.file, fn, e.queue))) return { file: f.file, fn, from: storeAt, wakeIdx: k };
-        // `list_move(..., &prune_list); audit_schedule_prune();` where the helper (a function of
-        // this file) does the wake_up_process(): the call stands for the wake.
-        if (storeAt >= 0 && e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === f.file && c.fn.events.some((x) => x.kind === 'wake' && x.info.queue === 'task'))) {
-          return { file: f.file, fn, from: storeAt, wakeIdx: k };
-        }
+  // Only a function that wakes (or calls a helper of its file that does) can be the waker:
+  // most functions of a tree store something and wake nothing, and store identities cost.
+  for (const { file, fn, taskWakingHelpers } of index.wakingFunctions()) {
+    if (fn === waiterFn) continue;
+    let storeAt = -1;
+    for (let k = 0; k < fn.events.length; k++) {
+      const e = fn.events[k];
+      if (e.kind === 'store' && tracked.has(locName(index.identity(file, fn, e.target)))) {
+        if (storeAt < 0) storeAt = k;
       }
+      if (e.kind === 'atomic' && e.target && tracked.has(locName(index.identity(file, fn, e.target)))) {
+        if (storeAt < 0) storeAt = k;
+      }
+      if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file, fn, from: storeAt, wakeIdx: k };
+      if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'waitqueue' && e.queue && queues.has(index.identity(file, fn, e.queue))) return { file, fn, from: storeAt, wakeIdx: k };
+      // `list_move(..., &prune_list); audit_schedule_prune();` where the helper (a function of
+      // this file) does the wake_up_process(): the call stands for the wake.
+      if (storeAt >= 0 && e.kind === 'call' && taskWakingHelpers.has(e.name)) return { file, fn, from: storeAt, wakeIdx: k };
     }
   }
   return undefined;
