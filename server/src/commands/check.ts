@@ -165,7 +165,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
   for (let round = 0; round < 2; round++) {
     const searching = performance.now();
-    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0).map((r) => r.file), searched);
+    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0), searched);
     phaseClock.helpers += performance.now() - searching;
     if (more.length === 0) break;
     for (const r of await indexFiles(workspace, more, { jobs: options.jobs, keepText: options.fix, force: true })) indexed[at.get(r.file)!] = r;
