@@ -1,11 +1,13 @@
 // Whole-tree benchmark (a measurement, never a test):
-//   node bench/kernel.mjs [KERNEL_TREE] [--subset DIR] [--jobs N] [--no-coccinelle]
+//   node bench/kernel.mjs [KERNEL_TREE] [--subset DIR] [--jobs N] [--no-coccinelle] [--no-coccinelle-every-file]
 // On a kernel tree (Debian: `apt-get install linux-source-6.1`, then
 // `tar xf /usr/src/linux-source-6.1.tar.xz -C SOMEWHERE`; never inside this repository) it
 // measures in one run: `wakeaudit check` on all .c/.h files (wall time, peak RSS, files parsed
 // and skipped, findings, unknown verdicts, proof times), the time to only read the files, the raw
 // tree-sitter parse time of exactly the files check parsed, and the peer, Coccinelle's spatch
-// with bench/wq_active_after_store.cocci, over the same files with the same number of jobs.
+// with bench/wq_active_after_store.cocci, over the same files with the same number of jobs,
+// twice: as a user runs it (its token filter parses only the files naming waitqueue_active),
+// and parsing every one of them (coccinelle_every_file_seconds).
 // The last line is one JSON object with the figures. Two of them compare the analysis with
 // parsing, in two ways:
 //   analysis_over_parse_percent   issue 8's figure: 100 * analysis_ms / parse_ms, from check's
@@ -124,18 +126,30 @@ await Promise.all(
 const parseSeconds = (performance.now() - started) / 1000;
 console.log(`read only: ${readSeconds.toFixed(1)} s; raw tree-sitter parse of the ${parsedFiles.length} parsed files on ${jobs} threads: ${parseSeconds.toFixed(1)} s`);
 
-// 4. the peer: spatch over the same files, same jobs
+// 4. the peer: spatch over the same files, same jobs, twice. As a user runs it: spatch first
+// looks for the semantic patch's tokens in each file and parses only the files that contain
+// `waitqueue_active` (its "worth trying" filter, finer than check's prefilter, which serves
+// six rules). Then parsing every one of the files (--disable-worth-trying-opt): the same work
+// per file as check, whose parse alone is the floor of any tree-sitter-based analysis.
 let coccinelleSeconds = null;
 let coccinelleMatches = null;
+let coccinelleEveryFileSeconds = null;
 if (!args.includes('--no-coccinelle') && spawnSync('spatch', ['--version']).status === 0) {
   const list = join(tmpdir(), `wakeaudit-bench-files-${process.pid}.txt`);
   // One file per group (groups are separated by blank lines): a single group of thousands of
   // files makes spatch give up at once.
   writeFileSync(list, parsedFiles.join('\n\n') + '\n');
-  const cocci = await measure('spatch', ['--sp-file', join(here, 'wq_active_after_store.cocci'), '--file-groups', list, '--jobs', String(jobs), '--very-quiet', '--no-includes', '--timeout', '60']);
+  const spatch = (extra) => measure('spatch', ['--sp-file', join(here, 'wq_active_after_store.cocci'), '--file-groups', list, '--jobs', String(jobs), '--very-quiet', '--no-includes', '--timeout', '60', ...extra]);
+  const cocci = await spatch([]);
   coccinelleSeconds = cocci.seconds;
   coccinelleMatches = cocci.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
   console.log(`spatch: ${cocci.seconds.toFixed(1)} s over the same ${parsedFiles.length} files, ${coccinelleMatches} matches`);
+  if (!args.includes('--no-coccinelle-every-file')) {
+    const every = await spatch(['--disable-worth-trying-opt']);
+    coccinelleEveryFileSeconds = every.seconds;
+    const matches = every.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
+    console.log(`spatch parsing every one of the ${parsedFiles.length} files: ${every.seconds.toFixed(1)} s, ${matches} matches; that is ${(every.seconds / check.seconds).toFixed(1)}x check's whole run and ${(every.seconds / parseSeconds).toFixed(1)}x the raw tree-sitter parse of the files`);
+  }
 } else {
   console.log('spatch: not run (not installed or --no-coccinelle)');
 }
@@ -150,6 +164,10 @@ const figures = {
   coccinelle_seconds: coccinelleSeconds === null ? null : Number(coccinelleSeconds.toFixed(2)),
   ratio_vs_coccinelle: coccinelleSeconds === null ? null : Number((coccinelleSeconds / check.seconds).toFixed(2)),
   coccinelle_matches: coccinelleMatches,
+  coccinelle_every_file_seconds: coccinelleEveryFileSeconds === null ? null : Number(coccinelleEveryFileSeconds.toFixed(2)),
+  ratio_vs_coccinelle_every_file: coccinelleEveryFileSeconds === null ? null : Number((coccinelleEveryFileSeconds / check.seconds).toFixed(2)),
+  /** The most any analysis that tree-sitter-parses these files can reach against spatch parsing them. */
+  ratio_raw_parse_vs_coccinelle_every_file: coccinelleEveryFileSeconds === null ? null : Number((coccinelleEveryFileSeconds / parseSeconds).toFixed(2)),
   proof_ms_median: proofMs.length ? proofMs[Math.floor(proofMs.length / 2)] : null,
   proof_ms_p99: proofMs.length ? proofMs[Math.min(proofMs.length - 1, Math.floor(proofMs.length * 0.99))] : null,
   proof_ms_max: proofMs.length ? proofMs[proofMs.length - 1] : null,

@@ -1,4 +1,4 @@
-// `npm run bench [-- KERNEL_TREE [--subset DIR] [--jobs N] [--no-coccinelle]]`: the runtime's
+// `npm run bench [-- KERNEL_TREE [--subset DIR] [--jobs N] [--no-coccinelle] [--no-coccinelle-every-file]]`: the runtime's
 // exploration benchmark, then the whole-tree benchmark against raw parsing and Coccinelle
 // (bench/kernel.mjs; it says how to get a tree when none is given or found). The last line of
 // output is kernel.mjs's JSON object of figures.
