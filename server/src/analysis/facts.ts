@@ -187,20 +187,26 @@ const enum Step {
   Visit,
   Descend,
 }
-const STEPS = new WeakMap<Language, Step[]>();
+/** By node type id: the walk's step, and the type's name (asking a node for it costs a call into the WebAssembly). */
+interface StepTable {
+  steps: Step[];
+  names: string[];
+}
+const STEPS = new WeakMap<Language, StepTable>();
 
 /** The walk's step for every node type id of the grammar (ERROR and other ids past it: walk into). */
-function stepsFor(language: Language): Step[] {
-  let steps = STEPS.get(language);
-  if (!steps) {
-    steps = [];
+function stepsFor(language: Language): StepTable {
+  let table = STEPS.get(language);
+  if (!table) {
+    table = { steps: [], names: [] };
     for (let id = 0; id < language.nodeTypeCount; id++) {
       const type = language.nodeTypeForId(id) ?? '';
-      steps.push(!language.nodeTypeIsNamed(id) || LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
+      table.names.push(type);
+      table.steps.push(!language.nodeTypeIsNamed(id) || LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
     }
-    STEPS.set(language, steps);
+    STEPS.set(language, table);
   }
-  return steps;
+  return table;
 }
 
 /** Field types a fix may rewrite (the task-pointer conversion of a queue). */
@@ -242,6 +248,8 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
       }
     }
   }
+  const globalsByName = new Map<string, VarDecl>();
+  for (const g of globals) if (!globalsByName.has(g.name)) globalsByName.set(g.name, g);
 
   const structFields: StructField[] = [];
   for (const struct of shape.structs) {
@@ -351,7 +359,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     const heldOnEntry = [...annotations.matchAll(/__(?:must_hold|releases)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)/g)].map((m) => normaliseText(m[1]));
     // Branch conditions matter only around a sleep (sleep-state-order, open-coded waits);
     // elsewhere they are most of a function's events, so the walk drops them (memory).
-    new BodyWalker(facts, globals, span, userText, registrations, heldOnEntry).walk(body);
+    new BodyWalker(facts, globalsByName, span, userText, registrations, heldOnEntry).walk(body);
   });
 
   // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
@@ -472,7 +480,8 @@ class BodyWalker {
 
   constructor(
     private readonly fn: FunctionFacts,
-    private readonly globals: VarDecl[],
+    /** The file's globals by name, the first declaration of a name (a header can declare thousands). */
+    private readonly globals: Map<string, VarDecl>,
     private readonly span: (n: Node) => Span,
     private readonly userText: (n: Node) => string,
     private readonly registrations: Registration[],
@@ -499,9 +508,9 @@ class BodyWalker {
     return this.lastCtx;
   }
 
-  private visit(node: Node, depth: number): void {
+  /** `type`: the node's type when the caller knows it already (the cursor walk does). */
+  private visit(node: Node, depth: number, type = node.type): void {
     if (depth > MAX_DEPTH) return;
-    const type = node.type;
     // Nothing below a literal, a name or a comment is an event: skip asking for its children
     // (half the nodes of a body, one call into the parser's WebAssembly each).
     if (LEAF_TYPES.has(type)) return;
@@ -575,12 +584,12 @@ class BodyWalker {
         const cond = node.childForFieldName('condition');
         // Iterator macros read as `while (pos, head, member)` (see sanitize.ts): not a check.
         const iteratorHead = cond?.namedChildren[0]?.type === 'comma_expression';
-        if (cond && node.type !== 'do_statement' && !iteratorHead) {
+        if (cond && type !== 'do_statement' && !iteratorHead) {
           this.visit(cond, depth + 1);
           this.later(this.push({ kind: 'check', condition: PENDING, exits: true, exitWhen: false, span: this.span(cond) }), cond);
         }
         this.loopDepth++;
-        if (node.type !== 'do_statement' && cond) {
+        if (type !== 'do_statement' && cond) {
           for (const c of node.namedChildren) if (c && c.id !== cond.id) this.visit(c, depth + 1);
           this.loopDepth--;
           return;
@@ -611,17 +620,18 @@ class BodyWalker {
     }
   }
 
-  private visitSiblings(cursor: TreeCursor, depth: number, steps: Step[]): void {
+  private visitSiblings(cursor: TreeCursor, depth: number, table: StepTable): void {
     do {
       // One call into the WebAssembly per sibling: the type id, looked up in a table made once.
-      const step = steps[cursor.nodeTypeId] ?? Step.Descend;
+      const id = cursor.nodeTypeId;
+      const step = table.steps[id] ?? Step.Descend;
       if (step === Step.Skip) continue;
       if (step === Step.Visit) {
-        this.visit(cursor.currentNode, depth);
+        this.visit(cursor.currentNode, depth, table.names[id]);
         continue;
       }
       if (depth < MAX_DEPTH && cursor.gotoFirstChild()) {
-        this.visitSiblings(cursor, depth + 1, steps);
+        this.visitSiblings(cursor, depth + 1, table);
         cursor.gotoParent();
       }
     } while (cursor.gotoNextSibling());
@@ -960,7 +970,7 @@ class BodyWalker {
     const root = cur && cur.type === 'identifier' ? cur.text : cur ? normaliseText(cur.text) : '?';
     const param = this.fn.params.find((p) => p.name === root);
     const local = this.fn.locals.find((p) => p.name === root);
-    const global = this.globals.find((g) => g.name === root);
+    const global = this.globals.get(root);
     const decl = local ?? param ?? global;
     return {
       text: normaliseText(this.userText(node)),
@@ -1064,7 +1074,11 @@ function typeInfo(type: Node, pointer: boolean): { type: string; structName?: st
   return { type: normaliseText(type.text), pointer };
 }
 
+const WHITESPACE = /\s/;
+
 export function normaliseText(s: string): string {
+  // Every rewrite below removes or collapses whitespace: most texts (`dev->lock`) have none.
+  if (!WHITESPACE.test(s)) return s;
   return s.replace(/\s+/g, ' ').replace(/\s*(->|\.)\s*/g, '$1').replace(/\(\s+/g, '(').replace(/\s+\)/g, ')').trim();
 }
 
