@@ -449,9 +449,16 @@ export function detachStrings(facts: FileFacts, copy = true): void {
 }
 
 function detachIn(value: unknown, seen: Set<object>, copy: boolean): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return;
-  seen.add(value);
+  if (typeof value !== 'object' || value === null) return;
   const record = value as Record<string, unknown>;
+  // A Span (most objects of the facts: every event has one) holds numbers and its indent;
+  // interning it twice changes nothing, so it need not be remembered.
+  if (typeof record.endColumn === 'number') {
+    if (typeof record.indent === 'string') record.indent = internCopy(record.indent, copy);
+    return;
+  }
+  if (seen.has(value)) return;
+  seen.add(value);
   for (const key of Object.keys(record)) {
     const v = record[key];
     if (typeof v === 'string') record[key] = internCopy(v, copy);
