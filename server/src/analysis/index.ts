@@ -21,19 +21,24 @@ type WakeEvent = Extract<FactEvent, { kind: 'wake' }>;
 type ActiveEvent = Extract<FactEvent, { kind: 'active' }>;
 type CallEvent = Extract<FactEvent, { kind: 'call' }>;
 
-interface Aggregate {
-  waits: Map<string, Array<Site<WaitEvent>>>;
-  wakes: Map<string, Array<Site<WakeEvent>>>;
-  actives: Map<string, Array<Site<ActiveEvent>>>;
+/** What the files declare, by name: cheap to build (no identities), asked for while indexing goes on. */
+interface Declarations {
   fields: Map<string, StructField>;
   functions: Map<string, Array<{ file: string; fn: FunctionFacts }>>;
-  calls: Map<string, Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }>>;
   contexts: Map<string, FunctionContext>;
   globalsByName: Map<string, { file: string; structName?: string; isStatic: boolean }>;
   /** Numeric macros and enumerators by name, the first file's value when several define one. */
   defines: Map<string, number>;
   /** Single-bit masks by name: mask -> the bit's name (facts.ts MASK_OF_BIT). */
   bitMasks: Map<string, string>;
+}
+
+/** The sites of the whole workspace, by queue identity or callee: needs the declarations. */
+interface Sites {
+  waits: Map<string, Array<Site<WaitEvent>>>;
+  wakes: Map<string, Array<Site<WakeEvent>>>;
+  actives: Map<string, Array<Site<ActiveEvent>>>;
+  calls: Map<string, Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }>>;
   /** Functions that can wake a task, in file order (wakingFunctions()). */
   wakers: Array<WakingFunction>;
 }
@@ -51,15 +56,24 @@ export interface WakingFunction {
 
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileFacts>();
-  private aggregate: Aggregate | undefined;
+  // Both rebuilt lazily after a change. The helper-header pass of check asks for functions and
+  // macros by name between rounds of indexing: the declarations alone, a fraction of the sites'
+  // cost (every wait, wake and check needs its queue's identity).
+  private declarations: Declarations | undefined;
+  private sitesByQueue: Sites | undefined;
 
   set(facts: FileFacts): void {
     this.files.set(facts.file, facts);
-    this.aggregate = undefined;
+    this.changed();
   }
 
   remove(file: string): void {
-    if (this.files.delete(file)) this.aggregate = undefined;
+    if (this.files.delete(file)) this.changed();
+  }
+
+  private changed(): void {
+    this.declarations = undefined;
+    this.sitesByQueue = undefined;
   }
 
   get(file: string): FileFacts | undefined {
@@ -72,27 +86,36 @@ export class WorkspaceIndex {
 
   /** Builds the cross-file maps now (else the first query after a change builds them). */
   prepare(): void {
-    this.agg();
+    this.sites();
   }
 
-  private agg(): Aggregate {
-    if (this.aggregate) return this.aggregate;
-    const a: Aggregate = { waits: new Map(), wakes: new Map(), actives: new Map(), fields: new Map(), functions: new Map(), calls: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), wakers: [] };
-    this.aggregate = a;
+  private decls(): Declarations {
+    if (this.declarations) return this.declarations;
+    const d: Declarations = { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map() };
+    this.declarations = d;
     for (const f of this.files.values()) {
       for (const field of f.structFields) {
         const key = `${field.struct}.${field.field}`;
-        if (!a.fields.has(key)) a.fields.set(key, field);
+        if (!d.fields.has(key)) d.fields.set(key, field);
       }
-      for (const g of f.globals) if (!g.isStatic || !a.globalsByName.has(g.name)) a.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
-      for (const [name, value] of Object.entries(f.defines ?? {})) if (!a.defines.has(name)) a.defines.set(name, value);
-      for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!a.bitMasks.has(mask)) a.bitMasks.set(mask, bit);
+      for (const g of f.globals) if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
+      for (const [name, value] of Object.entries(f.defines ?? {})) if (!d.defines.has(name)) d.defines.set(name, value);
+      for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!d.bitMasks.has(mask)) d.bitMasks.set(mask, bit);
       for (const r of f.registrations) {
         // Hard-IRQ wins over anything else: a function registered both ways must obey both.
-        const prev = a.contexts.get(r.callee);
-        if (!prev || r.context === 'hardirq') a.contexts.set(r.callee, r.context);
+        const prev = d.contexts.get(r.callee);
+        if (!prev || r.context === 'hardirq') d.contexts.set(r.callee, r.context);
       }
+      for (const fn of f.functions) push(d.functions, fn.name, { file: f.file, fn });
     }
+    return d;
+  }
+
+  private sites(): Sites {
+    if (this.sitesByQueue) return this.sitesByQueue;
+    const d = this.decls();
+    const a: Sites = { waits: new Map(), wakes: new Map(), actives: new Map(), calls: new Map(), wakers: [] };
+    this.sitesByQueue = a;
     for (const f of this.files.values()) {
       let taskWakingHelpers: Set<string> | undefined;
       for (const fn of f.functions) {
@@ -103,11 +126,10 @@ export class WorkspaceIndex {
         if (fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))) {
           a.wakers.push({ file: f.file, fn, taskWakingHelpers: helpers });
         }
-        push(a.functions, fn.name, { file: f.file, fn });
         fn.events.forEach((e, index) => {
           if (e.kind === 'call') push(a.calls, e.name, { file: f.file, fn, event: e, index });
           if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) {
-            const queue = this.identityIn(a, f.file, fn, e.queue);
+            const queue = this.identityIn(d, f.file, fn, e.queue);
             if (e.kind === 'wait') push(a.waits, queue, { file: f.file, fn, event: e, queue });
             if (e.kind === 'wake') push(a.wakes, queue, { file: f.file, fn, event: e, queue });
             if (e.kind === 'active') push(a.actives, queue, { file: f.file, fn, event: e, queue });
@@ -120,10 +142,10 @@ export class WorkspaceIndex {
 
   /** The identity two accesses share when they name the same object (same queue, same flag). */
   identity(file: string, fn: FunctionFacts, path: AccessPath): string {
-    return this.identityIn(this.agg(), file, fn, path);
+    return this.identityIn(this.decls(), file, fn, path);
   }
 
-  private identityIn(a: Aggregate, file: string, fn: FunctionFacts, path: AccessPath): string {
+  private identityIn(a: Declarations, file: string, fn: FunctionFacts, path: AccessPath): string {
     let struct = path.rootStruct;
     if (!struct && (path.rootKind === 'unknown' || path.rootKind === 'global')) struct = a.globalsByName.get(path.root)?.structName;
     let fields = path.fields;
@@ -166,7 +188,7 @@ export class WorkspaceIndex {
   }
 
   fieldOf(struct: string, field: string): StructField | undefined {
-    return this.agg().fields.get(`${struct}.${field}`);
+    return this.decls().fields.get(`${struct}.${field}`);
   }
 
   /** The file declaring `struct S { ... field ... }`. */
@@ -177,45 +199,45 @@ export class WorkspaceIndex {
 
   /** The bit a single-bit mask macro names (`F_BUSY` -> `F_BUSY_BIT`), this file's definition first. */
   bitOfMask(file: string, mask: string): string | undefined {
-    return this.files.get(file)?.bitMasks?.[mask] ?? this.agg().bitMasks.get(mask);
+    return this.files.get(file)?.bitMasks?.[mask] ?? this.decls().bitMasks.get(mask);
   }
 
   /** A numeric macro's value: this file's definition first, else one defined elsewhere. */
   macroValue(file: string, name: string): number | undefined {
     const own = this.files.get(file)?.defines?.[name];
     if (own !== undefined) return own;
-    return this.agg().defines.get(name);
+    return this.decls().defines.get(name);
   }
 
   /** Calls of `name` (e.g. init_swait_queue_head) whose first argument is this queue. */
   callsOnQueue(name: string, queue: string): Array<{ file: string; fn: FunctionFacts; event: CallEvent }> {
-    return (this.agg().calls.get(name) ?? []).filter((c) => c.event.arg0 && this.identity(c.file, c.fn, c.event.arg0) === queue);
+    return (this.sites().calls.get(name) ?? []).filter((c) => c.event.arg0 && this.identity(c.file, c.fn, c.event.arg0) === queue);
   }
 
   waitsOn(queue: string): Array<Site<WaitEvent>> {
-    return this.agg().waits.get(queue) ?? [];
+    return this.sites().waits.get(queue) ?? [];
   }
 
   wakesOn(queue: string): Array<Site<WakeEvent>> {
-    return this.agg().wakes.get(queue) ?? [];
+    return this.sites().wakes.get(queue) ?? [];
   }
 
   activesOn(queue: string): Array<Site<ActiveEvent>> {
-    return this.agg().actives.get(queue) ?? [];
+    return this.sites().actives.get(queue) ?? [];
   }
 
   /** Every function that can wake a task or a queue (see WakingFunction), in file order. */
   wakingFunctions(): readonly WakingFunction[] {
-    return this.agg().wakers;
+    return this.sites().wakers;
   }
 
   functionsNamed(name: string): Array<{ file: string; fn: FunctionFacts }> {
-    return this.agg().functions.get(name) ?? [];
+    return this.decls().functions.get(name) ?? [];
   }
 
   /** Call sites of a function (by name; a static function only from its own file). */
   callersOf(file: string, fn: FunctionFacts): Array<{ file: string; fn: FunctionFacts; event: CallEvent; index: number }> {
-    const sites = this.agg().calls.get(fn.name) ?? [];
+    const sites = this.sites().calls.get(fn.name) ?? [];
     return fn.isStatic ? sites.filter((s) => s.file === file) : sites;
   }
 
@@ -223,7 +245,7 @@ export class WorkspaceIndex {
   contextOf(fn: FunctionFacts, depth = 0): FunctionContext {
     // A registration says how the function is really called (a threaded IRQ handler returns
     // irqreturn_t but runs in a kthread), so it wins over the signature.
-    const registered = this.agg().contexts.get(fn.name);
+    const registered = this.decls().contexts.get(fn.name);
     if (registered) return registered;
     if (fn.signatureContext) return fn.signatureContext;
     // A static helper called only from hard-IRQ code runs in hard-IRQ context (one level).
@@ -236,7 +258,7 @@ export class WorkspaceIndex {
   }
 
   private functionFile(fn: FunctionFacts): string | undefined {
-    return this.agg().functions.get(fn.name)?.find((x) => x.fn === fn)?.file;
+    return this.decls().functions.get(fn.name)?.find((x) => x.fn === fn)?.file;
   }
 
   /**
@@ -246,7 +268,7 @@ export class WorkspaceIndex {
   contextKey(file: string): string {
     const facts = this.files.get(file);
     if (!facts) return '';
-    const a = this.agg();
+    const a = this.decls();
     const hash = createHash('sha1');
     const queues = new Set<string>();
     for (const fn of facts.functions) {
