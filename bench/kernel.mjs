@@ -12,12 +12,12 @@
 // parsing, in two ways:
 //   analysis_over_parse_percent   issue 8's figure: 100 * analysis_ms / parse_ms, from check's
 //                                 own phase clocks (stats.phaseMilliseconds, summed over its
-//                                 threads; server/src/analysis/phases.ts). analysis_ms = facts
-//                                 + helpers (helper-header pass, index maps) + rules + plan +
+//                                 threads; server/src/analysis/phases.ts). analysis_ms = shape
+//                                 (the file's definitions, the bodies to walk) + facts +
+//                                 helpers (helper-header pass, index maps) + rules + plan +
 //                                 prove; parse_ms = check's tree-sitter parser.parse() calls
-//                                 alone. Reading, prefiltering, sanitizing, the shape walk
-//                                 (shape.ts) and freeing trees are neither; the phase line
-//                                 prints every phase, and the share with the shape walk.
+//                                 alone. Reading, prefiltering, sanitizing and freeing trees
+//                                 are neither; the phase line prints every phase.
 //   check_over_raw_parse_percent  the wall-clock figure: check's whole run (reading and
 //                                 prefiltering every file, worker start-up, output included)
 //                                 over the separately measured raw parse of the files check
@@ -91,7 +91,7 @@ const { PHASES, ANALYSIS_PHASES } = require(join(root, 'out', 'server', 'src', '
 const phases = report.stats.phaseMilliseconds;
 const analysisMs = ANALYSIS_PHASES.reduce((sum, p) => sum + phases[p], 0);
 const parseMs = phases.parse;
-console.log(`check phases (ms, summed over threads): ${PHASES.map((p) => `${p} ${phases[p]}`).join(', ')}; analysis (${ANALYSIS_PHASES.join(' + ')}) ${analysisMs} = ${Math.round((100 * analysisMs) / parseMs)}% of parse (${Math.round((100 * (analysisMs + phases.shape)) / parseMs)}% with shape)`);
+console.log(`check phases (ms, summed over threads): ${PHASES.map((p) => `${p} ${phases[p]}`).join(', ')}; analysis (${ANALYSIS_PHASES.join(' + ')}) ${analysisMs} = ${Math.round((100 * analysisMs) / parseMs)}% of parse`);
 
 // 2. reading only
 let started = performance.now();

@@ -482,7 +482,8 @@ class BodyWalker {
   private loopDepth = 0;
   private conditionalDepth = 0;
   private readonly arms: string[] = [];
-  private readonly pending: Array<{ event: FactEvent; node: Node }> = [];
+  /** `branch`: an if's consequence, whether it exits is asked only for a check that is kept. */
+  private readonly pending: Array<{ event: FactEvent; node: Node; branch?: Node | null }> = [];
   private readonly returnNodes: Node[] = [];
 
   constructor(
@@ -562,8 +563,7 @@ class BodyWalker {
         const cond = node.childForFieldName('condition');
         if (cond) {
           this.visit(cond, depth + 1);
-          const then = node.childForFieldName('consequence');
-          this.later(this.push({ kind: 'check', condition: PENDING, exits: !!then && exits(then), exitWhen: true, span: this.span(cond) }), cond);
+          this.later(this.push({ kind: 'check', condition: PENDING, exits: false, exitWhen: true, span: this.span(cond) }), cond, node.childForFieldName('consequence'));
         }
         this.conditionalDepth++;
         for (const field of ['consequence', 'alternative']) {
@@ -644,15 +644,17 @@ class BodyWalker {
     } while (cursor.gotoNextSibling());
   }
 
+  /** `e` is a fresh object literal at every call: it becomes the event (no copy). */
   private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
-    const event = { ...e, ctx: this.ctx() } as FactEvent;
+    const event = e as FactEvent;
+    event.ctx = this.ctx();
     this.fn.events.push(event);
     return event;
   }
 
   /** The event's condition (or value), computed by finish() if the event is kept. */
-  private later(event: FactEvent, node: Node): void {
-    this.pending.push({ event, node });
+  private later(event: FactEvent, node: Node, branch?: Node | null): void {
+    this.pending.push({ event, node, branch });
   }
 
   /**
@@ -664,10 +666,12 @@ class BodyWalker {
     const keepChecks = this.fn.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait');
     const helper = this.returnNodes.length === 1;
     const dropped = new Set<FactEvent>();
-    for (const { event, node } of this.pending) {
+    for (const { event, node, branch } of this.pending) {
       if (event.kind === 'check') {
-        if (keepChecks) event.condition = this.condition(node);
-        else dropped.add(event);
+        if (keepChecks) {
+          event.condition = this.condition(node);
+          if (branch !== undefined) event.exits = !!branch && exits(branch);
+        } else dropped.add(event);
       } else if (event.kind === 'local-value') {
         if (helper) event.value = this.condition(node);
         else dropped.add(event);
@@ -1022,7 +1026,10 @@ function wakeGuard(call: Node): { ifNode: Node; then: Node } | undefined {
 function leavesFunction(node: Node): boolean {
   if (node.type === 'return_statement' || node.type === 'goto_statement') return true;
   if (node.type === 'compound_statement') {
-    const last = [...node.namedChildren].reverse().find((c) => c && c.type !== 'comment');
+    // The last statement, asked for alone: a block's children as node objects cost a call
+    // into the WebAssembly each.
+    let last = node.lastNamedChild;
+    while (last && last.type === 'comment') last = last.previousNamedSibling;
     return !!last && leavesFunction(last);
   }
   return false;
