@@ -273,6 +273,14 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
     return typeof loc === 'string' ? { kind: 'read', loc, order } : loc;
   };
+  /** Skips what is left of a call's arguments, nested parentheses included, up to its `)`. */
+  const skipArguments = () => {
+    for (let depth = 0; peek() !== undefined && !(depth === 0 && peek() === ')'); ) {
+      const t = take();
+      if (t === '(') depth++;
+      else if (t === ')') depth--;
+    }
+  };
   const primary = (): ProgramExpr => {
     const t = peek();
     if (t === undefined) throw new ExtractionError(`cannot model the condition \`${text}\``);
@@ -323,21 +331,17 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       } else if (CONDITION_CALLS.bitmapEmptyTests.has(fn)) {
         // A bitmap is one word, like test_bit()'s: empty when the bit the wakers clear is clear.
         e = { kind: 'binary', op: '==', left: read('once'), right: { kind: 'const', value: 0 } };
-        for (let depth = 0; peek() !== undefined && !(depth === 0 && peek() === ')'); ) {
-          const t2 = take();
-          if (t2 === '(') depth++;
-          else if (t2 === ')') depth--;
-        }
+        skipArguments();
       } else if (CONDITION_CALLS.requestTests.has(fn)) {
         // Requests are bits of vcpu->requests; modelled as one location (any request pending).
-        while (peek() !== ')' && peek() !== undefined) take();
+        skipArguments();
         const r = resolve('vcpu->requests');
         const loc = typeof r === 'string' ? r : 'kvm_vcpu.requests';
         e = { kind: 'binary', op: '!=', left: { kind: 'read', loc, order: 'once' }, right: { kind: 'const', value: 0 } };
       } else if (CONDITION_CALLS.falseInModel.has(fn)) {
         // Nobody stops the thread or signals it in the extracted program (signals are the
         // wait's own exits); these tests are false there.
-        while (peek() !== ')' && peek() !== undefined) take();
+        skipArguments();
         e = { kind: 'const', value: 0 };
       } else if (CONDITION_CALLS.hints.has(fn)) e = or();
       else {
