@@ -58,6 +58,15 @@ test('severity by verdict: violated warns, unknown informs only when shown, safe
   assert.equal(toDiagnostic(finding({ verdict: 'safe' }), names, docs), undefined);
 });
 
+test('an unknown diagnostic says why once: the analysis\'s reason, else a generic note', () => {
+  const why = toDiagnostic(finding({ verdict: 'unknown', message: 'm (not proved: the condition calls f(), which the model does not know)' }), names, { ...docs, showUnknown: true });
+  assert.equal(why?.message, 'm (not proved: the condition calls f(), which the model does not know)');
+  const bounds = toDiagnostic(finding({ verdict: 'unknown', message: 'm (undecided: more than 10 candidate executions (maxCandidates))' }), names, { ...docs, showUnknown: true });
+  assert.equal(bounds?.message, 'm (undecided: more than 10 candidate executions (maxCandidates))');
+  const bare = toDiagnostic(finding({ verdict: 'unknown', message: 'm' }), names, { ...docs, showUnknown: true });
+  assert.equal(bare?.message, 'm (not proved: the explorer could not decide within its bounds)');
+});
+
 test('a diagnostic carries code, rule link, and one related entry per located trace step', () => {
   const diagnostic = toDiagnostic(finding(), names, docs);
   assert.ok(diagnostic);

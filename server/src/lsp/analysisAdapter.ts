@@ -7,6 +7,8 @@
 // through a flag in shared memory; a stopped analysis gives no findings (CancelledError).
 import type { ProofJob } from '../analysis/decide';
 import type { FileProblem, Finding } from '../analysis/findings';
+import { readFileSync } from 'node:fs';
+import { definedFunctionNames, headersDefiningConditionHelpers, SearchedNames } from '../analysis/indexer';
 import { planCandidate, proofBounds } from '../analysis/prove';
 import { ProofPool } from '../analysis/proofPool';
 import { Workspace } from '../analysis/workspace';
@@ -21,6 +23,10 @@ export class CAnalyzer implements Analyzer {
   private readonly pending = new Map<string, { text: string; open: boolean } | null>();
   /** The one-line reason a file could not be analysed, shown as its problem. */
   private readonly problems = new Map<string, FileProblem>();
+  /** Headers the prefilter skipped, with the names they define (for completeIndex()). */
+  private readonly skippedHeaders = new Map<string, string[]>();
+  /** Skipped headers completeIndex() found needed: parsed whatever the prefilter says, from then on. */
+  private readonly neededHeaders = new Set<string>();
 
   constructor(private readonly log: (message: string) => void = (message) => console.log(`[wakeaudit] ${message}`)) {
     this.ready = Workspace.create().then((ws) => {
@@ -37,9 +43,38 @@ export class CAnalyzer implements Analyzer {
   private apply(ws: Workspace, file: string, text: string, open: boolean): void {
     // Only an open document keeps its syntax tree (for incremental re-parse as the user types);
     // a background-indexed file keeps only its facts.
-    const problem = ws.setFile(file, text, false, open);
+    const skippedBefore = ws.stats.skippedByPrefilter;
+    const problem = ws.setFile(file, text, this.neededHeaders.has(file), open);
     if (problem) this.problems.set(file, problem);
     else this.problems.delete(file);
+    if (ws.stats.skippedByPrefilter > skippedBefore && file.endsWith('.h')) this.skippedHeaders.set(file, definedFunctionNames(text));
+    else this.skippedHeaders.delete(file);
+  }
+
+  completeIndex(): string[] {
+    const ws = this.workspace;
+    if (!ws) return [];
+    // Two rounds, as in `check`: the helpers found in the first need theirs in turn.
+    const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
+    const added: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const skipped = [...this.skippedHeaders].map(([file, definedFunctions]) => ({ file, definedFunctions }));
+      const more = headersDefiningConditionHelpers(ws, skipped, searched);
+      if (more.length === 0) break;
+      for (const file of more) {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          this.log(`cannot read ${file}: ${(error as Error).message}`);
+          continue;
+        }
+        this.neededHeaders.add(file);
+        this.apply(ws, file, text, false);
+        added.push(file);
+      }
+    }
+    return added;
   }
 
   setFile(file: string, text: string, open = true): void {
@@ -52,6 +87,8 @@ export class CAnalyzer implements Analyzer {
 
   removeFile(file: string): void {
     this.problems.delete(file);
+    this.skippedHeaders.delete(file);
+    this.neededHeaders.delete(file);
     if (this.workspace) this.workspace.remove(file);
     else this.pending.set(file, null);
   }

@@ -21,6 +21,13 @@ export interface Analyzer {
   contextKey(file: string): string;
   /** The function around a 1-based position, so "simulate" at a cursor means that function. */
   enclosingFunction?(file: string, line: number, column: number): Omit<SourceSpan, 'file'> | undefined;
+  /**
+   * After the workspace's files were given to setFile(): adds what the indexed code needs from
+   * files the analysis passed over (the C analysis: headers its prefilter skipped that define a
+   * helper a condition calls, or a constant such a helper compares with), as `wakeaudit check`
+   * does. Returns the files it added.
+   */
+  completeIndex?(): string[];
   /** Findings whose primary location is in `file`, proved within the exploration bounds. */
   analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }>;
   /** Ends what the analyzer started (worker threads): server shutdown. */

@@ -75,7 +75,10 @@ export function toDiagnostic(finding: Finding, names: FileNames, options: Diagno
   }
   const href = options.ruleDocUrl(finding.code);
   const data: DiagnosticData = { findingKey: findingKey(finding) };
-  const verdictNote = finding.verdict === 'unknown' ? ' (not proved: the explorer could not decide within its bounds)' : '';
+  // The analysis says why a finding is unknown ("(not proved: the condition calls ...)",
+  // "(undecided: ...)"); a generic note only where it did not.
+  const saysWhy = /\((?:not proved|undecided): /.test(finding.message);
+  const verdictNote = finding.verdict === 'unknown' && !saysWhy ? ' (not proved: the explorer could not decide within its bounds)' : '';
   return {
     range: toRange(finding),
     severity,

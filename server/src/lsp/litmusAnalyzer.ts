@@ -127,6 +127,10 @@ export class AnalyzerByFileKind implements Analyzer {
     return this.of(file)?.contextKey(file) ?? '';
   }
 
+  completeIndex(): string[] {
+    return [...(this.c?.completeIndex?.() ?? []), ...(this.litmus.completeIndex?.() ?? [])];
+  }
+
   enclosingFunction(file: string, line: number, column: number): ReturnType<NonNullable<Analyzer['enclosingFunction']>> {
     return this.of(file)?.enclosingFunction?.(file, line, column);
   }

@@ -242,6 +242,10 @@ export class Session {
           this.sendStatus();
         }
       }
+      if (!isCancelled()) {
+        const added = this.options.analyzer.completeIndex?.() ?? [];
+        if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
+      }
     } catch (error) {
       this.log(`indexing failed: ${describe(error)}`);
     } finally {
