@@ -51,9 +51,8 @@ export class CAnalyzer implements Analyzer {
     else this.skippedHeaders.delete(file);
   }
 
-  completeIndex(): string[] {
-    const ws = this.workspace;
-    if (!ws) return [];
+  async completeIndex(isCancelled: IsCancelled): Promise<string[]> {
+    const ws = await this.ready;
     // Two rounds, as in `check`: the helpers found in the first need theirs in turn.
     const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
     const added: string[] = [];
@@ -62,6 +61,9 @@ export class CAnalyzer implements Analyzer {
       const more = headersDefiningConditionHelpers(ws, skipped, searched);
       if (more.length === 0) break;
       for (const file of more) {
+        // Each header is a parse: let the server read its messages in between.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (isCancelled()) return added;
         let text: string;
         try {
           text = readFileSync(file, 'utf8');

@@ -127,8 +127,8 @@ export class AnalyzerByFileKind implements Analyzer {
     return this.of(file)?.contextKey(file) ?? '';
   }
 
-  completeIndex(): string[] {
-    return [...(this.c?.completeIndex?.() ?? []), ...(this.litmus.completeIndex?.() ?? [])];
+  async completeIndex(isCancelled: IsCancelled): Promise<string[]> {
+    return [...((await this.c?.completeIndex?.(isCancelled)) ?? []), ...((await this.litmus.completeIndex?.(isCancelled)) ?? [])];
   }
 
   enclosingFunction(file: string, line: number, column: number): ReturnType<NonNullable<Analyzer['enclosingFunction']>> {

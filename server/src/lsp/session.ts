@@ -243,7 +243,7 @@ export class Session {
         }
       }
       if (!isCancelled()) {
-        const added = this.options.analyzer.completeIndex?.() ?? [];
+        const added = (await this.options.analyzer.completeIndex?.(isCancelled)) ?? [];
         if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
       }
     } catch (error) {
