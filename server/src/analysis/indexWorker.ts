@@ -10,11 +10,11 @@ import { Workspace, WorkspaceLimits } from './workspace';
 // The facts' strings are detached by the copy to the main thread, which interns them.
 const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false, detachStrings: false });
 
-parentPort?.on('message', (batch: { files: string[]; keepText: boolean; force: boolean }) => {
+parentPort?.on('message', (batch: { files: string[]; keepText: boolean; force: boolean; hashText: boolean }) => {
   void ready.then((ws) => {
     const before = { ...phaseClock };
     const indexed = batch.files.map((file) => {
-      const r = indexOneFile(ws, file, batch.keepText, batch.force);
+      const r = indexOneFile(ws, file, batch.keepText, batch.force, batch.hashText);
       ws.remove(file);
       return r;
     });

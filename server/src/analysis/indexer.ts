@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { contentHash } from './contentHash';
 import type { FileFacts } from './facts';
 import type { FileProblem } from './findings';
 import { addPhases, PhaseMilliseconds, phaseClock } from './phases';
@@ -29,6 +30,8 @@ export interface IndexedFile {
    * (headersDefiningConditionHelpers) need not read the tree's headers again.
    */
   definedFunctions?: string[];
+  /** contentHash() of the decoded text, when asked for (the language server's cache key). */
+  hash?: string;
   stats: FileStats;
 }
 
@@ -36,7 +39,7 @@ export interface IndexedFile {
  * Reads, decodes and indexes one file into `ws`; what a worker does for each file. `force`:
  * parse it even if the prefilter would skip it (a header defining a condition's helper).
  */
-export function indexOneFile(ws: Workspace, file: string, keepText: boolean, force = false): IndexedFile {
+export function indexOneFile(ws: Workspace, file: string, keepText: boolean, force = false, hashText = false): IndexedFile {
   const before = { ...ws.stats };
   const delta = () => statsSince(ws.stats, before);
   const reading = performance.now();
@@ -53,12 +56,12 @@ export function indexOneFile(ws: Workspace, file: string, keepText: boolean, for
   if (decoded.problem) problems.push(decoded.problem);
   if (decoded.text === undefined) return { file, problems, stats: delta() };
   const problem = ws.setFile(file, decoded.text, force);
-  if (problem) return { file, problems: [...problems, problem], stats: delta() };
+  if (problem) return { file, problems: [...problems, problem], ...(hashText ? { hash: contentHash(decoded.text) } : {}), stats: delta() };
   const stats = delta();
   const scanning = performance.now();
   const definedFunctions = stats.skippedByPrefilter > 0 && file.endsWith('.h') ? definedFunctionNames(decoded.text) : undefined;
   phaseClock.helpers += performance.now() - scanning;
-  return { file, facts: ws.facts(file), problems, ...(keepText ? { text: decoded.text } : {}), ...(definedFunctions?.length ? { definedFunctions } : {}), stats };
+  return { file, facts: ws.facts(file), problems, ...(keepText ? { text: decoded.text } : {}), ...(definedFunctions?.length ? { definedFunctions } : {}), ...(hashText ? { hash: contentHash(decoded.text) } : {}), stats };
 }
 
 /** `\s` of a regular expression, by character code. */
@@ -99,7 +102,16 @@ export interface IndexOptions {
   keepText: boolean;
   /** Parse even files the prefilter would skip. */
   force?: boolean;
+  /** Report each text's contentHash() (IndexedFile.hash). */
+  hashText?: boolean;
   progress?: (done: number, total: number) => void;
+  /** Checked before each batch: once true, no more are sent, and the results end where adoption stopped. */
+  isCancelled?: () => boolean;
+  /**
+   * Asked as each result is about to enter `ws`: false leaves `ws` as it is for that file (the
+   * editor opened it meanwhile: its text wins over the disk's) and drops the result.
+   */
+  adoptable?: (file: string) => boolean;
 }
 
 /** A worker's answer to one batch: its files, in order, and the time its phases took on them. */
@@ -118,11 +130,13 @@ const BATCH = 16;
 export async function indexFiles(ws: Workspace, files: string[], options: IndexOptions): Promise<IndexedFile[]> {
   const results: IndexedFile[] = new Array(files.length);
   if (options.jobs <= 1 || files.length < BATCH * 2) {
-    files.forEach((file, n) => {
+    for (let n = 0; n < files.length; n++) {
+      if (options.isCancelled?.()) return results.slice(0, n);
       if (n % 50 === 0) options.progress?.(n, files.length);
-      results[n] = indexOneFile(ws, file, options.keepText, options.force);
-    });
-    return results;
+      if (options.adoptable && !options.adoptable(files[n])) continue;
+      results[n] = indexOneFile(ws, files[n], options.keepText, options.force, options.hashText);
+    }
+    return results.filter((r) => r !== undefined);
   }
   let next = 0;
   let done = 0;
@@ -130,11 +144,13 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   // the order its files arrived, and a plan picks among them (which sleeper is the second
   // waiter), so an index built in completion order made findings depend on the jobs count.
   let adopted = 0;
+  const dropped = new Set<number>();
   const adopt = (at: number, r: IndexedFile) => {
     results[at] = r;
     for (; adopted < files.length && results[adopted] !== undefined; adopted++) {
       const a = results[adopted];
-      ws.adopt(a.file, a.facts, a.stats);
+      if (options.adoptable && !options.adoptable(a.file)) dropped.add(adopted);
+      else ws.adopt(a.file, a.facts, a.stats);
     }
     if (++done % 50 === 0) options.progress?.(done, files.length);
   };
@@ -144,12 +160,12 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
       let batch: number[] = [];
       const send = () => {
         batch = [];
-        while (batch.length < BATCH && next < files.length) batch.push(next++);
+        while (batch.length < BATCH && next < files.length && !options.isCancelled?.()) batch.push(next++);
         if (batch.length === 0) {
           void worker.terminate();
           return;
         }
-        worker.postMessage({ files: batch.map((i) => files[i]), keepText: options.keepText, force: !!options.force });
+        worker.postMessage({ files: batch.map((i) => files[i]), keepText: options.keepText, force: !!options.force, hashText: !!options.hashText });
       };
       worker.on('message', ({ indexed, phases }: IndexedBatch) => {
         addPhases(phaseClock, phases);
@@ -163,13 +179,15 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
         batch = [];
       });
       worker.on('exit', () => {
-        if (next < files.length) void runWorker().then(resolve);
+        if (next < files.length && !options.isCancelled?.()) void runWorker().then(resolve);
         else resolve();
       });
       send();
     });
   await Promise.all(Array.from({ length: Math.min(options.jobs, Math.ceil(files.length / BATCH)) }, runWorker));
-  return results;
+  // The results adopted, in file order: all of them unless cancelled (what follows the first
+  // file never sent stays out of `ws`) or some were not adoptable.
+  return results.slice(0, adopted).filter((_, i) => !dropped.has(i));
 }
 
 

@@ -8,13 +8,20 @@
 import type { ProofJob } from '../analysis/decide';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { readFileSync } from 'node:fs';
-import { definedFunctionNames, headersDefiningConditionHelpers, SearchedNames } from '../analysis/indexer';
+import { availableParallelism } from 'node:os';
+import { contentHash } from '../analysis/contentHash';
+import { definedFunctionNames, headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { planCandidate, proofBounds } from '../analysis/prove';
 import { ProofPool } from '../analysis/proofPool';
 import { Workspace } from '../analysis/workspace';
-import type { Analyzer, IsCancelled } from './analyzer';
+import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
 import { CancelledError } from './analyzer';
 import { isRuleEnabled, ServerSettings } from './settings';
+
+/** Fewer files than this are read one by one by the server (no worker start-up for a few files). */
+const BULK_MIN = 64;
+/** Indexing workers at most: the server's own thread and the proof workers need a core too. */
+const MAX_INDEX_JOBS = 8;
 
 export class CAnalyzer implements Analyzer {
   private workspace: Workspace | undefined;
@@ -49,6 +56,47 @@ export class CAnalyzer implements Analyzer {
     else this.problems.delete(file);
     if (ws.stats.skippedByPrefilter > skippedBefore && file.endsWith('.h')) this.skippedHeaders.set(file, definedFunctionNames(text));
     else this.skippedHeaders.delete(file);
+  }
+
+  /**
+   * The workspace's files read, decoded, parsed and their facts collected on worker threads
+   * (analysis/indexer.ts, as `wakeaudit check` does), adopted here in file order. Below
+   * BULK_MIN files, or on one core, nothing is loaded here (the caller's per-file reads yield to
+   * the editor between files; a single-threaded bulk load would not). Headers completeIndex()
+   * found needed are parsed here, whatever the prefilter says.
+   */
+  async loadFiles(files: string[], options: LoadOptions): Promise<LoadedFile[]> {
+    const jobs = Math.min(availableParallelism(), MAX_INDEX_JOBS);
+    if (files.length < BULK_MIN || jobs < 2) return [];
+    const ws = await this.ready;
+    const bulk = files.filter((f) => !this.neededHeaders.has(f));
+    const indexed = await indexFiles(ws, bulk, { jobs, keepText: false, hashText: true, isCancelled: options.isCancelled, adoptable: (f) => !options.isOpen(f), progress: options.progress });
+    const loaded: LoadedFile[] = [];
+    for (const r of indexed) {
+      if (r.unreadable) {
+        loaded.push({ file: r.file, error: r.problems[0]?.message ?? 'cannot read' });
+        continue;
+      }
+      // The reason it was skipped, or a note (not UTF-8): shown as the file's problem.
+      const problem = r.problems[r.problems.length - 1];
+      if (problem) this.problems.set(r.file, problem);
+      else this.problems.delete(r.file);
+      if (r.stats.skippedByPrefilter > 0 && r.file.endsWith('.h')) this.skippedHeaders.set(r.file, r.definedFunctions ?? []);
+      else this.skippedHeaders.delete(r.file);
+      // A file with no text to hash (binary, over the size limit) is known by its reason.
+      loaded.push({ file: r.file, hash: r.hash ?? contentHash('no text', problem?.message ?? '') });
+    }
+    for (const file of files.filter((f) => this.neededHeaders.has(f))) {
+      if (options.isCancelled() || options.isOpen(file)) continue;
+      try {
+        const text = readFileSync(file, 'utf8');
+        this.apply(ws, file, text, false);
+        loaded.push({ file, hash: contentHash(text) });
+      } catch (error) {
+        loaded.push({ file, error: (error as Error).message });
+      }
+    }
+    return loaded;
   }
 
   async completeIndex(isCancelled: IsCancelled): Promise<string[]> {

@@ -22,6 +22,14 @@ export interface Analyzer {
   /** The function around a 1-based position, so "simulate" at a cursor means that function. */
   enclosingFunction?(file: string, line: number, column: number): Omit<SourceSpan, 'file'> | undefined;
   /**
+   * Reads `files` from disk into the analysis in bulk (on worker threads where it has them),
+   * instead of one setFile() per file. `isOpen`: the editor's text wins, so a file opened
+   * meanwhile keeps it. Returns the files it loaded with the hash of the text it read
+   * (contentHash), or why one could not be read; files it did not get to (cancelled, opened)
+   * are not in the answer.
+   */
+  loadFiles?(files: string[], options: LoadOptions): Promise<LoadedFile[]>;
+  /**
    * After the workspace's files were given to setFile(): adds what the indexed code needs from
    * files the analysis passed over (the C analysis: headers its prefilter skipped that define a
    * helper a condition calls, or a constant such a helper compares with), as `wakeaudit check`
@@ -33,6 +41,14 @@ export interface Analyzer {
   /** Ends what the analyzer started (worker threads): server shutdown. */
   dispose?(): void;
 }
+
+export interface LoadOptions {
+  isCancelled: IsCancelled;
+  isOpen: (file: string) => boolean;
+  progress?: (done: number, total: number) => void;
+}
+
+export type LoadedFile = { file: string; hash: string } | { file: string; error: string };
 
 export class CancelledError extends Error {
   constructor() {

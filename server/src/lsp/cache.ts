@@ -1,17 +1,7 @@
 // Results cached by content: a file's findings are stored under the hash of everything they
 // were computed from (settings, the file's text, the analysis' context key for the file), so
 // re-analysing a file whose inputs did not change costs a hash and a map lookup, not a proof.
-import { createHash } from 'node:crypto';
-
-export function contentHash(...parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    // Length-prefixed so ("ab","c") and ("a","bc") differ.
-    hash.update(`${part.length}:`);
-    hash.update(part);
-  }
-  return hash.digest('hex');
-}
+export { contentHash } from '../analysis/contentHash';
 
 /** A bounded map that forgets the least recently used entry first. */
 export class LruCache<V> {

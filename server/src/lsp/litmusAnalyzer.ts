@@ -4,7 +4,7 @@
 // comment-only change: the fixed text is parsed again and its Result now equals the verdict.
 import { LitmusError, parseLitmus, runParsedLitmus } from '../../../analyzer-runtime/src';
 import type { Finding, FileProblem, SourceSpan } from '../analysis/findings';
-import type { Analyzer, IsCancelled } from './analyzer';
+import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
 import type { ServerSettings } from './settings';
 
 export const LITMUS_RESULT_MISMATCH = 'litmus-result-mismatch';
@@ -125,6 +125,13 @@ export class AnalyzerByFileKind implements Analyzer {
 
   contextKey(file: string): string {
     return this.of(file)?.contextKey(file) ?? '';
+  }
+
+  /** C files only, through the C analysis (a .litmus file is read one at a time by the caller). */
+  async loadFiles(files: string[], options: LoadOptions): Promise<LoadedFile[]> {
+    const c = this.c;
+    if (!c?.loadFiles) return [];
+    return c.loadFiles(files.filter((f) => this.of(f) === c), options);
   }
 
   async completeIndex(isCancelled: IsCancelled): Promise<string[]> {
