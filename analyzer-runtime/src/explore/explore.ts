@@ -349,6 +349,8 @@ export function evalFinal(e: ProgramExpr, memory: Map<string, number>, regs: Map
       return evalFinal(e.operand, memory, regs) ? 0 : 1;
     case 'binary':
       return binaryValue(e.op, evalFinal(e.left, memory, regs), evalFinal(e.right, memory, regs));
+    case 'let':
+      return evalFinal(e.body, memory, new Map(regs).set(e.reg, evalFinal(e.value, memory, regs)));
   }
 }
 

@@ -243,6 +243,10 @@ export function conditionKeys(root: ProgramExpr): Map<ProgramExpr, (v: number) =
         } else visit(e.right, undefined);
         return;
       }
+      case 'let':
+        // The value lands in a register the body may use any way: its reads take exact values.
+        visit(e.value, undefined);
+        return visit(e.body, key);
     }
   };
   visit(root, truth);
@@ -601,6 +605,10 @@ class ThreadLowering {
         const deps = union(a.deps, b.deps);
         return { value: binaryValue(e.op, a.value, b.value), deps };
       }
+      case 'let':
+        // The assignment stays, as C's does: the register holds the value after the condition.
+        this.registers.set(e.reg, this.eval(e.value));
+        return this.eval(e.body);
     }
   }
 

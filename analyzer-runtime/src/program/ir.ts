@@ -19,10 +19,16 @@ export type ProgramExpr =
   | { kind: 'reg'; name: string }
   | { kind: 'read'; loc: string; order?: LoadOrder }
   | { kind: 'not'; operand: ProgramExpr }
-  | { kind: 'binary'; op: BinaryOp; left: ProgramExpr; right: ProgramExpr };
+  | { kind: 'binary'; op: BinaryOp; left: ProgramExpr; right: ProgramExpr }
+  /**
+   * C's statement expression `({ reg = value; body; })`: `value` is evaluated once, into the
+   * thread's register `reg`, then `body`, which may read `reg` (a condition that loads a state
+   * once and compares it twice: `({ s = smp_load_acquire(&c->state); s == A || s == B; })`).
+   */
+  | { kind: 'let'; reg: string; value: ProgramExpr; body: ProgramExpr };
 
 /** Every kind of ProgramExpr: what tells an expression from another object inside an op. */
-export const EXPR_KINDS: ReadonlySet<string> = new Set<ProgramExpr['kind']>(['const', 'reg', 'read', 'not', 'binary']);
+export const EXPR_KINDS: ReadonlySet<string> = new Set<ProgramExpr['kind']>(['const', 'reg', 'read', 'not', 'binary', 'let']);
 
 /** Is this value (found inside an op) a ProgramExpr? */
 export function isProgramExpr(v: unknown): v is ProgramExpr {

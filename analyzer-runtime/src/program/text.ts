@@ -667,6 +667,20 @@ class Parser {
       this.k++;
       return { kind: 'const', value: t.v };
     }
+    if (this.isPunct('(') && this.isPunct('{', 1)) {
+      // `({ reg = value; body; })`
+      this.k += 2;
+      const regToken = this.next();
+      if (regToken.t !== 'id' || this.locations.has(regToken.v)) this.fail(`expected a register to assign in ({ ... }), found '${regToken.v}'`, regToken);
+      this.punct('=');
+      const value = this.expr();
+      this.punct(';');
+      const body = this.expr();
+      this.punct(';');
+      this.punct('}');
+      this.punct(')');
+      return { kind: 'let', reg: regToken.v, value, body };
+    }
     if (this.isPunct('(')) {
       this.k++;
       const e = this.expr();
@@ -736,6 +750,8 @@ export function exprString(e: ProgramExpr, top = true): string {
       const s = `${exprString(e.left, false)} ${e.op} ${exprString(e.right, false)}`;
       return top ? s : `(${s})`;
     }
+    case 'let':
+      return `({ ${e.reg} = ${exprString(e.value)}; ${exprString(e.body)}; })`;
   }
 }
 

@@ -128,6 +128,8 @@ export function validateProgram(json: Json): Program {
           left: expr(e.left, `${path}.left`),
           right: expr(e.right, `${path}.right`),
         };
+      case 'let':
+        return { kind: 'let', reg: str(e.reg, `${path}.reg`), value: expr(e.value, `${path}.value`), body: expr(e.body, `${path}.body`) };
       default:
         throw new ProgramError(`${path}.kind`, `unknown expression kind ${JSON.stringify(e.kind)}`);
     }

@@ -83,6 +83,10 @@ export class ProgramBuilder {
         visit(e.left);
         visit(e.right);
       }
+      if (e.kind === 'let') {
+        visit(e.value);
+        visit(e.body);
+      }
     };
     waitFor.forEach(visit);
     if (waitFor.length) {
@@ -92,6 +96,10 @@ export class ProgramBuilder {
       const values = [0, 1];
       const constants = (e: ProgramExpr) => {
         if (e.kind === 'not') constants(e.operand);
+        if (e.kind === 'let') {
+          constants(e.value);
+          constants(e.body);
+        }
         if (e.kind === 'binary') {
           for (const side of [e.left, e.right]) if (side.kind === 'const' && !values.includes(side.value) && values.length < 4 && ['==', '!=', '<', '>', '<=', '>='].includes(e.op)) values.push(side.value);
           constants(e.left);
@@ -183,6 +191,8 @@ export function simplify(e: ProgramExpr, value: (loc: string) => number | undefi
       if ((e.op === '&&' || e.op === '||') && JSON.stringify(left) === JSON.stringify(right)) return left;
       return { kind: 'binary', op: e.op, left, right };
     }
+    case 'let':
+      return { kind: 'let', reg: e.reg, value: simplify(e.value, value), body: simplify(e.body, value) };
     default:
       return e;
   }
@@ -209,6 +219,9 @@ function wakersEffect(threads: Thread[], env: Map<string, number>): Map<string, 
 // --- conditions ----------------------------------------------------------------------------
 
 const TOKEN = /\s*(->|&&|\|\||==|!=|<=|>=|[!()<>+\-&|.,]|[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+|\d+[uUlL]*)/y;
+
+/** `({ local = value; test; })`, or the same without its parentheses (a condition's text may lose them). */
+const STATEMENT_EXPRESSION = /^\s*\(?\s*\{\s*([A-Za-z_]\w*)\s*=\s*([^;{}]+);\s*([^;{}]+);\s*\}\s*\)?\s*$/;
 
 function tokenize(text: string): string[] {
   const out: string[] = [];
@@ -240,6 +253,18 @@ type Inliner = (fn: string, args: Array<() => ProgramExpr>) => ProgramExpr | str
 type MacroLookup = (name: string) => number | undefined;
 
 export function translateCondition(text: string, resolve: Resolver, inline: Inliner = () => undefined, macro: MacroLookup = () => undefined): ProgramExpr {
+  // A statement expression that loads into a local once and tests it (`({ state =
+  // smp_load_acquire(&cell->state); state == A || state == B; })`): the local is a register
+  // of the sleeper, assigned once per evaluation; reading the location twice instead would let
+  // the two tests see two different values.
+  const statement = STATEMENT_EXPRESSION.exec(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' '));
+  if (statement) {
+    const [, local, valueText, bodyText] = statement;
+    const value = translateCondition(valueText, resolve, inline, macro);
+    const register: ProgramExpr = { kind: 'reg', name: local };
+    const body = translateCondition(bodyText, (chainText) => (normaliseChain(chainText) === local ? register : resolve(chainText)), inline, macro);
+    return { kind: 'let', reg: local, value, body };
+  }
   const tokens = tokenize(text);
   let i = 0;
   const peek = () => tokens[i];

@@ -26,6 +26,7 @@ const expr: fc.Arbitrary<ProgramExpr> = fc.letrec<{ e: ProgramExpr }>((tie) => (
     fc.record({ op: fc.constantFrom('&&', '||', '==', '!=', '<', '>', '<=', '>=', '+', '-', '&', '|') as fc.Arbitrary<'+'>, left: tie('e'), right: tie('e') }).map(
       (b): ProgramExpr => ({ kind: 'binary', ...b }),
     ),
+    fc.record({ reg: fc.constantFrom(...REGS), value: tie('e'), body: tie('e') }).map((l): ProgramExpr => ({ kind: 'let', ...l })),
   ),
 })).e;
 const condExpr: fc.Arbitrary<ProgramExpr> = fc.constantFrom(...LOCS).map((loc): ProgramExpr => ({ kind: 'read', loc, order: 'once' }));
