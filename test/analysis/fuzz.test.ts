@@ -27,6 +27,8 @@ const TOKENS = [
   'clear_bit_unlock(D_BUSY, &d->flags);', 'wake_up_bit(&d->flags, D_BUSY);', 'wait_on_bit(&d->flags, D_BUSY, TASK_KILLABLE);',
   'd->flags &= ~D_BUSY_MASK;', '#define D_BUSY_MASK (1 << D_BUSY)\n', 'wake_up_var(&d->done);', 'wait_var_event(&d->done, d->done == 0);',
   'wake_up_bit(&d->flags);', 'wait_on_bit(, D_BUSY);', 'pr_warn("x");', 'test_bit(1 + D_BUSY, &d->flags)', 'bitmap_empty(d->map, 64)',
+  'wait_var_event(&d->state, ({ st = smp_load_acquire(&d->state); st == 1 || st == 2; }));', 'smp_store_release(&d->state, 2);',
+  'wake_up_var(&d->state);', '({ st = ', '; st == 1; })', 'while (!READ_ONCE(d->done) && !signal_pending(READ_ONCE(d->owner)))',
 ];
 
 const runs = Number(process.env.WAKEAUDIT_FUZZ_RUNS ?? 150);
