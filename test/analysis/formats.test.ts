@@ -19,6 +19,26 @@ test('text is file:line:col: warning: message [code]', () => {
   assert.match(r.stdout, /^test\/fixtures\/waitqueue-active-no-barrier\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m);
 });
 
+test('--explain walks the proved schedule, each step under the line of C it stands for, then the verified fixes', () => {
+  const r = run('--explain');
+  assert.equal(r.status, 1);
+  const lines = r.stdout.split('\n');
+  const warning = lines.findIndex((l) => /plain-store-then-check\.c:14:6: warning: /.test(l));
+  assert.ok(warning >= 0, r.stdout);
+  // The finding's own line, tabs as 8 columns, and a caret under column 6 (`waitqueue_active`).
+  assert.equal(lines[warning + 1], '   14 |         if (waitqueue_active(&req->wait))        /* expect: waitqueue-active-no-barrier */');
+  assert.equal(lines[warning + 2], '      |             ^');
+  const steps = lines.filter((l) => / note: step \d+ \[(?:waker|waiter\d*)\] /.test(l));
+  assert.ok(steps.length >= 4, r.stdout);
+  // The store the check is not ordered after comes first, with its line under it.
+  const store = lines.findIndex((l) => /plain-store-then-check\.c:13:2: note: step 1 \[waker\] /.test(l));
+  assert.ok(store > warning, r.stdout);
+  assert.equal(lines[store + 1], '   13 |         req->completed = 1;');
+  // Every step line is followed by its excerpt.
+  for (const step of steps) assert.match(lines[lines.indexOf(step) + 1], /^ {2,}\d+ \| /);
+  assert.match(r.stdout, /plain-store-then-check\.c:14:6: note: fix \(preferred\), verified safe: /);
+});
+
 test('json has findings with 1-based positions, verdict, trace, fixes, and stats', () => {
   const r = run('--format', 'json');
   const out = JSON.parse(r.stdout);

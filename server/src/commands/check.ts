@@ -218,6 +218,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   };
 
   if (options.fix) applyFixes(shown, texts, io);
+  const source = new SourceExcerpts(texts);
   if (options.format === 'json') {
     io.stdout.write(JSON.stringify({ findings: shown, problems, stats }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
@@ -227,9 +228,11 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
       const level = f.severity === 'hint' || f.severity === 'information' ? 'note' : 'warning';
       io.stdout.write(`${f.file}:${f.line}:${f.column}: ${level}: ${f.message} [${f.code}]${f.verdict === 'violated' ? '' : ` (${f.verdict})`}\n`);
       if (options.explain) {
+        io.stdout.write(source.excerpt(f.file, f.line, f.column));
         for (const step of f.trace) {
-          const at = step.location ? `${step.location.file}:${step.location.line}:${step.location.column}` : `${f.file}:${f.line}:${f.column}`;
-          io.stdout.write(`${at}: note: step ${step.index + 1} [${step.thread}] ${step.text}\n`);
+          const { file, line, column } = step.location ?? f;
+          io.stdout.write(`${file}:${line}:${column}: note: step ${step.index + 1} [${step.thread}] ${step.text}\n`);
+          io.stdout.write(source.excerpt(file, line, column));
         }
         for (const fix of f.fixes) io.stdout.write(`${f.file}:${f.line}:${f.column}: note: fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified safe' : ''}: ${fix.title}\n`);
       }
@@ -238,6 +241,36 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   }
   if (shown.length > 0) return 1;
   return ioError ? 2 : 0;
+}
+
+/**
+ * The line of C a finding or a trace step points at, under it, as gcc and clang print it:
+ * `   27 | <the line>` and a caret under the column (tabs shown as 8 columns). The trace's
+ * steps name the model's objects (`sess.state`); the line shows the code they stand for.
+ * Files are read once, as they are on disk (the text check analysed, unless --fix rewrote it).
+ */
+class SourceExcerpts {
+  private readonly lines = new Map<string, string[] | null>();
+
+  constructor(private readonly texts: Map<string, string>) {}
+
+  excerpt(file: string, line: number, column: number): string {
+    let lines = this.lines.get(file);
+    if (lines === undefined) {
+      try {
+        lines = (this.texts.get(file) ?? fs.readFileSync(file, 'utf8')).split('\n');
+      } catch {
+        lines = null;
+      }
+      this.lines.set(file, lines);
+    }
+    const text = lines?.[line - 1];
+    if (text === undefined) return '';
+    const shown = text.replace(/\r$/, '').replace(/\t/g, '        ');
+    const before = text.slice(0, Math.max(0, column - 1)).replace(/\t/g, '        ');
+    const gutter = String(line).padStart(5);
+    return `${gutter} | ${shown}\n${' '.repeat(gutter.length)} | ${' '.repeat(before.length)}^\n`;
+  }
 }
 
 /**
