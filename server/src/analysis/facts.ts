@@ -171,6 +171,8 @@ export interface FileFacts {
   defines?: Record<string, number>;
   /** Masks of one named bit (`#define F_BUSY (1 << F_BUSY_BIT)`, `BIT(F_BUSY_BIT)`): mask -> bit. */
   bitMasks?: Record<string, string>;
+  /** Type names that stand for a struct (`typedef struct pglist_data pg_data_t`): alias -> struct. */
+  typedefs?: Record<string, string>;
   /** ERROR/MISSING nodes left in the tree (after sanitizing). */
   parseErrors: number;
 }
@@ -269,6 +271,16 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
         }
       }
     }
+  }
+
+  const typedefs: Record<string, string> = {};
+  for (const def of shape.typedefs) {
+    const type = def.childForFieldName('type');
+    if (!type || (type.type !== 'struct_specifier' && type.type !== 'union_specifier')) continue;
+    const struct = type.childForFieldName('name');
+    if (!struct) continue;
+    // A plain alias only: `typedef struct foo *foo_p` names a pointer, not the struct.
+    for (const d of def.childrenForFieldName('declarator')) if (d?.type === 'type_identifier') typedefs[d.text] = struct.text;
   }
 
   const defines: Record<string, number> = {};
@@ -388,7 +400,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
-  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}), ...(Object.keys(bitMasks).length ? { bitMasks } : {}) };
+  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}), ...(Object.keys(bitMasks).length ? { bitMasks } : {}), ...(Object.keys(typedefs).length ? { typedefs } : {}) };
   if (options.detachStrings !== false) detachStrings(facts);
   return facts;
 }

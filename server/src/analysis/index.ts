@@ -31,6 +31,8 @@ interface Declarations {
   defines: Map<string, number>;
   /** Single-bit masks by name: mask -> the bit's name (facts.ts MASK_OF_BIT). */
   bitMasks: Map<string, string>;
+  /** Struct typedefs: `pg_data_t` -> `pglist_data`. */
+  typedefs: Map<string, string>;
 }
 
 /** The sites of the whole workspace, by queue identity or callee: needs the declarations. */
@@ -91,7 +93,7 @@ export class WorkspaceIndex {
 
   private decls(): Declarations {
     if (this.declarations) return this.declarations;
-    const d: Declarations = { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map() };
+    const d: Declarations = { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), typedefs: new Map() };
     this.declarations = d;
     for (const f of this.files.values()) {
       for (const field of f.structFields) {
@@ -101,6 +103,7 @@ export class WorkspaceIndex {
       for (const g of f.globals) if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
       for (const [name, value] of Object.entries(f.defines ?? {})) if (!d.defines.has(name)) d.defines.set(name, value);
       for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!d.bitMasks.has(mask)) d.bitMasks.set(mask, bit);
+      for (const [alias, struct] of Object.entries(f.typedefs ?? {})) if (!d.typedefs.has(alias)) d.typedefs.set(alias, struct);
       for (const r of f.registrations) {
         // Hard-IRQ wins over anything else: a function registered both ways must obey both.
         const prev = d.contexts.get(r.callee);
@@ -146,15 +149,19 @@ export class WorkspaceIndex {
   }
 
   private identityIn(a: Declarations, file: string, fn: FunctionFacts, path: AccessPath): string {
-    let struct = path.rootStruct;
+    // A root declared through a struct typedef (`pg_data_t *pgdat`) is that struct's.
+    let struct = path.rootStruct ?? (path.rootType ? a.typedefs.get(path.rootType) : undefined);
     if (!struct && (path.rootKind === 'unknown' || path.rootKind === 'global')) struct = a.globalsByName.get(path.root)?.structName;
     let fields = path.fields;
     if (struct && fields.length > 0) {
       // Descend through struct-typed members so `kvm->arch.x` and `arch->x` meet.
-      while (fields.length > 1) {
+      // An array field stays the outer struct's (`wc->wait[dir]` is `struct dm_wc.wait.[]`):
+      // descending into the element type made every array of wait queues one queue.
+      while (fields.length > 1 && fields[1] !== '[]') {
         const f: StructField | undefined = a.fields.get(`${struct}.${fields[0]}`);
-        if (!f?.structName) break;
-        struct = f.structName;
+        const next = f?.structName ?? (f ? a.typedefs.get(f.type) : undefined);
+        if (!next) break;
+        struct = next;
         fields = fields.slice(1);
       }
       return `struct ${struct}.${fields.join('.')}`;
@@ -183,7 +190,7 @@ export class WorkspaceIndex {
     const param = fn.params.find((p) => p.name === root);
     const local = param ? undefined : fn.locals.find((l) => l.name === root);
     const decl = param ?? local;
-    const path: AccessPath = { text: t, root, rootKind: param ? 'param' : local ? 'local' : 'global', ...(decl?.structName ? { rootStruct: decl.structName } : {}), fields, addressOf: false };
+    const path: AccessPath = { text: t, root, rootKind: param ? 'param' : local ? 'local' : 'global', ...(decl?.structName ? { rootStruct: decl.structName } : decl ? { rootType: decl.type } : {}), fields, addressOf: false };
     return this.identity(file, fn, path);
   }
 

@@ -17,6 +17,8 @@ export interface FileShape {
   structs: Node[];
   enums: Node[];
   defines: Node[];
+  /** `typedef struct pglist_data { ... } pg_data_t;` and the like, at file scope. */
+  typedefs: Node[];
 }
 
 /** Nodes whose children are still at file scope. */
@@ -39,7 +41,7 @@ const SHAPE_LEAVES = new Set(['comment', 'string_literal', 'char_literal', 'numb
  */
 export function fileShape(root: Node): FileShape {
   const started = performance.now();
-  const shape: FileShape = { functions: [], globals: [], structs: [], enums: [], defines: [] };
+  const shape: FileShape = { functions: [], globals: [], structs: [], enums: [], defines: [], typedefs: [] };
   const cursor = root.walk();
   // atFileScope[d]: the node at depth d sits directly in a file-scope container.
   const atFileScope: boolean[] = [false];
@@ -59,6 +61,10 @@ export function fileShape(root: Node): FileShape {
         case 'struct_specifier':
         case 'union_specifier':
           shape.structs.push(cursor.currentNode);
+          break;
+        case 'type_definition':
+          // Walked into as well: the struct it names may be defined inside it.
+          if (atFileScope[depth]) shape.typedefs.push(cursor.currentNode);
           break;
         case 'enumerator_list':
           shape.enums.push(cursor.currentNode);
