@@ -11,7 +11,7 @@
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
 import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../../analyzer-runtime/src';
-import { bitOf, onOnePath } from './facts';
+import { bitOf, cInteger, onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
 import { CONDITION_CALLS, FIXED_BIT } from './wrappers';
@@ -327,7 +327,9 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     }
     if (/^\d|^0[xX]/.test(t)) {
       take();
-      return { kind: 'const', value: parseInt(t, t.startsWith('0x') || t.startsWith('0X') ? 16 : 10) };
+      const value = cInteger(t);
+      if (value === undefined) throw new ExtractionError(`cannot model the condition \`${text}\` (the number \`${t}\`)`);
+      return { kind: 'const', value };
     }
     if (t === 'true') return take(), { kind: 'const', value: 1 };
     if (t === 'false' || t === 'NULL') return take(), { kind: 'const', value: 0 };
@@ -483,8 +485,8 @@ export function conditionResolver(
 
 function storeValue(text: string | undefined, macro: MacroLookup = () => undefined): ProgramExpr {
   const t = (text ?? '').trim().replace(/^\((.*)\)$/, '$1').trim();
-  if (/^\d+[uUlL]*$/.test(t)) return { kind: 'const', value: parseInt(t, 10) };
-  if (/^0[xX][0-9a-fA-F]+[uUlL]*$/.test(t)) return { kind: 'const', value: parseInt(t, 16) };
+  const literal = cInteger(t);
+  if (literal !== undefined) return { kind: 'const', value: literal };
   // A named constant (`dev->state = DEV_READY`): its value, so a condition that compares with
   // it sees the store that makes it true (and one that stores another state does not).
   if (/^[A-Za-z_]\w*$/.test(t)) {
@@ -498,7 +500,7 @@ function storeValue(text: string | undefined, macro: MacroLookup = () => undefin
 
 function constOf(text: string | undefined): number {
   const t = (text ?? '').trim();
-  return /^\d+$/.test(t) ? parseInt(t, 10) : 1;
+  return cInteger(t) ?? 1;
 }
 
 function rmwName(name: string): string | undefined {

@@ -414,12 +414,21 @@ export function bitOf(word: AccessPath, bit: string): AccessPath {
 /** `(1 << NAME)`, `(1UL << (NAME))`, `BIT(NAME)`: the mask of the bit NAME. */
 const MASK_OF_BIT = /^\(?\s*(?:1[uUlL]*\s*<<\s*\(?\s*([A-Z_][A-Z0-9_]*)\s*\)?|BIT(?:_ULL)?\s*\(\s*([A-Z_][A-Z0-9_]*)\s*\))\s*\)?$/;
 
+/**
+ * A C integer literal's value: decimal, hexadecimal (`0x1F`) or octal (`0644`: a leading 0),
+ * with any u/U/l/L suffix; undefined for anything else (`08` is not a number in C).
+ */
+export function cInteger(text: string): number | undefined {
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|0([0-7]*)|([1-9]\d*))[uUlL]*$/.exec(text.trim());
+  if (!m) return undefined;
+  if (m[1] !== undefined) return parseInt(m[1], 16);
+  if (m[2] !== undefined) return m[2] === '' ? 0 : parseInt(m[2], 8);
+  return parseInt(m[3], 10);
+}
+
 export function macroNumber(text: string): number | undefined {
   const t = text.replace(/\/\*.*?\*\//g, '').trim().replace(/^\((.*)\)$/, '$1').trim();
-  const num = (x: string) => {
-    const m = /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$/.exec(x.trim());
-    return m ? parseInt(m[1], m[1].startsWith('0x') || m[1].startsWith('0X') ? 16 : 10) : undefined;
-  };
+  const num = cInteger;
   const plain = num(t);
   if (plain !== undefined) return plain;
   const shift = /^\(?\s*([0-9xXa-fA-FuUlL]+)\s*\)?\s*<<\s*\(?\s*(\d+)\s*\)?$/.exec(t);
