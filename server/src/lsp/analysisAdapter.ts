@@ -34,6 +34,8 @@ export class CAnalyzer implements Analyzer {
   private readonly skippedHeaders = new Map<string, string[]>();
   /** Skipped headers completeIndex() found needed: parsed whatever the prefilter says, from then on. */
   private readonly neededHeaders = new Set<string>();
+  /** The editor's text of open documents: what completeIndex() parses for an open header, not the disk's. */
+  private readonly openTexts = new Map<string, string>();
 
   constructor(private readonly log: (message: string) => void = (message) => console.log(`[wakeaudit] ${message}`)) {
     this.ready = Workspace.create().then((ws) => {
@@ -56,6 +58,8 @@ export class CAnalyzer implements Analyzer {
     else this.problems.delete(file);
     if (ws.stats.skippedByPrefilter > skippedBefore && file.endsWith('.h')) this.skippedHeaders.set(file, definedFunctionNames(text));
     else this.skippedHeaders.delete(file);
+    if (open) this.openTexts.set(file, text);
+    else this.openTexts.delete(file);
   }
 
   /**
@@ -112,15 +116,16 @@ export class CAnalyzer implements Analyzer {
         // Each header is a parse: let the server read its messages in between.
         await new Promise((resolve) => setImmediate(resolve));
         if (isCancelled()) return added;
+        const open = this.openTexts.get(file);
         let text: string;
         try {
-          text = readFileSync(file, 'utf8');
+          text = open ?? readFileSync(file, 'utf8');
         } catch (error) {
           this.log(`cannot read ${file}: ${(error as Error).message}`);
           continue;
         }
         this.neededHeaders.add(file);
-        this.apply(ws, file, text, false);
+        this.apply(ws, file, text, open !== undefined);
         added.push(file);
       }
     }
@@ -139,6 +144,7 @@ export class CAnalyzer implements Analyzer {
     this.problems.delete(file);
     this.skippedHeaders.delete(file);
     this.neededHeaders.delete(file);
+    this.openTexts.delete(file);
     if (this.workspace) this.workspace.remove(file);
     else this.pending.set(file, null);
   }
