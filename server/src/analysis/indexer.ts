@@ -131,7 +131,7 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   const results: IndexedFile[] = new Array(files.length);
   if (options.jobs <= 1 || files.length < BATCH * 2) {
     for (let n = 0; n < files.length; n++) {
-      if (options.isCancelled?.()) return results.slice(0, n);
+      if (options.isCancelled?.()) return results.slice(0, n).filter((r) => r !== undefined);
       if (n % 50 === 0) options.progress?.(n, files.length);
       if (options.adoptable && !options.adoptable(files[n])) continue;
       results[n] = indexOneFile(ws, files[n], options.keepText, options.force, options.hashText);
