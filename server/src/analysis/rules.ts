@@ -309,6 +309,9 @@ function isSleepingState(state: string): boolean {
   return /TASK_(?:UN)?INTERRUPTIBLE|TASK_KILLABLE|TASK_IDLE|TASK_PARKED|TASK_STOPPED|TASK_FREEZABLE/.test(state) && !/TASK_RUNNING/.test(state);
 }
 
+/** A condition that is only a test for a pending signal of the current task. */
+const SIGNAL_TEST = /^!?\s*\(?\s*(?:signal_pending|fatal_signal_pending|freezing)\s*\(\s*current\s*\)\s*\)?$/;
+
 function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
   fn.events.forEach((e, i) => {
     if (e.kind !== 'schedule') return;
@@ -329,7 +332,10 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
     const checksBetween = between.filter((ev): ev is E<'check'> => ev.kind === 'check' && ev.condition.reads.length > 0);
     const fullBarrierBetween = between.some((ev) => ev.kind === 'barrier' && ev.barrier === 'full');
     if (!state.barrier && checksBetween.length > 0 && !fullBarrierBetween) {
-      const check = checksBetween[0];
+      // A signal test needs no barrier before it (see SIGNAL_TEST): the check that matters is
+      // the condition's; with only signal tests after the state there is none.
+      const check = checksBetween.find((c) => !SIGNAL_TEST.test(c.condition.text));
+      if (!check) return;
       // A check made under a lock the waker also takes is ordered by that lock.
       if (check.ctx.locksHeld.length > 0) return;
       out.push({
@@ -351,6 +357,15 @@ function stateOrder(file: string, fn: FunctionFacts, out: Candidate[]): void {
       const leadsIntoSleep = ev.kind === 'check' && !ev.exits && state.ctx.conditional;
       // A loop bound over a local counter (`for (i = 0; i < n; i++)`) is not what the sleeper waits for.
       if (ev.kind === 'check' && ev.condition.usesLocal && !leadsIntoSleep) break;
+      // A signal (or the freezer's fake one) pending before the state change does not let the
+      // task sleep: schedule() does not block an interruptible task with a signal pending
+      // (signal_pending_state()). Such a test is no lost-wakeup window, and no store to prove one.
+      // An `if (signal_pending(current)) break;` is passed over to the loop's own condition; a
+      // loop on the signal alone, or a signal test whose other arm sleeps, leaves nothing to check.
+      if (ev.kind === 'check' && SIGNAL_TEST.test(ev.condition.text)) {
+        if (ev.exits && ev.exitWhen) continue;
+        break;
+      }
       if (ev.kind === 'check' && (ev.exits || leadsIntoSleep) && ev.condition.reads.length > 0) {
         if (ev.ctx.locksHeld.length > 0 && state.ctx.locksHeld.some((l) => ev.ctx.locksHeld.includes(l))) return;
         out.push({
