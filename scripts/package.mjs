@@ -12,7 +12,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : join(root, `${manifest.name}-${manifest.version}.vsix`);
 
-for (const needed of ['dist/client.js', 'dist/server.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
+for (const needed of ['dist/client.js', 'dist/server.js', 'dist/indexWorker.js', 'dist/proofWorker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
   if (!existsSync(join(root, needed))) {
     console.error(`package: ${needed} is missing; run \`npm run build\` first`);
     process.exit(1);
