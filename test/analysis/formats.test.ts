@@ -39,6 +39,18 @@ test('--explain walks the proved schedule, each step under the line of C it stan
   assert.match(r.stdout, /plain-store-then-check\.c:14:6: note: fix \(preferred\), verified safe: /);
 });
 
+test('the summary line says how many undecided candidates were not shown, and --show-unknown shows them', () => {
+  // lnk_irq.c alone: its condition's helper is in a header not given, so the proof is undecided.
+  const file = join('test', 'cli-fixtures', 'helper-in-plain-header', 'lnk_irq.c');
+  const hidden = spawnSync(process.execPath, [cli, 'check', file], { cwd: root, encoding: 'utf8' });
+  assert.equal(hidden.status, 0, hidden.stderr);
+  assert.equal(hidden.stdout, '');
+  assert.match(hidden.stderr, /^wakeaudit: 0 findings in 1 files .* s; 1 undecided, not shown: --show-unknown lists them$/m);
+  const shown = spawnSync(process.execPath, [cli, 'check', '--show-unknown', file], { cwd: root, encoding: 'utf8' });
+  assert.match(shown.stdout, /lnk_irq\.c:12:6: note: .*\(unknown\)$/m);
+  assert.doesNotMatch(shown.stderr, /undecided/);
+});
+
 test('json has findings with 1-based positions, verdict, trace, fixes, and stats', () => {
   const r = run('--format', 'json');
   const out = JSON.parse(r.stdout);

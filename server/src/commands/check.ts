@@ -237,7 +237,10 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
         for (const fix of f.fixes) io.stdout.write(`${f.file}:${f.line}:${f.column}: note: fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified safe' : ''}: ${fix.title}\n`);
       }
     }
-    io.stderr.write(`wakeaudit: ${shown.length} finding${shown.length === 1 ? '' : 's'} in ${files.length} files (${stats.parsed} parsed, ${stats.skippedByPrefilter} skipped by prefilter) in ${(milliseconds / 1000).toFixed(2)} s\n`);
+    // Undecided candidates are hidden by default; say how many, so their absence is not read as "none".
+    const hidden = options.showUnknown ? 0 : findings.filter((f) => f.verdict === 'unknown').length;
+    const hiddenNote = hidden > 0 ? `; ${hidden} undecided, not shown: --show-unknown lists them` : '';
+    io.stderr.write(`wakeaudit: ${shown.length} finding${shown.length === 1 ? '' : 's'} in ${files.length} files (${stats.parsed} parsed, ${stats.skippedByPrefilter} skipped by prefilter) in ${(milliseconds / 1000).toFixed(2)} s${hiddenNote}\n`);
   }
   if (shown.length > 0) return 1;
   return ioError ? 2 : 0;
