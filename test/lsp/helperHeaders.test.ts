@@ -5,8 +5,11 @@
 // workspace folder, with no file open, and must publish the proved warning.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DidOpenTextDocumentNotification } from 'vscode-languageserver-protocol/node';
 import { repoRoot, startServer } from './lspClient';
 
 const folder = path.join(repoRoot, 'test', 'cli-fixtures', 'helper-in-plain-header');
@@ -25,5 +28,27 @@ test('background indexing parses the skipped headers a condition needs, and the 
     );
   } finally {
     await client.stop();
+  }
+});
+
+test('an edit that makes a condition call a helper of a header nobody needed yet gets that header parsed, and the proof', async () => {
+  // On disk nobody waits yet, so indexing needs no header; the editor then adds the sleeper.
+  const dir = mkdtempSync(path.join(tmpdir(), 'wakeaudit-helper-edit-'));
+  cpSync(folder, dir, { recursive: true });
+  const waiter = path.join(dir, 'lnk_wait.c');
+  const waiting = readFileSync(waiter, 'utf8');
+  writeFileSync(waiter, '// Nothing waits for the link yet.\n#include "lnk_accessors.h"\n');
+  const client = await startServer({ workspaceFolder: dir, settings: { showUnknown: true } });
+  try {
+    for (;;) if ((await client.nextIdle(30_000)).files > 0) break;
+    const irq = pathToFileURL(path.join(dir, 'lnk_irq.c')).href;
+    assert.ok(!(client.diagnostics.get(irq) ?? []).some((d) => /Proved/.test(d.message)), JSON.stringify(client.diagnostics.get(irq)));
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: pathToFileURL(waiter).href, languageId: 'c', version: 1, text: waiting } });
+    const diagnostics = await client.waitForDiagnostics(irq, (ds) => ds.some((d) => d.code === 'waitqueue-active-no-barrier' && /Proved/.test(d.message)), 30_000);
+    assert.equal(diagnostics.find((d) => /Proved/.test(d.message))?.range.start.line, 11);
+    assert.ok(client.logs.some((l) => /edited conditions use: lnk_accessors\.h/.test(l)), client.logs.join('\n'));
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

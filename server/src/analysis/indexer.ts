@@ -210,7 +210,13 @@ export interface SearchedNames {
  * modelled instead of the finding staying unknown. Called again after they are indexed, it
  * finds what their helpers need in turn.
  */
-export function headersDefiningConditionHelpers(ws: Workspace, skipped: Array<Pick<IndexedFile, 'file' | 'definedFunctions'>>, searched: SearchedNames = { helpers: new Set(), constants: new Set() }): string[] {
+export function headersDefiningConditionHelpers(
+  ws: Workspace,
+  skipped: Array<Pick<IndexedFile, 'file' | 'definedFunctions'>>,
+  searched: SearchedNames = { helpers: new Set(), constants: new Set() },
+  /** Only the conditions of these files (the editor's edited ones); default: every file's. */
+  conditionsOf?: ReadonlySet<string>,
+): string[] {
   const helpers = new Set<string>();
   const looked = new Set<string>();
   // Constants by the directory of the file that needs them: only a header of that directory
@@ -239,7 +245,8 @@ export function headersDefiningConditionHelpers(ws: Workspace, skipped: Array<Pi
       }
     }
   };
-  for (const f of ws.index.allFiles()) {
+  const files = conditionsOf ? [...conditionsOf].flatMap((file) => ws.index.get(file) ?? []) : ws.index.allFiles();
+  for (const f of files) {
     for (const fn of f.functions) {
       for (const e of fn.events) {
         const text = e.kind === 'wait' ? e.condition?.text : e.kind === 'check' ? e.condition.text : undefined;

@@ -36,6 +36,11 @@ export class CAnalyzer implements Analyzer {
   private readonly neededHeaders = new Set<string>();
   /** The editor's text of open documents: what completeIndex() parses for an open header, not the disk's. */
   private readonly openTexts = new Map<string, string>();
+  /**
+   * Files set since the last completeIndex(): the next one searches only their conditions
+   * (an edit that calls a helper of a header nobody needed yet). Undefined: search them all.
+   */
+  private changedSinceComplete: Set<string> | undefined;
 
   constructor(private readonly log: (message: string) => void = (message) => console.log(`[wakeaudit] ${message}`)) {
     this.ready = Workspace.create().then((ws) => {
@@ -60,6 +65,7 @@ export class CAnalyzer implements Analyzer {
     else this.skippedHeaders.delete(file);
     if (open) this.openTexts.set(file, text);
     else this.openTexts.delete(file);
+    this.changedSinceComplete?.add(file);
   }
 
   /**
@@ -103,19 +109,28 @@ export class CAnalyzer implements Analyzer {
     return loaded;
   }
 
-  async completeIndex(isCancelled: IsCancelled): Promise<string[]> {
+  async completeIndex(isCancelled: IsCancelled, options: { all?: boolean } = {}): Promise<string[]> {
     const ws = await this.ready;
-    // Two rounds, as in `check`: the helpers found in the first need theirs in turn.
+    // Every file's conditions after a (re-)index; else only those of the files set since.
+    const changed = options.all ? undefined : this.changedSinceComplete;
+    this.changedSinceComplete = new Set();
+    if (changed?.size === 0) return [];
+    // Two rounds, as in `check`: the helpers found in the first need theirs in turn (the
+    // second round reads the same conditions through the helpers the first one added).
     const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
     const added: string[] = [];
     for (let round = 0; round < 2; round++) {
       const skipped = [...this.skippedHeaders].map(([file, definedFunctions]) => ({ file, definedFunctions }));
-      const more = headersDefiningConditionHelpers(ws, skipped, searched);
+      const more = headersDefiningConditionHelpers(ws, skipped, searched, changed);
       if (more.length === 0) break;
       for (const file of more) {
         // Each header is a parse: let the server read its messages in between.
         await new Promise((resolve) => setImmediate(resolve));
-        if (isCancelled()) return added;
+        if (isCancelled()) {
+          // Searched again next time: what changed, or everything if this was the full search.
+          this.changedSinceComplete = changed ? new Set([...changed, ...this.changedSinceComplete]) : undefined;
+          return added;
+        }
         const open = this.openTexts.get(file);
         let text: string;
         try {

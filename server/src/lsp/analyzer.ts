@@ -33,9 +33,11 @@ export interface Analyzer {
    * After the workspace's files were given to setFile(): adds what the indexed code needs from
    * files the analysis passed over (the C analysis: headers its prefilter skipped that define a
    * helper a condition calls, or a constant such a helper compares with), as `wakeaudit check`
-   * does. Returns the files it added; yields between files, and stops when `isCancelled`.
+   * does. `all`: every file's needs (after a re-index); else those of the files set since the
+   * last call (an edit that calls a helper nobody needed before). Returns the files it added;
+   * yields between files, and stops when `isCancelled`.
    */
-  completeIndex?(isCancelled: IsCancelled): Promise<string[]>;
+  completeIndex?(isCancelled: IsCancelled, options?: { all?: boolean }): Promise<string[]>;
   /** Findings whose primary location is in `file`, proved within the exploration bounds. */
   analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }>;
   /** Ends what the analyzer started (worker threads): server shutdown. */

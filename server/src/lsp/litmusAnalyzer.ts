@@ -134,8 +134,8 @@ export class AnalyzerByFileKind implements Analyzer {
     return c.loadFiles(files.filter((f) => this.of(f) === c), options);
   }
 
-  async completeIndex(isCancelled: IsCancelled): Promise<string[]> {
-    return [...((await this.c?.completeIndex?.(isCancelled)) ?? []), ...((await this.litmus.completeIndex?.(isCancelled)) ?? [])];
+  async completeIndex(isCancelled: IsCancelled, options?: { all?: boolean }): Promise<string[]> {
+    return [...((await this.c?.completeIndex?.(isCancelled, options)) ?? []), ...((await this.litmus.completeIndex?.(isCancelled, options)) ?? [])];
   }
 
   enclosingFunction(file: string, line: number, column: number): ReturnType<NonNullable<Analyzer['enclosingFunction']>> {

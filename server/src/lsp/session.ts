@@ -270,7 +270,7 @@ export class Session {
         if (progress.done % 50 === 0 || progress.done === files.length) report();
       }
       if (!isCancelled()) {
-        const added = (await this.options.analyzer.completeIndex?.(isCancelled)) ?? [];
+        const added = (await this.options.analyzer.completeIndex?.(isCancelled, { all: true })) ?? [];
         if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
       }
     } catch (error) {
@@ -383,6 +383,13 @@ export class Session {
     const isCancelled = () => generation !== this.generation;
     if (isCancelled()) return;
     this.setState('analysing');
+    // An edit may call a helper of a header nobody needed when the workspace was indexed: the
+    // conditions of the files changed since are searched (indexing ends with a full search).
+    if (!this.indexProgress && this.options.analyzer.completeIndex) {
+      const added = await this.options.analyzer.completeIndex(isCancelled);
+      if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants edited conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
+      if (isCancelled()) return;
+    }
     const files = [...this.fileHashes.keys()].sort((a, b) => Number(this.isOpen(b)) - Number(this.isOpen(a)));
     for (const file of files) {
       // Let queued messages (edits, requests, cancellations) in between files: an edit ends this pass.
