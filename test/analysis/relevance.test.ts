@@ -58,6 +58,15 @@ test('relevance: direct mentions, helpers two levels down, callers one level up,
   // always kept (a condition, maybe in another file, may inline it); unused_level3() has two
   // returns; clear_fifo() is three levels below stopper().
   assert.deepEqual(names, ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs']);
+
+  // The same text as a .c file, with two more short helpers: a static one nothing relevant
+  // reaches (only this file could call it: not walked) and an exported one (a condition in
+  // another file may inline it: walked). The chain ready -> deeper -> deepest is still walked,
+  // to any depth.
+  const c = `${text}\nstatic int lonely(struct dev *d) { return d->y; }\nstatic long shared_level(struct dev *d) { return d->level; }`.replace('static long shared_level', 'long shared_level');
+  const cFns = [...c.matchAll(/(?:static )?\w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({ name: m[1], start: m.index!, bodyStart: m.index! + m[0].indexOf('{'), end: m.index! + m[0].length }));
+  const cWalked = relevantFunctions(c, cFns, false);
+  assert.deepEqual(cFns.filter((_, i) => cWalked[i]).map((f) => f.name), ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs', 'shared_level']);
 });
 
 test('the prefilter skips a file whose only primitives are completions, and still reads one that also has a wait queue', async () => {

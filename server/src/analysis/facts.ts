@@ -332,6 +332,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     : relevantFunctions(
     parsed.sanitized,
     candidates.map((c) => ({ name: c.nameNode?.text, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
+    !file.endsWith('.c'),
   );
   const functions: FunctionFacts[] = [];
   candidates.forEach(({ fn, declarator, fnDecl, nameNode, body, returnType }, i) => {

@@ -111,7 +111,9 @@ export interface FunctionText {
  *     static helper that wakes; the callers that decide a static helper's context);
  *   - set-up functions (SETUP_NAMES: callback registrars, queue initialisers), for what they
  *     register and initialise; what they call is not followed;
- *   - short single-return helpers, which a wait condition in another file may inline.
+ *   - short single-return helpers a wait condition may inline: any reachable from those
+ *     through other such helpers (a chain `ready() -> deeper() -> deepest()`), and, in a header
+ *     or when not static, every one (a condition in another file may call it).
  * Everything the rules read lies inside this set, so findings are the same as walking every
  * function (a test compares the two on the fixtures); on drivers/net/ethernet it is about one
  * function in ten.
@@ -125,17 +127,22 @@ const CALLEE_LEVELS = 2;
 /** Bodies up to this size with a single return are kept as helpers a condition may inline. */
 const INLINABLE_HELPER_CHARS = 600;
 
-export function relevantFunctions(text: string, fns: FunctionText[]): boolean[] {
+/**
+ * `header`: the file is a header (its static inline helpers are every includer's); false for a
+ * .c file, whose static helpers only its own functions call.
+ */
+export function relevantFunctions(text: string, fns: FunctionText[], header = true): boolean[] {
   const started = performance.now();
   try {
-    return relevant(text, fns);
+    return relevant(text, fns, header);
   } finally {
     phaseClock.shape += performance.now() - started;
   }
 }
 
-function relevant(text: string, fns: FunctionText[]): boolean[] {
+function relevant(text: string, fns: FunctionText[], header: boolean): boolean[] {
   const direct = fns.map((f) => RELEVANT_NAMES.test(text.slice(f.start, f.end)));
+  const inlinable = fns.map((f) => f.end - f.bodyStart <= INLINABLE_HELPER_CHARS && text.slice(f.bodyStart, f.end).match(/\breturn\b/g)?.length === 1);
   const walked = [...direct];
   const index = new Map<string, number[]>();
   fns.forEach((f, i) => {
@@ -165,6 +172,24 @@ function relevant(text: string, fns: FunctionText[]): boolean[] {
       }
       frontier = next;
     }
+    // Deeper down, the inlinable helpers an inlinable helper calls, to any depth: a condition
+    // inlines the whole chain.
+    frontier = walked.flatMap((w, i) => (w && inlinable[i] ? [i] : []));
+    while (ownNames && frontier.length > 0) {
+      const next: number[] = [];
+      for (const i of frontier) {
+        ownNames.lastIndex = fns[i].bodyStart;
+        for (let m = ownNames.exec(text); m && m.index < fns[i].end; m = ownNames.exec(text)) {
+          for (const j of index.get(m[0]) ?? []) {
+            if (!walked[j] && inlinable[j]) {
+              walked[j] = true;
+              next.push(j);
+            }
+          }
+        }
+      }
+      frontier = next;
+    }
     const called = [...new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])))];
     if (called.length > 0) {
       // One regex of the names: the engine scans a body far faster than a token loop in JS.
@@ -176,10 +201,12 @@ function relevant(text: string, fns: FunctionText[]): boolean[] {
   }
   fns.forEach((f, i) => {
     if (walked[i]) return;
-    const body = text.slice(f.bodyStart, f.end);
-    // A short helper with one return can be inlined into a wait condition of any file (a
-    // header's `static inline bool ready(d) { return READ_ONCE(d->done); }`): cheap to keep.
-    if (SETUP_NAMES.test(body) || (body.length <= INLINABLE_HELPER_CHARS && body.match(/\breturn\b/g)?.length === 1)) walked[i] = true;
+    // A short helper with one return can be inlined into a wait condition of another file (a
+    // header's `static inline bool ready(d) { return READ_ONCE(d->done); }`, a driver's
+    // exported accessor): cheap to keep. A .c file's static one is only its own functions'
+    // (those that reach it are walked above): on the kernel tree most short helpers are such.
+    const exported = header || !/\bstatic\b/.test(text.slice(f.start, f.bodyStart));
+    if (SETUP_NAMES.test(text.slice(f.bodyStart, f.end)) || (exported && inlinable[i])) walked[i] = true;
   });
   return walked;
 }
