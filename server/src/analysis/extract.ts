@@ -292,9 +292,10 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     }
     return s;
   };
-  const read = (order: 'once' | 'acquire' | 'plain'): ProgramExpr => {
+  /** A read of the chain at hand; `suffix` names a part of it of its own (`#BIT`, a fixed bit). */
+  const read = (order: 'once' | 'acquire' | 'plain', suffix = ''): ProgramExpr => {
     const c = chain();
-    const loc = resolve(c);
+    const loc = resolve(`${c}${suffix}`);
     if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
     return typeof loc === 'string' ? { kind: 'read', loc, order } : loc;
   };
@@ -344,13 +345,7 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
         while (peek() !== ',' && peek() !== undefined) bit.push(take());
         take(',');
         // A fixed bit is a location of its own (facts.ts bitAccess): `word#BIT`.
-        let cell: ProgramExpr;
-        if (bit.length === 1 && FIXED_BIT.test(bit[0])) {
-          const c = chain();
-          const loc = resolve(`${c}#${bit[0]}`);
-          if (!loc) throw new ExtractionError(`the condition reads \`${c}\`, which is not shared state the index knows`);
-          cell = typeof loc === 'string' ? { kind: 'read', loc, order: 'once' } : loc;
-        } else cell = read('once');
+        const cell = read('once', bit.length === 1 && FIXED_BIT.test(bit[0]) ? `#${bit[0]}` : '');
         e = { kind: 'binary', op: '!=', left: cell, right: { kind: 'const', value: 0 } };
       } else if (CONDITION_CALLS.listEmptyTests.has(fn)) {
         // A list is modelled by one location: non-zero once an entry was added.

@@ -11,7 +11,7 @@ import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
-  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
+  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitExit, WaitMacro,
   WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD, LOG_CALLS,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
@@ -740,20 +740,14 @@ class BodyWalker {
     if (wait) {
       const cond = wait.conditionArg !== undefined ? args()[wait.conditionArg] : undefined;
       const stateArg = wait.manual ? args()[2]?.text : undefined;
-      const exits = [...wait.exits];
-      if (stateArg && /(?<!UN)INTERRUPTIBLE/.test(stateArg) && !exits.includes('signal')) exits.push('signal');
-      if (stateArg && /KILLABLE/.test(stateArg) && !exits.includes('fatal-signal')) exits.push('fatal-signal');
+      const exits = withStateExits(wait.exits, stateArg);
       this.push({ kind: 'wait', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
-      if (wait.locked) return;
       return;
     }
     const bitWait = BIT_WAITS.get(name);
     if (bitWait && args()[0] && args()[1]) {
       // The sleeper waits for the bit to be clear: `wait_event(<bit queue>, !test_bit(bit, word))`.
-      const mode = args()[2]?.text ?? '';
-      const exits = [...bitWait.exits];
-      if (/(?<!UN)INTERRUPTIBLE/.test(mode)) exits.push('signal');
-      if (/KILLABLE/.test(mode)) exits.push('fatal-signal');
+      const exits = withStateExits(bitWait.exits, args()[2]?.text);
       const bit = this.bitAccess(args()[0], args()[1]);
       const condition: Condition = { text: `!test_bit(${this.userText(args()[1])}, ${this.userText(args()[0])})`, reads: [bit], span };
       this.push({ kind: 'wait', name, queue: this.bitQueue(bit), info: { queue: 'waitqueue', exclusive: bitWait.exclusive, exits }, condition, span });
@@ -1055,6 +1049,17 @@ function leavesFunction(node: Node): boolean {
     return !!last && leavesFunction(last);
   }
   return false;
+}
+
+/**
+ * A wait's exits with those its task state adds (`TASK_INTERRUPTIBLE`: a signal,
+ * `TASK_KILLABLE`: a fatal one), for a wait that takes the state as an argument.
+ */
+function withStateExits(exits: readonly WaitExit[], state: string | undefined): WaitExit[] {
+  const out = [...exits];
+  if (state && /(?<!UN)INTERRUPTIBLE/.test(state) && !out.includes('signal')) out.push('signal');
+  if (state && /KILLABLE/.test(state) && !out.includes('fatal-signal')) out.push('fatal-signal');
+  return out;
 }
 
 /** Does a branch leave the loop or function (break, return, goto)? */

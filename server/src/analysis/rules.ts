@@ -131,18 +131,19 @@ type Descend = (call: E<'call'>) => { file: string; fn: FunctionFacts; stores: A
 
 /**
  * Walks back from `before` for the stores no full barrier separates from it, nearest first
- * (`store` is the nearest); `ordered` when an ordering point comes before any store;
+ * (`stores`: this function's; `found`: with the helpers'); `ordered` when an ordering point
+ * comes before any store;
  * `barrier` when the walk ended at one. With `descend`, a helper called on the way
  * contributes its own last stores (`__put_permit(p); if (waitqueue_active(&wq))`).
  */
-export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false, descend?: Descend, file = ''): { store?: E<'store' | 'atomic'>; stores: Array<E<'store' | 'atomic'>>; found: StoreBefore[]; ordered: boolean; barrier: boolean; stop?: FactEvent } {
+export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false, descend?: Descend, file = ''): { stores: Array<E<'store' | 'atomic'>>; found: StoreBefore[]; ordered: boolean; barrier: boolean; stop?: FactEvent } {
   const found: StoreBefore[] = [];
   const stores: Array<E<'store' | 'atomic'>> = [];
   const add = (event: E<'store' | 'atomic'>) => {
     stores.push(event);
     found.push({ file, fn, event });
   };
-  const result = (barrier: boolean, stop?: FactEvent) => ({ store: stores[0], stores, found, ordered: barrier && found.length === 0, barrier, stop });
+  const result = (barrier: boolean, stop?: FactEvent) => ({ stores, found, ordered: barrier && found.length === 0, barrier, stop });
   let sawAfterAtomic = false;
   const at = fn.events[before]?.ctx;
   for (let i = before - 1; i >= 0; i--) {

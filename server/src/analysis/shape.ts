@@ -155,41 +155,30 @@ function relevant(text: string, fns: FunctionText[], header: boolean): boolean[]
     // identifier scan either: left out, and no metacharacter reaches the expression.)
     const plain = [...index.keys()].filter((n) => /^[A-Za-z_]\w*$/.test(n));
     const ownNames = plain.length ? new RegExp(`\\b(?:${plain.sort((a, b) => b.length - a.length).join('|')})\\b`, 'g') : undefined;
-    let frontier = direct.flatMap((w, i) => (w ? [i] : []));
-    for (let level = 0; ownNames && level < CALLEE_LEVELS && frontier.length > 0; level++) {
+    /** The functions the bodies of `frontier` name that `take` accepts, marked walked. */
+    const walkCallees = (frontier: number[], take: (j: number) => boolean): number[] => {
       const next: number[] = [];
+      if (!ownNames) return next;
       for (const i of frontier) {
         // A body ends with `}`: a name found before its end lies wholly inside it.
         ownNames.lastIndex = fns[i].bodyStart;
         for (let m = ownNames.exec(text); m && m.index < fns[i].end; m = ownNames.exec(text)) {
           for (const j of index.get(m[0]) ?? []) {
-            if (!walked[j]) {
+            if (!walked[j] && take(j)) {
               walked[j] = true;
               next.push(j);
             }
           }
         }
       }
-      frontier = next;
-    }
+      return next;
+    };
+    let frontier = direct.flatMap((w, i) => (w ? [i] : []));
+    for (let level = 0; level < CALLEE_LEVELS && frontier.length > 0; level++) frontier = walkCallees(frontier, () => true);
     // Deeper down, the inlinable helpers an inlinable helper calls, to any depth: a condition
     // inlines the whole chain.
     frontier = walked.flatMap((w, i) => (w && inlinable[i] ? [i] : []));
-    while (ownNames && frontier.length > 0) {
-      const next: number[] = [];
-      for (const i of frontier) {
-        ownNames.lastIndex = fns[i].bodyStart;
-        for (let m = ownNames.exec(text); m && m.index < fns[i].end; m = ownNames.exec(text)) {
-          for (const j of index.get(m[0]) ?? []) {
-            if (!walked[j] && inlinable[j]) {
-              walked[j] = true;
-              next.push(j);
-            }
-          }
-        }
-      }
-      frontier = next;
-    }
+    while (frontier.length > 0) frontier = walkCallees(frontier, (j) => inlinable[j]);
     const called = [...new Set(fns.flatMap((f, i) => (direct[i] && f.name ? [f.name] : [])))];
     if (called.length > 0) {
       // One regex of the names: the engine scans a body far faster than a token loop in JS.
