@@ -2,7 +2,7 @@
 // WebAssembly parser files beside the bundles: the extension loads them from its own folder,
 // never from node_modules, so the VSIX works without a node_modules directory.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,13 @@ await Promise.all([
 
 copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(dist, 'tree-sitter-c.wasm'));
+
+// Each rule's page is its folder's README.md (server/src/rules/CODE/); the extension links
+// diagnostics to the copies in dist/rules/CODE.md.
+const rulesDir = join(root, 'server', 'src', 'rules');
+mkdirSync(join(dist, 'rules'), { recursive: true });
+for (const code of readdirSync(rulesDir)) {
+  const page = join(rulesDir, code, 'README.md');
+  if (existsSync(page)) copyFileSync(page, join(dist, 'rules', `${code}.md`));
+}
 

@@ -12,7 +12,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : join(root, `${manifest.name}-${manifest.version}.vsix`);
 
-for (const needed of ['dist/client.js', 'dist/server.js', 'dist/indexWorker.js', 'dist/proofWorker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
+for (const needed of ['dist/rules/waitqueue-active-no-barrier.md', 'dist/client.js', 'dist/server.js', 'dist/indexWorker.js', 'dist/proofWorker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
   if (!existsSync(join(root, needed))) {
     console.error(`package: ${needed} is missing; run \`npm run build\` first`);
     process.exit(1);
@@ -22,7 +22,7 @@ for (const needed of ['dist/client.js', 'dist/server.js', 'dist/indexWorker.js',
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 // --skip-license: the licence is declared in package.json ("MIT"); without a LICENSE file vsce
 // would otherwise stop and ask on the terminal.
-// The README links the rule pages relatively (docs/rules/...); in the marketplace view those
+// The README links the rule pages relatively (server/src/rules/CODE/README.md); in the marketplace view those
 // resolve against the repository named in package.json.
 const base = String(manifest.repository?.url ?? '').replace(/\.git$/, '');
 const bases = base ? ['--baseContentUrl', `${base}/blob/main`, '--baseImagesUrl', `${base}/raw/main`] : [];

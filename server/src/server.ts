@@ -35,7 +35,7 @@ function startServer(): void {
   const connection = connect(() => session?.shutdownReceived === true);
   const documents = new TextDocuments(TextDocument);
 
-  // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/docs/rules/.
+  // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/dist/rules/.
   const extensionRoot = path.resolve(__dirname, '..');
 
   const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());

@@ -1,4 +1,5 @@
-// The fixture language: C files under test/fixtures/ carry their expectations inline.
+// The fixture language: C files under each rule's fixtures/ folder (server/src/rules/CODE/fixtures/)
+// carry their expectations inline.
 //   /* expect: CODE */            a finding with this code starts on this line
 //   /* expect: CODE, CODE2 */     several on one line
 //   /* expect-unknown: CODE */    the rule raises a candidate here that the runtime cannot
@@ -7,14 +8,16 @@
 // A plain file is one case (analysed alone); a directory whose name ends in `.case` is one
 // case of several files (waiter and waker in different files), analysed as one workspace.
 // Lines without an expectation must have no finding: adding a case is adding a file.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-export const fixturesRoot = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+/** The rules' folders: each holds its fixtures in `CODE/fixtures/`. */
+export const fixturesRoot = join(__dirname, '..', '..', '..', 'server', 'src', 'rules');
 
 export interface FixtureCase {
   name: string;
-  files: Array<{ path: string; text: string }>;
+  /** `path`: as the case names it (`CODE/...`); `disk`: where the file is. */
+  files: Array<{ path: string; text: string; disk: string }>;
   /** `relative/path.c:LINE CODE` strings, sorted. */
   expected: string[];
   /** Same, for findings that must come out unknown. */
@@ -42,27 +45,34 @@ function sourcesIn(dir: string): string[] {
   return out;
 }
 
+/**
+ * Every case of every rule's fixtures/ folder, named and pathed `CODE/...` (the rule's code,
+ * then the case's path inside its fixtures folder).
+ */
 export function fixtureCases(root = fixturesRoot): FixtureCase[] {
   const cases: FixtureCase[] = [];
-  const walk = (dir: string) => {
+  const walk = (dir: string, base: string, prefix: string) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) {
-        if (name.endsWith('.case')) cases.push(makeCase(root, p, sourcesIn(p)));
-        else walk(p);
+        if (name.endsWith('.case')) cases.push(makeCase(base, prefix, p, sourcesIn(p)));
+        else walk(p, base, prefix);
       } else if (/\.c$/.test(name)) {
-        cases.push(makeCase(root, p, [p]));
+        cases.push(makeCase(base, prefix, p, [p]));
       }
     }
   };
-  walk(root);
+  for (const code of readdirSync(root).sort()) {
+    const dir = join(root, code, 'fixtures');
+    if (existsSync(dir)) walk(dir, dir, code);
+  }
   return cases;
 }
 
-function makeCase(root: string, casePath: string, files: string[]): FixtureCase {
-  const loaded = files.map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
+function makeCase(base: string, prefix: string, casePath: string, files: string[]): FixtureCase {
+  const loaded = files.map((f) => ({ path: join(prefix, relative(base, f)), text: readFileSync(f, 'utf8'), disk: f }));
   return {
-    name: relative(root, casePath),
+    name: join(prefix, relative(base, casePath)),
     files: loaded,
     expected: loaded.flatMap((f) => expectationsOf(f.path, f.text)).sort(),
     expectedUnknown: loaded.flatMap((f) => expectationsOf(f.path, f.text, EXPECT_UNKNOWN)).sort(),

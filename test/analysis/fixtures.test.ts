@@ -1,8 +1,7 @@
-// Walks test/fixtures/: each case's findings must be exactly its inline expectations.
+// Walks every rule's fixtures (server/src/rules/CODE/fixtures/): each case's findings must be exactly its inline expectations.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { analyzeWorkspaceFile } from '../../server/src/analysis/prove';
-import { Workspace } from '../../server/src/analysis/workspace';
+import { analyzeWorkspaceFile, createWorkspace } from '../../server/src/analysis/prove';
 import { fixtureCases } from './fixtureHarness';
 
 const cases = fixtureCases();
@@ -13,7 +12,7 @@ test('the fixture corpus is not empty', () => {
 
 for (const c of cases) {
   test(`fixture ${c.name}`, async () => {
-    const ws = await Workspace.create();
+    const ws = await createWorkspace();
     for (const f of c.files) {
       const problem = ws.setFile(f.path, f.text, true);
       assert.equal(problem, undefined, `${f.path}: ${problem?.message}`);

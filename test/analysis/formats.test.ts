@@ -7,7 +7,7 @@ import { PHASES } from '../../server/src/analysis/phases';
 
 const root = join(__dirname, '..', '..', '..');
 const cli = join(root, 'dist', 'cli.js');
-const fixture = join('test', 'fixtures', 'waitqueue-active-no-barrier', 'plain-store-then-check.c');
+const fixture = join('server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures', 'plain-store-then-check.c');
 
 function run(...args: string[]) {
   return spawnSync(process.execPath, [cli, 'check', ...args, fixture], { cwd: root, encoding: 'utf8' });
@@ -16,7 +16,7 @@ function run(...args: string[]) {
 test('text is file:line:col: warning: message [code]', () => {
   const r = run();
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /^test\/fixtures\/waitqueue-active-no-barrier\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m);
+  assert.match(r.stdout, /^server\/src\/rules\/waitqueue-active-no-barrier\/fixtures\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m);
 });
 
 test('--explain walks the proved schedule, each step under the line of C it stands for, then the verified fixes', () => {
@@ -62,9 +62,9 @@ test('json has findings with 1-based positions, verdict, trace, fixes, and stats
 });
 
 test('json stats time every phase of the run (stats.phaseMilliseconds): whole non-negative milliseconds, parse and facts above zero when files were parsed', () => {
-  // Inline (--jobs 1) and on workers (--jobs 2: test/fixtures has enough files for indexing
+  // Inline (--jobs 1) and on workers (--jobs 2: server/src/rules' fixtures have enough files for indexing
   // workers, and its proofs go to proof workers): both report every phase.
-  for (const [jobs, dir] of [['1', 'examples'], ['2', 'test/fixtures']]) {
+  for (const [jobs, dir] of [['1', 'examples'], ['2', 'server/src/rules']]) {
     const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--jobs', jobs, dir], { cwd: root, encoding: 'utf8' });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const stats = JSON.parse(r.stdout).stats;
@@ -94,7 +94,7 @@ test('--rules restricts the rules; an unknown rule is a usage error', () => {
 
 test('--jobs 2 (worker threads) reports exactly what --jobs 1 reports, in the same order', () => {
   const whole = (jobs: string) => {
-    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--jobs', jobs, 'test/fixtures', 'examples'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--jobs', jobs, 'server/src/rules', 'examples'], { cwd: root, encoding: 'utf8' });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const out = JSON.parse(r.stdout);
     // What indexing decides: which findings, where, and the files' problems and counts

@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { analyzeWorkspaceFile } from '../../server/src/analysis/prove';
+import { analyzeWorkspaceFile, createWorkspace } from '../../server/src/analysis/prove';
 import { sanitize } from '../../server/src/analysis/sanitize';
-import { Workspace } from '../../server/src/analysis/workspace';
 
 const TOKENS = [
   'struct dev { wait_queue_head_t wq; struct swait_queue_head sq; int done; };\n',
@@ -34,7 +33,7 @@ const TOKENS = [
 const runs = Number(process.env.WAKEAUDIT_FUZZ_RUNS ?? 150);
 
 test(`random kernel-like C never breaks the analysis (${runs} runs)`, async () => {
-  const ws = await Workspace.create();
+  const ws = await createWorkspace();
   let longest = 0;
   let total = 0;
   await fc.assert(

@@ -3,19 +3,18 @@
 // sending work and returns exactly what entered the workspace; on one thread and on workers.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { contentHash } from '../../server/src/analysis/contentHash';
 import { indexFiles } from '../../server/src/analysis/indexer';
-import { Workspace } from '../../server/src/analysis/workspace';
-import { fixtureCases, fixturesRoot } from './fixtureHarness';
+import { createWorkspace } from '../../server/src/analysis/prove';
+import { fixtureCases } from './fixtureHarness';
 
 const files = fixtureCases()
-  .flatMap((c) => c.files.map((f) => ({ path: join(fixturesRoot, f.path), text: f.text })))
+  .flatMap((c) => c.files.map((f) => ({ path: f.disk, text: f.text })))
   .slice(0, 80);
 
 for (const jobs of [1, 2]) {
   test(`${jobs} job(s): a file not adoptable stays out of the workspace and the answer; every other one is in both, with its text's hash`, async () => {
-    const ws = await Workspace.create(undefined, { keepTrees: false });
+    const ws = await createWorkspace({ keepTrees: false });
     const skipped = files[5].path;
     const indexed = await indexFiles(ws, files.map((f) => f.path), { jobs, keepText: false, hashText: true, adoptable: (f) => f !== skipped });
     assert.deepEqual(indexed.map((r) => r.file), files.map((f) => f.path).filter((f) => f !== skipped));
@@ -27,7 +26,7 @@ for (const jobs of [1, 2]) {
   });
 
   test(`${jobs} job(s): cancelled part-way, the answer is exactly the files that entered the workspace, in order`, async () => {
-    const ws = await Workspace.create(undefined, { keepTrees: false });
+    const ws = await createWorkspace({ keepTrees: false });
     let asked = 0;
     const indexed = await indexFiles(ws, files.map((f) => f.path), { jobs, keepText: false, isCancelled: () => ++asked > 20 });
     assert.ok(indexed.length > 0 && indexed.length < files.length, `${indexed.length} of ${files.length}`);

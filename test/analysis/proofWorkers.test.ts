@@ -8,10 +8,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { planCandidate, proofBounds } from '../../server/src/analysis/prove';
-import { decide, ProofJob } from '../../server/src/analysis/decide';
+import { createWorkspace, findCandidates, planCandidate } from '../../server/src/analysis/prove';
+import { decide } from '../../server/src/analysis/decide';
+import type { ProofJob } from '../../server/src/analysis/plan';
+import { proofBounds } from '../../server/src/analysis/bounds';
 import { ProofPool } from '../../server/src/analysis/proofPool';
-import { Workspace } from '../../server/src/analysis/workspace';
 import { indexFiles } from '../../server/src/analysis/indexer';
 import { collectSources } from '../../server/src/commands/check';
 import type { Finding } from '../../server/src/analysis/findings';
@@ -29,7 +30,7 @@ function withoutClock(out: { findings: Finding[]; stats: Record<string, unknown>
 test('check: proofs explored on worker threads (--jobs 2) give byte-identical output to proofs explored inline (--jobs 1), and the process exits', () => {
   const run = (jobs: string) => {
     const started = performance.now();
-    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--timeout-ms', '120000', '--jobs', jobs, 'test/fixtures', 'examples'], {
+    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--timeout-ms', '120000', '--jobs', jobs, 'server/src/rules', 'examples'], {
       cwd: root,
       encoding: 'utf8',
       // Workers left alive would keep the process from exiting.
@@ -52,13 +53,13 @@ test('check: proofs explored on worker threads (--jobs 2) give byte-identical ou
 });
 
 async function fixturePlans(): Promise<ProofJob[]> {
-  const ws = await Workspace.create(undefined, { keepTrees: false });
-  const files = collectSources([join(root, 'test', 'fixtures', 'swake-exclusive-multi-waiter'), join(root, 'test', 'fixtures', 'waitqueue-active-no-barrier')], []);
+  const ws = await createWorkspace({ keepTrees: false });
+  const files = collectSources([join(root, 'server', 'src', 'rules', 'swake-exclusive-multi-waiter', 'fixtures'), join(root, 'server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures')], []);
   const indexed = await indexFiles(ws, files, { jobs: 1, keepText: false });
   const jobs: ProofJob[] = [];
   for (const r of indexed) {
     if (!r.facts) continue;
-    for (const c of ws.candidates(r.file)) {
+    for (const c of findCandidates(ws.index, r.file)) {
       const planned = planCandidate(ws.index, c);
       if ('job' in planned) jobs.push(planned.job);
     }

@@ -8,9 +8,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore, replay } from '../../analyzer-runtime/src';
-import { analyzeWorkspaceFile, planFor } from '../../server/src/analysis/prove';
+import { analyzeWorkspaceFile, createWorkspace, findCandidates, planFor } from '../../server/src/analysis/prove';
 import { offsetOf } from '../../server/src/commands/check';
-import { Workspace } from '../../server/src/analysis/workspace';
 import { fixtureCases } from './fixtureHarness';
 
 const root = join(__dirname, '..', '..', '..');
@@ -19,10 +18,10 @@ const cli = join(root, 'dist', 'cli.js');
 test('every proved finding of the fixture corpus replays to its violation', async () => {
   let replayed = 0;
   for (const c of fixtureCases()) {
-    const ws = await Workspace.create();
+    const ws = await createWorkspace();
     for (const f of c.files) ws.setFile(f.path, f.text, true);
     for (const f of c.files) {
-      for (const cand of ws.candidates(f.path)) {
+      for (const cand of findCandidates(ws.index, f.path)) {
         if (cand.code === 'swait-single-waiter') continue; // a hint: its program is the safe conversion
         let plan;
         try {
@@ -116,7 +115,7 @@ test('the unconditional-wake fix drops the waitqueue_active() test, keeps the wa
 test('the task-pointer conversion edits the field, the sleeper and the waker across files, and verifies', async () => {
   const c = fixtureCases().find((x) => x.name === join('swait-single-waiter', 'vcpu-split.case'));
   assert.ok(c, 'fixture swait-single-waiter/vcpu-split.case');
-  const ws = await Workspace.create();
+  const ws = await createWorkspace();
   for (const f of c.files) ws.setFile(f.path, f.text, true);
   const hints = [];
   for (const f of c.files) hints.push(...(await analyzeWorkspaceFile(ws, f.path)).findings.filter((x) => x.code === 'swait-single-waiter'));
@@ -140,7 +139,7 @@ test('the task-pointer conversion edits the field, the sleeper and the waker acr
     }
     texts.set(file, lines.join('\n'));
   }
-  const ws2 = await Workspace.create();
+  const ws2 = await createWorkspace();
   for (const [p, t] of texts) ws2.setFile(p, t, true);
   for (const p of texts.keys()) assert.deepEqual((await analyzeWorkspaceFile(ws2, p)).findings.filter((x) => x.verdict === 'violated'), []);
   assert.ok([...texts.values()].some((t) => t.includes('rcuwait_wait_event(&')));

@@ -8,16 +8,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { relevantFunctions } from '../../server/src/analysis/shape';
 import { PREFILTER } from '../../server/src/analysis/wrappers';
-import { Workspace } from '../../server/src/analysis/workspace';
+import { createWorkspace, findCandidates } from '../../server/src/analysis/prove';
 import { fixtureCases, fixturesRoot } from './fixtureHarness';
 
 async function candidates(files: Array<{ path: string; text: string }>, walkEveryFunction: boolean): Promise<string[]> {
-  const ws = await Workspace.create(undefined, { keepTrees: false, walkEveryFunction });
+  const ws = await createWorkspace({ keepTrees: false, walkEveryFunction });
   for (const f of files) ws.setFile(f.path, f.text, true);
-  return files.flatMap((f) => ws.candidates(f.path).map((c) => `${c.file}:${c.span.line}:${c.span.column} ${c.code} ${c.message}`)).sort();
+  return files.flatMap((f) => findCandidates(ws.index, f.path).map((c) => `${c.file}:${c.span.line}:${c.span.column} ${c.code} ${c.message}`)).sort();
 }
 
-const examplesDir = join(fixturesRoot, '..', '..', 'examples');
+const examplesDir = join(fixturesRoot, '..', '..', '..', 'examples');
 const exampleFiles = readdirSync(examplesDir)
   .filter((n) => /\.[ch]$/.test(n))
   .map((n) => ({ path: n, text: readFileSync(join(examplesDir, n), 'utf8') }));
@@ -80,7 +80,7 @@ test('the prefilter skips a file whose only primitives are completions, and stil
   assert.equal(PREFILTER.test(completionOnly), false);
   assert.equal(PREFILTER.test(withQueue), true);
   // Through the workspace, as check reads files: skipped unless forced (an open document).
-  const ws = await Workspace.create(undefined, { keepTrees: false });
+  const ws = await createWorkspace({ keepTrees: false });
   ws.setFile('fw_a.c', completionOnly);
   ws.setFile('fw_b.c', withQueue);
   assert.equal(ws.stats.skippedByPrefilter, 1);

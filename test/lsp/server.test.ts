@@ -110,7 +110,7 @@ describe('language server over stdio', () => {
     const flaggedLine = fixtureText('ready_flag.c').split('\n').findIndex((line) => line.includes(`expect: ${FLAGGED_CODE}`));
     assert.equal(diagnostic.range.start.line, flaggedLine);
     const href = diagnostic.codeDescription?.href ?? '';
-    assert.ok(href.startsWith('file:') && fileURLToPath(href).endsWith(path.join('docs', 'rules', `${FLAGGED_CODE}.md`)), href);
+    assert.ok(href.startsWith('file:') && fileURLToPath(href).endsWith(path.join('dist', 'rules', `${FLAGGED_CODE}.md`)), href);
     const related = diagnostic.relatedInformation ?? [];
     assert.ok(related.length >= 2, `trace steps: ${JSON.stringify(related)}`);
     for (const info of related) assert.match(info.message, /^step \d+: [^:]+: .+/);

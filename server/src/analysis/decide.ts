@@ -7,31 +7,9 @@
  * bundle carries no parser and no index.
  */
 import { explore, ExploreResult, Program, SearchStopped } from '../../../analyzer-runtime/src';
+import type { ProofBounds } from './bounds';
 import type { Finding, Fix, TraceStep } from './findings';
-import type { Plan } from './prove';
-
-export interface ProofBounds {
-  maxCandidates: number;
-  timeoutMs: number;
-  loopBound: number;
-}
-
-/** The finding's fields that come from the candidate itself (where, which rule, its message). */
-export interface FindingBase {
-  file: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  code: string;
-  message: string;
-}
-
-/** What a proof worker is sent per candidate: everything decide() needs, all plain data. */
-export interface ProofJob {
-  base: FindingBase;
-  plan: Plan;
-}
+import type { Plan, PlanNotes, ProofJob } from './plan';
 
 /**
  * Explores the plan (and, while it comes out safe, its alternatives), then the deferred program
@@ -56,8 +34,7 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
   }
   const message = plan.message ?? base.message;
   const proof = { states: result.stats.candidates, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
-  const hint = base.code === 'swait-single-waiter';
-  if (hint) {
+  if (plan.claim === 'safe-alternative') {
     // The hint's claim is that the task-pointer form does the same job: it must come out safe.
     if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
     return { ...base, severity: 'hint', verdict: 'violated', trace: [], fixes: verifiedFixes(plan, run), proof };
@@ -72,7 +49,7 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
     ...base,
     severity: 'warning',
     verdict: 'violated',
-    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.program)}${assumptionNote(plan.program)}${advice}`,
+    message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.notes)}${assumptionNote(plan.notes)}${advice}`,
     trace: traceOf(result),
     fixes: verifiedFixes(plan, run),
     proof,
@@ -80,14 +57,12 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
 }
 
 /** What the extraction assumed of code it could not model (extract.ts ProgramBuilder.assume). */
-function assumptionNote(p: Program): string {
-  const m = /^\[assuming (.*?)\] /.exec(p.name);
-  return m ? ` (assuming ${m[1]}: that alternative of the condition is not modelled)` : '';
+function assumptionNote(notes: PlanNotes | undefined): string {
+  return notes?.assumptions?.length ? ` (assuming ${notes.assumptions.join('; ')}: that alternative of the condition is not modelled)` : '';
 }
 
-function timeoutNote(p: Program): string {
-  const m = /\((the waiter at .* has a timeout: .*)\)$/.exec(p.name);
-  return m ? ` (${m[1]})` : '';
+function timeoutNote(notes: PlanNotes | undefined): string {
+  return notes?.timeout ? ` (${notes.timeout})` : '';
 }
 
 function verifiedFixes(plan: Plan, run: (program: Program) => ExploreResult): Fix[] {

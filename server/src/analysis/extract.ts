@@ -14,8 +14,8 @@ import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../.
 import { bitOf, cInteger, onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
-import { CONDITION_CALLS, FIXED_BIT } from './wrappers';
-import type { Candidate } from './rules';
+import { CONDITION_CALLS, FIXED_BIT, isQueueLock } from './wrappers';
+import type { PlanNotes } from './plan';
 
 type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
 
@@ -47,6 +47,11 @@ export class ProgramBuilder {
 
   assume(what: string): void {
     if (!this.assumptions.includes(what)) this.assumptions.push(what);
+  }
+
+  /** The plan's notes of what the programs built here assume (the finding names them). */
+  notes(): PlanNotes {
+    return this.assumptions.length ? { assumptions: [...this.assumptions] } : {};
   }
 
   /** The snapshot loads collected since the last call (they belong to one sleeper). */
@@ -136,9 +141,7 @@ export class ProgramBuilder {
     const written = writtenLocations(this.threads);
     const fold = (e: ProgramExpr): ProgramExpr => simplify(e, (loc) => (written.has(loc) || !(loc in this.locations) ? undefined : this.locations[loc]));
     const threads = this.threads.map((t) => ({ ...t, ops: t.ops.map((op) => mapOpExprs(op, fold)) }));
-    // The assumptions lead the name (decide.ts reads them back into the finding's message).
-    const named = this.assumptions.length ? `[assuming ${this.assumptions.join('; ')}] ${name}` : name;
-    return { name: named, locations: this.locations, objects: [...this.objects.values()], threads, ...(check ? { property: check } : {}) };
+    return { name, locations: this.locations, objects: [...this.objects.values()], threads, ...(check ? { property: check } : {}) };
   }
 }
 
@@ -605,16 +608,6 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
   return ops;
 }
 
-/**
- * Is `lockText` the wait queue `queueText`'s own spinlock (`&q->lock`, `q.lock`, and the
- * `q.lock.rlock` spin_lock_irqsave() on a raw lock of a spinlock_t spells)?
- */
-export function isQueueLock(lockText: string, queueText: string): boolean {
-  const l = lockText.replace(/^&/, '');
-  const q = queueText.replace(/^&/, '');
-  return l === `${q}.lock` || l === `${q}->lock` || l === `${q}.lock.rlock`;
-}
-
 /** `&q->lock` where q is a queue of the program: the queue's own lock. */
 function queueOfLock(lockText: string, queues: Map<string, string>): string | undefined {
   for (const [text, name] of queues) if (isQueueLock(lockText, text)) return name;
@@ -822,4 +815,3 @@ export function wakeOp(b: ProgramBuilder, wake: E<'wake'>, file: string, queueNa
   }
 }
 
-export type { Candidate };

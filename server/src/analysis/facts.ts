@@ -12,9 +12,10 @@ import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
   LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitExit, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering, LIST_REMOVAL, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD, LOG_CALLS,
+  WAKE_MACROS, WakeMacro, AtomicOrdering, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
+import { FactNeeds, FactsPolicy, factsPolicy, FunctionSelection } from './factsPolicy';
 
 /** 1-based lines and columns (as Finding), plus 0-based offsets into the text. */
 export interface Span {
@@ -221,7 +222,8 @@ const MAX_DEPTH = 400;
  * `detachStrings: false` leaves the facts' strings as slices of the file's text: for facts that
  * are about to be copied to another thread anyway (the copy is detached; see indexer.ts).
  */
-export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { walkEveryFunction?: boolean; keepUnwalked?: boolean; detachStrings?: boolean } = {}): FileFacts {
+export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { needs: readonly FactNeeds[]; walkEveryFunction?: boolean; keepUnwalked?: boolean; detachStrings?: boolean }): FileFacts {
+  const policy = factsPolicy(options.needs);
   const lines = lineStarts(parsed.text);
   const span = (n: Node): Span => {
     const s = spanOf(lines, n.startIndex, n.endIndex);
@@ -372,28 +374,22 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     const heldOnEntry = [...annotations.matchAll(/__(?:must_hold|releases)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)/g)].map((m) => normaliseText(m[1]));
     // Branch conditions matter only around a sleep (sleep-state-order, open-coded waits);
     // elsewhere they are most of a function's events, so the walk drops them (memory).
-    new BodyWalker(facts, globalsByName, span, userText, registrations, heldOnEntry).walk(body);
+    new BodyWalker(facts, globalsByName, span, userText, registrations, policy, heldOnEntry).walk(body);
   });
 
-  // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
-  // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
-  // sanitized). Every string is replaced by an interned copy of its own; shared objects (the
-  // event contexts) stay shared.
   // Calls are kept where the analysis follows them: to functions of this file (helpers one level
-  // down or up, static helpers' contexts), kicks and initialisers. A kernel tree has millions of
-  // other calls (printk, kfree...), which would dominate the index's memory.
+  // down or up, static helpers' contexts), and those the rules' needs name (factsPolicy.ts). A
+  // kernel tree has millions of other calls (printk, kfree...), which would dominate the
+  // index's memory.
   const local = new Set(functions.map((f) => f.name));
-  // Helpers a lockless check's function calls: the store the check must follow can be theirs.
-  const calledByChecks = new Set<string>();
-  for (const f of functions) if (f.events.some((e) => e.kind === 'active')) for (const e of f.events) if (e.kind === 'call') calledByChecks.add(e.name);
+  const selection = new FunctionSelection(functions);
+  selection.prepare([...policy.storesIn, ...policy.callsIn.flatMap((c) => c.in)]);
   for (const f of functions) {
-    // Log calls order what comes before a lockless check (wrappers.ts LOG_CALLS): kept where one is.
-    const checks = calledByChecks.has(f.name) || f.events.some((e) => e.kind === 'active');
-    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || KEPT_CALLS.test(e.name) || LIST_REMOVAL.test(e.name) || (checks && LOG_CALLS.test(e.name)));
+    const keptHere = policy.callsIn.filter((c) => selection.matches(f, c.in));
+    f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || policy.keepCall(e.name) || keptHere.some((c) => c.keep(e.name)));
     // Stores matter before a wake, a check or a kick, after a wait, before a call the analysis
-    // follows, and in a helper a check's function calls; elsewhere only ordering events stay.
-    const unlocksQspinlock = /unlock/.test(f.name) && f.params.some((p) => p.structName === 'qspinlock');
-    if (!unlocksQspinlock && !calledByChecks.has(f.name) && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
+    // follows, and where a rule needs them; elsewhere only ordering events stay.
+    if (!selection.matches(f, policy.storesIn) && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
     // Only a single-return helper can be inlined into a condition (through its locals' values):
@@ -402,6 +398,10 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
   const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}), ...(Object.keys(bitMasks).length ? { bitMasks } : {}), ...(Object.keys(typedefs).length ? { typedefs } : {}) };
+  // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
+  // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
+  // sanitized). Every string is replaced by an interned copy of its own; shared objects (the
+  // event contexts) stay shared.
   if (options.detachStrings !== false) detachStrings(facts);
   return facts;
 }
@@ -446,8 +446,6 @@ const PENDING = { text: '', reads: [], span: { start: 0, end: 0, line: 0, column
 
 /** A local's value longer than this is not kept (memory; helpers compute short expressions). */
 const MAX_LOCAL_VALUE_CHARS = 200;
-
-const KEPT_CALLS = /^(?:kvm_vcpu_kick|kvm_vcpu_wake_up|init_\w+|rcuwait_init|pv_wait|pv_kick)$/;
 
 const interned = new Map<string, string>();
 
@@ -515,6 +513,7 @@ class BodyWalker {
     private readonly span: (n: Node) => Span,
     private readonly userText: (n: Node) => string,
     private readonly registrations: Registration[],
+    private readonly policy: FactsPolicy,
     heldOnEntry: string[] = [],
   ) {
     this.locks.push(...heldOnEntry);
@@ -862,9 +861,9 @@ class BodyWalker {
         if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
       }
     }
-    // Only the first argument is kept (it names the object for init_* calls); a kernel tree has
-    // millions of calls and their text would dominate the index's memory.
-    const init = /^(?:init_|rcuwait_init)/.test(name) ? args()[0] : undefined;
+    // Only the first argument is kept, and only where a rule needs it (the object an initialiser
+    // sets up); a kernel tree has millions of calls and their text would dominate the index's memory.
+    const init = this.policy.keepCallArgument(name) ? args()[0] : undefined;
     this.push({ kind: 'call', name, arg0: init ? this.access(init) : undefined, span });
   }
 

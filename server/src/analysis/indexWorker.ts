@@ -5,10 +5,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { IndexedBatch, indexOneFile } from './indexer';
 import { phaseClock, phasesSince } from './phases';
+import type { FactNeeds } from './factsPolicy';
 import { Workspace, WorkspaceLimits } from './workspace';
 
 // The facts' strings are detached by the copy to the main thread, which interns them.
-const ready = Workspace.create((workerData as { limits: WorkspaceLimits }).limits, { keepTrees: false, detachStrings: false });
+// The rules' needs come from the calling thread's workspace: the front end keeps what they name.
+const { limits, needs } = workerData as { limits: WorkspaceLimits; needs: FactNeeds[] };
+const ready = Workspace.create({ needs, keepTrees: false, detachStrings: false }, limits);
 
 parentPort?.on('message', (batch: { files: string[]; keepText: boolean; force: boolean; hashText: boolean }) => {
   void ready.then((ws) => {

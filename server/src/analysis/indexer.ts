@@ -156,7 +156,7 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   };
   const runWorker = () =>
     new Promise<void>((resolve) => {
-      const worker = new Worker(join(__dirname, 'indexWorker.js'), { workerData: { limits: ws.limits satisfies WorkspaceLimits } });
+      const worker = new Worker(join(__dirname, 'indexWorker.js'), { workerData: { limits: ws.limits satisfies WorkspaceLimits, needs: ws.options.needs } });
       let batch: number[] = [];
       const send = () => {
         batch = [];

@@ -4,7 +4,7 @@
  * incremental re-parse: an edit is applied to the old tree and the parser reuses what did not
  * change. Every parse sees the sanitized text (see sanitize.ts), which has the user's offsets.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Language, Node, Parser, Tree } from 'web-tree-sitter';
 import { phaseClock } from './phases';

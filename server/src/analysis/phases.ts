@@ -14,8 +14,8 @@
  *   facts      the rest of fact collection: counting the tree's errors, collectFacts() but
  *              its shape part, and interning a worker's facts on the main thread (workspace.ts)
  *   helpers    the helper-header pass and building the index's cross-file maps (check.ts)
- *   rules      finding the candidates (rules.ts, through Workspace.candidates())
- *   plan       planning each candidate (prove.ts planCandidate())
+ *   rules      finding the candidates (the rules' detect(), through prove.ts findCandidates())
+ *   plan       planning each candidate (the rules' plan(), through prove.ts planCandidate())
  *   prove      exploring the plans (decide()), inline or summed over the proof workers
  *
  * Outside every phase: listing the files, starting the workers, freeing syntax trees, the

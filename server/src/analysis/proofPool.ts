@@ -16,7 +16,8 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ProofBounds, ProofJob } from './decide';
+import type { ProofBounds } from './bounds';
+import type { ProofJob } from './plan';
 import type { ProofOutcome, ProofReply, ProofRequest } from './proofWorker';
 
 export type { ProofOutcome } from './proofWorker';

@@ -7,7 +7,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { SearchStopped } from '../../../analyzer-runtime/src';
-import { decide, ProofBounds, ProofJob } from './decide';
+import type { ProofBounds } from './bounds';
+import { decide } from './decide';
+import type { ProofJob } from './plan';
 import type { Finding } from './findings';
 
 export interface ProofRequest {

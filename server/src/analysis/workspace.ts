@@ -8,7 +8,7 @@
 import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
 import { collectFacts, detachStrings, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
-import { Candidate, findCandidates, RuleCode } from './rules';
+import type { FactNeeds } from './factsPolicy';
 import type { FileProblem } from './findings';
 import { phaseClock } from './phases';
 import { PREFILTER } from './wrappers';
@@ -62,6 +62,8 @@ export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceL
 }
 
 export interface WorkspaceOptions {
+  /** What the rules need kept in the facts (rules/registry.ts FACT_NEEDS; factsPolicy.ts). */
+  needs: readonly FactNeeds[];
   /**
    * Keep each file's syntax tree for incremental re-parse (the editor). The CLI parses each
    * file once and drops the tree after collecting facts, so memory stays flat.
@@ -84,10 +86,10 @@ export class Workspace {
   private constructor(
     private readonly parser: CParser,
     readonly limits: WorkspaceLimits,
-    private readonly options: WorkspaceOptions,
+    readonly options: WorkspaceOptions,
   ) {}
 
-  static async create(limits: WorkspaceLimits = DEFAULT_LIMITS, options: WorkspaceOptions = { keepTrees: true }): Promise<Workspace> {
+  static async create(options: WorkspaceOptions, limits: WorkspaceLimits = DEFAULT_LIMITS): Promise<Workspace> {
     return new Workspace(await loadCParser(), limits, options);
   }
 
@@ -132,7 +134,7 @@ export class Workspace {
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
-      this.index.set(collectFacts(file, parsed, errors, { walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees, detachStrings: this.options.detachStrings }));
+      this.index.set(collectFacts(file, parsed, errors, { needs: this.options.needs, walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees, detachStrings: this.options.detachStrings }));
     } catch (error) {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
@@ -169,11 +171,6 @@ export class Workspace {
 
   facts(file: string): FileFacts | undefined {
     return this.index.get(file);
-  }
-
-  candidates(file: string, enabled?: (code: RuleCode) => boolean): Candidate[] {
-    const all = findCandidates(this.index, file);
-    return enabled ? all.filter((c) => enabled(c.code)) : all;
   }
 
   /** The enclosing function of a 1-based position, for "simulate the function under the cursor". */

@@ -469,3 +469,13 @@ export const QUEUE_EMPTY_TEST = /\b(?:list_empty|list_empty_careful|llist_empty|
 
 /** Calls that take an entry off a list or queue: a sleeper that waited for a non-empty list consumes with them. */
 export const LIST_REMOVAL = /^(?:list_del\w*|list_move\w*|list_first_entry\w*|list_last_entry\w*|llist_del_\w+|list_splice\w*_init|__skb_dequeue\w*|skb_dequeue\w*|kfifo_out\w*|kfifo_get)$/;
+
+/**
+ * Is `lockText` the wait queue `queueText`'s own spinlock (`&q->lock`, `q.lock`, and the
+ * `q.lock.rlock` spin_lock_irqsave() on a raw lock of a spinlock_t spells)?
+ */
+export function isQueueLock(lockText: string, queueText: string): boolean {
+  const l = lockText.replace(/^&/, '');
+  const q = queueText.replace(/^&/, '');
+  return l === `${q}.lock` || l === `${q}->lock` || l === `${q}.lock.rlock`;
+}

@@ -9,12 +9,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ProofJob } from '../analysis/decide';
+import { DEFAULT_PROOF_BOUNDS, proofBounds } from '../analysis/bounds';
 import { decide } from '../analysis/decide';
-import { planCandidate, proofBounds, ProofOptions } from '../analysis/prove';
+import type { ProofJob } from '../analysis/plan';
+import { createWorkspace, findCandidates, planCandidate, ProofOptions } from '../analysis/prove';
 import { ProofOutcome, ProofPool } from '../analysis/proofPool';
 import type { FileProblem, Finding } from '../analysis/findings';
-import { RULE_CODES, RuleCode } from '../analysis/rules';
+import { RULE_CODES, RuleCode } from '../rules/registry';
 import { headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
 import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
@@ -26,8 +27,8 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --show-unknown             also report findings the runtime could not decide
   --fix                      apply the preferred verified fix of each finding and print what changed
   --rules CODE,...           only these rules (default: all)
-  --max-states N             exploration budget per proof (candidate executions)
-  --timeout-ms N             exploration time budget per proof (default 1500; past it: unknown)
+  --max-states N             exploration budget per proof (candidate executions; default ${DEFAULT_PROOF_BOUNDS.maxCandidates})
+  --timeout-ms N             exploration time budget per proof (default ${DEFAULT_PROOF_BOUNDS.timeoutMs}; past it: unknown)
   --max-file-mb N            skip files larger than this (default 4)
   --jobs N                   index files and explore proofs on N threads (default: one per core)`;
 
@@ -49,7 +50,7 @@ interface CheckOptions {
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
-  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: { timeoutMs: DEFAULT_PROOF_TIMEOUT_MS }, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
+  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -93,14 +94,6 @@ function positive(v: string, flag: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got ${JSON.stringify(v)}`);
   return n;
 }
-
-/**
- * A proof that has not found its schedule in 1.5 s is reported unknown (the search overshoots its
- * budget by up to a few hundred ms, and a proof should end within 2 s):
- * the proofs that succeed take milliseconds, and a whole tree should not wait on the few that
- * would not end.
- */
-const DEFAULT_PROOF_TIMEOUT_MS = 1_500;
 
 const SOURCE = /\.[ch]$/;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.svn', '.hg']);
@@ -153,7 +146,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   let ioError = false;
   const files = collectSources(options.paths, problems);
   if (problems.length) ioError = true;
-  const workspace = await Workspace.create({ ...DEFAULT_LIMITS, maxFileBytes: options.maxFileBytes }, { keepTrees: false });
+  const workspace = await createWorkspace({ keepTrees: false }, { ...DEFAULT_LIMITS, maxFileBytes: options.maxFileBytes });
   const progress = io.stderr.isTTY ? (n: number, total: number, what: string) => io.stderr.write(`\r\x1b[K${what} ${n}/${total}`) : undefined;
   const analysed: string[] = [];
   const texts = new Map<string, string>();
@@ -299,7 +292,7 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
     const ruling = performance.now();
     let planning: number | undefined;
     try {
-      const candidates = workspace.candidates(file, enabled);
+      const candidates = findCandidates(workspace.index, file, enabled);
       planning = performance.now();
       phaseClock.rules += planning - ruling;
       for (const c of candidates) {

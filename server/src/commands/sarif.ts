@@ -6,20 +6,10 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FileProblem, Finding } from '../analysis/findings';
-import { RULE_CODES } from '../analysis/rules';
+import { RULE_CODES, RULES, rulePagePath } from '../rules/registry';
 
-const RULE_SUMMARY: Record<string, string> = {
-  'swake-exclusive-multi-waiter': 'Exclusive wake-up where several tasks can sleep and a woken one may not consume or pass on the wakeup',
-  'swait-single-waiter': 'swait queue with exactly one sleeper: a task pointer or rcuwait is simpler',
-  'swake-all-atomic-context': 'swake_up_all() from hard-IRQ or IRQs-off context',
-  'waitqueue-active-no-barrier': 'waitqueue_active()/swait_active() after a condition store without a full barrier',
-  'sleep-state-order': 'Condition checked before set_current_state(), or __set_current_state() where a barrier is needed',
-  'sleep-in-wake-callback': 'A wait-queue wake function (run under the queue lock, IRQs off) that can sleep',
-  'vcpu-kick-unobserved-state': 'A vCPU kick after setting state the runnable predicate never reads',
-  'pv-lost-kick': 'A paravirt qspinlock unlock that clears the lock byte without the atomic that sees a halted waiter',
-};
-
-const DOCS = 'https://github.com/wakeaudit/wakeaudit/blob/main/docs/rules/';
+/** Where a rule's page is read online: its folder's README.md in the repository. */
+const REPOSITORY = 'https://github.com/wakeaudit/wakeaudit/blob/main/';
 
 function uri(file: string): string {
   return path.isAbsolute(file) ? pathToFileURL(file).href : file.split(path.sep).join('/');
@@ -39,7 +29,7 @@ export function toSarif(findings: Finding[], problems: FileProblem[]) {
           driver: {
             name: 'wakeaudit',
             informationUri: 'https://github.com/wakeaudit/wakeaudit',
-            rules: RULE_CODES.map((id) => ({ id, shortDescription: { text: RULE_SUMMARY[id] ?? id }, helpUri: `${DOCS}${id}.md` })),
+            rules: RULES.map((r) => ({ id: r.code, shortDescription: { text: r.summary }, helpUri: `${REPOSITORY}${rulePagePath(r.code)}` })),
           },
         },
         results: findings.map((f) => ({

@@ -5,13 +5,14 @@
 // thread (analysis/proofPool.ts): the server keeps reading messages meanwhile, and a new edit
 // (a new generation) or a cancelled request stops the worker's search within milliseconds
 // through a flag in shared memory; a stopped analysis gives no findings (CancelledError).
-import type { ProofJob } from '../analysis/decide';
+import type { ProofJob } from '../analysis/plan';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { contentHash } from '../analysis/contentHash';
 import { definedFunctionNames, headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
-import { planCandidate, proofBounds } from '../analysis/prove';
+import { proofBounds } from '../analysis/bounds';
+import { createWorkspace, findCandidates, planCandidate } from '../analysis/prove';
 import { ProofPool } from '../analysis/proofPool';
 import { Workspace } from '../analysis/workspace';
 import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
@@ -43,7 +44,7 @@ export class CAnalyzer implements Analyzer {
   private changedSinceComplete: Set<string> | undefined;
 
   constructor(private readonly log: (message: string) => void = (message) => console.log(`[wakeaudit] ${message}`)) {
-    this.ready = Workspace.create().then((ws) => {
+    this.ready = createWorkspace().then((ws) => {
       this.workspace = ws;
       for (const [file, entry] of this.pending) {
         if (entry === null) ws.remove(file);
@@ -182,7 +183,7 @@ export class CAnalyzer implements Analyzer {
     // Per candidate, in order: the finding known at planning, or the index of its proof job.
     const items: Array<Finding | number> = [];
     const jobs: ProofJob[] = [];
-    for (const c of ws.candidates(file, (code) => isRuleEnabled(settings, code))) {
+    for (const c of findCandidates(ws.index, file, (code) => isRuleEnabled(settings, code))) {
       if (isCancelled()) throw new CancelledError();
       const planned = planCandidate(ws.index, c);
       if ('finding' in planned) items.push(planned.finding);

@@ -58,7 +58,7 @@ export function severityOf(finding: Finding, showUnknown: boolean): DiagnosticSe
 
 export interface DiagnosticOptions {
   showUnknown: boolean;
-  /** URL of a rule's page, e.g. a file: URI into the extension's docs/rules/. */
+  /** URL of a rule's page, e.g. a file: URI into the extension's dist/rules/. */
   ruleDocUrl(code: string): string | undefined;
 }
 

@@ -67,7 +67,7 @@ export interface SessionOptions {
   simulator?: Simulator;
   /** The kinds of input this build analyses (`c`, `litmus`), reported in the initialize result. */
   analyses: string[];
-  /** The extension folder (holds docs/rules/CODE.md). */
+  /** The extension folder (holds dist/rules/CODE.md, the rule pages the build copies there). */
   extensionRoot: string;
   /** Milliseconds between the last edit and the analysis it triggers. */
   debounceMs?: number;
@@ -453,8 +453,9 @@ export class Session {
 
   ruleDocUrl(code: string): string | undefined {
     if (!/^[a-z0-9-]+$/.test(code)) return undefined;
-    if (this.settings.rulesDocsUrl) return `${this.settings.rulesDocsUrl.replace(/\/$/, '')}/${code}.md`;
-    const page = path.join(this.options.extensionRoot, 'docs', 'rules', `${code}.md`);
+    const url = this.settings.rulesDocsUrl;
+    if (url) return url.includes('{code}') ? url.split('{code}').join(code) : `${url.replace(/\/$/, '')}/${code}.md`;
+    const page = path.join(this.options.extensionRoot, 'dist', 'rules', `${code}.md`);
     return existsSync(page) ? pathToFileURL(page).href : undefined;
   }
 

@@ -87,7 +87,7 @@ export async function run(): Promise<void> {
         );
         const code = diagnostic.code as { value: string; target: vscodeApi.Uri };
         check(code.value === 'waitqueue-active-no-barrier', `unexpected code ${JSON.stringify(diagnostic.code)}`);
-        check(code.target.path.endsWith('docs/rules/waitqueue-active-no-barrier.md'), `rule link ${code.target.toString()}`);
+        check(code.target.path.endsWith('dist/rules/waitqueue-active-no-barrier.md'), `rule link ${code.target.toString()}`);
         check(diagnostic.severity === vscode.DiagnosticSeverity.Warning, `severity ${diagnostic.severity}`);
         check((diagnostic.relatedInformation?.length ?? 0) > 0, 'no trace steps in relatedInformation');
       },

@@ -2,7 +2,7 @@
 // that replays, its fixed twin is safe, and every new op survives the text round trip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explore, parseProgram, printProgram, validateProgram, Program } from '../../../analyzer-runtime/src';
+import { explore, parseProgram, printProgram, validateProgram } from '../../../analyzer-runtime/src';
 import { load, safe, violated } from './programAssertions';
 
 

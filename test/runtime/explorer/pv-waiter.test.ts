@@ -4,7 +4,7 @@
 // is found with a trace that replays; each correct form explores safe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProgram, printProgram, validateProgram, Program, ProgramError } from '../../../analyzer-runtime/src';
+import { parseProgram, printProgram, validateProgram, ProgramError } from '../../../analyzer-runtime/src';
 import { load, safe, violated } from './programAssertions';
 
 

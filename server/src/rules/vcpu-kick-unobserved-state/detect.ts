@@ -1,0 +1,63 @@
+/**
+ * vcpu-kick-unobserved-state, detection: a waker that sets per-vCPU state and kicks the vCPU,
+ * raised when the runnable predicate may not read that state (the proof decides).
+ */
+import type { FunctionFacts } from '../../analysis/facts';
+import type { WorkspaceIndex } from '../../analysis/index';
+import type { Candidate, E } from '../rule';
+
+export const CODE = 'vcpu-kick-unobserved-state';
+
+export interface VcpuKickSubject {
+  file: string;
+  fn: FunctionFacts;
+  kick: E<'call'>;
+  /** The per-vCPU state the waker sets before the kick. */
+  store: E<'store' | 'atomic'>;
+  predicate: { file: string; fn: FunctionFacts };
+}
+
+export function detectVcpuKicks(index: WorkspaceIndex, file: string, functions: FunctionFacts[]): Array<Candidate<VcpuKickSubject>> {
+  const out: Array<Candidate<VcpuKickSubject>> = [];
+  for (const fn of functions) vcpuKicks(index, file, fn, out);
+  return out;
+}
+
+export const KICKS = ['kvm_vcpu_kick', 'kvm_vcpu_wake_up'];
+const KICK_SET = new Set(KICKS);
+/** The runnable predicates a blocking vCPU loop re-checks after every wakeup. */
+export const RUNNABLE_PREDICATES = ['kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block'];
+
+export function runnablePredicate(index: WorkspaceIndex): { file: string; fn: FunctionFacts } | undefined {
+  for (const name of RUNNABLE_PREDICATES) {
+    const defs = index.functionsNamed(name).filter((d) => d.fn.returns.length > 0);
+    if (defs.length === 1) return defs[0];
+  }
+  return undefined;
+}
+
+/**
+ * A waker that sets per-vCPU state and kicks: the candidate is raised when the state is not
+ * among what the runnable predicate reads (the proof decides); a request made before the kick
+ * (kvm_make_request) is what the predicate is supposed to see instead.
+ */
+function vcpuKicks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Array<Candidate<VcpuKickSubject>>): void {
+  const predicate = runnablePredicate(index);
+  if (!predicate) return;
+  let from = 0;
+  fn.events.forEach((e, i) => {
+    if (e.kind !== 'call' || !KICK_SET.has(e.name)) return;
+    const stretch = fn.events.slice(from, i);
+    from = i + 1;
+    const store = [...stretch].reverse().find((x): x is E<'store' | 'atomic'> => (x.kind === 'store' || (x.kind === 'atomic' && !!x.target)) && !(x.kind === 'store' && x.target.rootKind === 'local' && x.target.fields.length === 0));
+    if (!store) return;
+    const target = store.kind === 'store' ? store.target : store.target!;
+    out.push({
+      code: CODE,
+      file,
+      span: e.span,
+      message: `${e.name}() after setting ${target.text} (line ${store.span.line}): if ${predicate.fn.name}() does not read that state, the vCPU wakes, finds itself not runnable and halts again with the work pending`,
+      subject: { file, fn, kick: e, store, predicate },
+    });
+  });
+}
