@@ -14,7 +14,7 @@ import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../.
 import { bitOf, cInteger, onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
-import { CONDITION_CALLS, FIXED_BIT, isQueueLock } from './wrappers';
+import { CONDITION_CALLS, FIXED_BIT, isQueueLock, STORE_MACROS } from './wrappers';
 import type { PlanNotes } from './plan';
 
 type E<K extends FactEvent['kind']> = Extract<FactEvent, { kind: K }>;
@@ -562,12 +562,11 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
       if (tracked.has(loc) && where.bitValue !== undefined) {
         // A plain read-modify-write of the word that sets or clears one flag: the flag's store.
         ops.push({ op: 'store', loc: b.location(id), value: { kind: 'const', value: where.bitValue }, order: full ? 'mb' : 'plain', src });
-      } else if (tracked.has(loc) && (e.via === 'set_bit' || e.via === 'clear_bit' || e.via === 'clear_bit_unlock')) {
+      } else if (tracked.has(loc) && STORE_MACROS.get(e.via)?.rmw) {
         // Atomic bitops are RMWs (smp_mb__after_atomic() applies to them); the location
         // stands for the bit (or the word of a computed bit), bit 0 of it. clear_bit_unlock()
         // is the release form.
-        const fn = e.via === 'clear_bit_unlock' ? 'clear_bit_release' : e.via;
-        ops.push({ op: 'rmw', fn, loc: b.location(id), args: [{ kind: 'const', value: 0 }], src });
+        ops.push({ op: 'rmw', fn: STORE_MACROS.get(e.via)!.rmw!, loc: b.location(id), args: [{ kind: 'const', value: 0 }], src });
       } else if (tracked.has(loc)) {
         const order = full ? 'mb' : e.release ? 'release' : e.via === 'WRITE_ONCE' || e.via.startsWith('atomic') ? 'once' : 'plain';
         const loc = b.location(id);
@@ -789,29 +788,22 @@ export function consumeOps(b: ProgramBuilder, site: Site<E<'wait'>>, tracked: Se
   return ops.length ? [{ op: 'if', cond, then: ops, else: [] }] : [];
 }
 
-export function wakeOp(b: ProgramBuilder, wake: E<'wake'>, file: string, queueName: string, name = wake.name): Op {
+/** The runtime op of a wakeup, from what the macro means (wrappers.ts WAKE_MACROS). */
+export function wakeOp(b: ProgramBuilder, wake: E<'wake'>, file: string, queueName: string): Op {
   const src = srcOf(file, wake.span);
-  switch (name) {
-    case 'swake_up':
-    case 'swake_up_one':
-      return { op: 'swake_up_one', wq: b.object('swait', queueName), src };
-    case 'swake_up_locked':
-      return { op: 'swake_up_locked', wq: b.object('swait', queueName), src };
-    case 'swake_up_all':
-    case 'swake_up_all_locked':
-      return { op: 'swake_up_all', wq: b.object('swait', queueName), src };
-    case 'rcuwait_wake_up':
+  const { queue, nr, locked } = wake.info;
+  switch (queue) {
+    case 'swait':
+      if (nr === 'all') return { op: 'swake_up_all', wq: b.object('swait', queueName), src };
+      return locked ? { op: 'swake_up_locked', wq: b.object('swait', queueName), src } : { op: 'swake_up_one', wq: b.object('swait', queueName), src };
+    case 'rcuwait':
       return { op: 'rcuwait_wake_up', w: b.object('rcuwait', queueName), src };
-    case 'complete':
-      return { op: 'complete', c: b.object('completion', queueName), src };
-    case 'complete_all':
-      return { op: 'complete_all', c: b.object('completion', queueName), src };
+    case 'completion':
+      return nr === 'all' ? { op: 'complete_all', c: b.object('completion', queueName), src } : { op: 'complete', c: b.object('completion', queueName), src };
+    case 'waitqueue':
+      return { op: 'wake_up', wq: b.object('waitqueue', queueName), nr: nr === 'all' ? 'all' : 1, ...(locked ? { locked: true } : {}), src };
     default:
-      if (wake.info.queue === 'waitqueue') {
-        const nr = wake.info.nr === 'all' ? 'all' : 1;
-        return { op: 'wake_up', wq: b.object('waitqueue', queueName), nr, ...(wake.info.locked ? { locked: true } : {}), src };
-      }
-      throw new ExtractionError(`${name}() is not modelled`);
+      throw new ExtractionError(`${wake.name}() is not modelled`);
   }
 }
 

@@ -11,8 +11,10 @@ import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
-  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitExit, WaitMacro,
+  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
   WAKE_MACROS, WakeMacro, AtomicOrdering, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
+  BIT_ATOMIC, BRANCH_HINT, CONDITION_CALLS, DECLARING_MACRO, exitsOfTaskState, QUEUE_WAKES_IN_TEXT, SIGNATURE_CONTEXTS, SLEEP_REASONS, SLEEPING_GFP,
+  SNAPSHOT_READS, VCPU_REQUESTS, WAKES_IN_TEXT,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 import { FactNeeds, FactsPolicy, factsPolicy, FunctionSelection } from './factsPolicy';
@@ -486,11 +488,15 @@ function detachIn(value: unknown, seen: Set<object>, copy: boolean): void {
   }
 }
 
+function sleepReason(name: string): string {
+  const why = SLEEP_REASONS.get(name);
+  return why ? `${name}() ${why}` : `${name}() may sleep`;
+}
+
 function signatureContext(f: FunctionFacts, returnType: string): FunctionContext | undefined {
-  if (returnType === 'irqreturn_t') return 'hardirq';
-  if (/hrtimer_restart/.test(returnType)) return 'hardirq';
+  if (SIGNATURE_CONTEXTS.hardirqReturn.test(returnType)) return 'hardirq';
   const first = f.params[0];
-  if (first && /^(?:wait_queue_entry_t|struct wait_queue_entry|wait_queue_t)$/.test(first.type) && f.params.length === 4) return 'wake-callback';
+  if (first && SIGNATURE_CONTEXTS.wakeCallbackEntry.test(first.type) && f.params.length === SIGNATURE_CONTEXTS.wakeCallbackParams) return 'wake-callback';
   return undefined;
 }
 
@@ -718,7 +724,7 @@ class BodyWalker {
       }
       // `DECLARE_SWAITQUEUE(wait);` and friends declare locals through a macro "type".
     }
-    if (type.type === 'type_identifier' && /^DECLARE_|^DEFINE_/.test(type.text)) {
+    if (type.type === 'type_identifier' && DECLARING_MACRO.test(type.text)) {
       for (const d of node.childrenForFieldName('declarator')) {
         if (!d) continue;
         for (const name of declaratorNames(d)) this.fn.locals.push({ name: name.name, type: type.text, pointer: false, isStatic: false, span: this.span(d) });
@@ -739,14 +745,14 @@ class BodyWalker {
     if (wait) {
       const cond = wait.conditionArg !== undefined ? args()[wait.conditionArg] : undefined;
       const stateArg = wait.manual ? args()[2]?.text : undefined;
-      const exits = withStateExits(wait.exits, stateArg);
+      const exits = exitsOfTaskState(wait.exits, stateArg);
       this.push({ kind: 'wait', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
       return;
     }
     const bitWait = BIT_WAITS.get(name);
     if (bitWait && args()[0] && args()[1]) {
       // The sleeper waits for the bit to be clear: `wait_event(<bit queue>, !test_bit(bit, word))`.
-      const exits = withStateExits(bitWait.exits, args()[2]?.text);
+      const exits = exitsOfTaskState(bitWait.exits, args()[2]?.text);
       const bit = this.bitAccess(args()[0], args()[1]);
       const condition: Condition = { text: `!test_bit(${this.userText(args()[1])}, ${this.userText(args()[0])})`, reads: [bit], span };
       this.push({ kind: 'wait', name, queue: this.bitQueue(bit), info: { queue: 'waitqueue', exclusive: bitWait.exclusive, exits }, condition, span });
@@ -782,13 +788,14 @@ class BodyWalker {
     const barrier = BARRIERS.get(name);
     if (barrier) {
       this.push({ kind: 'barrier', name, barrier, span });
-      if (name === 'synchronize_rcu') this.push({ kind: 'sleep', name, why: 'synchronize_rcu() waits for a grace period', span });
+      if (SLEEPING_CALLS.has(name)) this.push({ kind: 'sleep', name, why: sleepReason(name), span });
       return;
     }
-    if (name === 'kvm_make_request' && args()[1]) {
+    const request = VCPU_REQUESTS.get(name);
+    if (request && args()[request.vcpuArg]) {
       // A request is a bit in vcpu->requests: a store the runnable predicate can observe.
-      const vcpu = this.access(args()[1]);
-      this.push({ kind: 'store', via: name, target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, 'requests'], text: `${vcpu.text}->requests` }, value: '1', fullBarrierAfter: false, release: false, span });
+      const vcpu = this.access(args()[request.vcpuArg]);
+      this.push({ kind: 'store', via: name, target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, request.field], text: `${vcpu.text}->${request.field}` }, value: '1', fullBarrierAfter: false, release: false, span });
       return;
     }
     const store = STORE_MACROS.get(name);
@@ -806,7 +813,7 @@ class BodyWalker {
     if (atomic) {
       const loc = args()[atomic.locArg];
       // test_and_set_bit(bit, word) and friends: a fixed bit is its own location.
-      const target = loc && /_bit(?:_lock)?$/.test(name) && args()[0] ? this.bitAccess(loc, args()[0]) : loc ? this.access(loc) : undefined;
+      const target = loc && BIT_ATOMIC.test(name) && args()[0] ? this.bitAccess(loc, args()[0]) : loc ? this.access(loc) : undefined;
       this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, span });
       return;
     }
@@ -844,20 +851,20 @@ class BodyWalker {
       return;
     }
     if (SLEEPING_CALLS.has(name)) {
-      this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
+      this.push({ kind: 'sleep', name, why: sleepReason(name), span });
       return;
     }
     const allocFlags = ALLOC_CALLS.get(name);
     if (allocFlags !== undefined) {
       const flags = allocFlags >= 0 ? args()[allocFlags]?.text ?? '' : 'GFP_KERNEL';
-      if (/GFP_KERNEL|GFP_USER|GFP_NOFS|GFP_NOIO|GFP_HIGHUSER/.test(flags)) this.push({ kind: 'sleep', name, why: `${name}(${flags}) may sleep to reclaim memory`, span });
+      if (SLEEPING_GFP.test(flags)) this.push({ kind: 'sleep', name, why: `${name}(${flags}) may sleep to reclaim memory`, span });
     }
     const registrar = CALLBACK_REGISTRARS.get(name);
     if (registrar) {
       const cb = args()[registrar.arg];
       if (cb && cb.type === 'identifier') this.registrations.push({ callee: cb.text, context: registrar.context, via: name, span });
-      if (name === 'request_threaded_irq' || name === 'devm_request_threaded_irq') {
-        const threadFn = args()[registrar.arg + 1];
+      if (registrar.threadArg !== undefined) {
+        const threadFn = args()[registrar.threadArg];
         if (threadFn && threadFn.type === 'identifier') this.registrations.push({ callee: threadFn.text, context: 'process', via: `${name} (thread)`, span });
       }
     }
@@ -898,9 +905,9 @@ class BodyWalker {
       const fn = n.childForFieldName('function')?.text ?? '';
       const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a);
       if (args.length !== 1) return;
-      if (fn === 'READ_ONCE' || fn === 'atomic_read' || fn === 'atomic64_read' || fn === 'atomic_long_read') order = 'once';
-      else if (fn === 'smp_load_acquire' || fn === 'atomic_read_acquire') order = 'acquire';
-      else return;
+      const read = SNAPSHOT_READS.get(fn);
+      if (!read) return;
+      order = read;
       n = args[0];
     }
     if (n.type !== 'field_expression' && n.type !== 'pointer_expression' && n.type !== 'identifier') return;
@@ -915,7 +922,7 @@ class BodyWalker {
     let usesLocal = false;
     const visit = (n: Node, depth: number) => {
       if (depth > MAX_DEPTH) return;
-      if (n.type === 'call_expression' && n.childForFieldName('function')?.text === 'test_bit') {
+      if (n.type === 'call_expression' && CONDITION_CALLS.bitTests.has(n.childForFieldName('function')?.text ?? '')) {
         const [bit, word] = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
         if (bit && word) {
           const a = this.bitAccess(word, bit);
@@ -1016,7 +1023,7 @@ function guardsWake(call: Node): boolean {
   for (let i = 0; n && i < 6; i++, n = n.parent) {
     if (n.type === 'if_statement') {
       const then = n.childForFieldName('consequence');
-      return !!then && /\b(?:s?wake_up\w*|wake_up_process|complete\w*)\s*\(/.test(then.text);
+      return !!then && WAKES_IN_TEXT.test(then.text);
     }
     if (n.type === 'return_statement' || n.type === 'expression_statement') return false;
   }
@@ -1029,12 +1036,12 @@ function guardsWake(call: Node): boolean {
  */
 function wakeGuard(call: Node): { ifNode: Node; then: Node } | undefined {
   let n: Node | null = call.parent;
-  if (n?.type === 'argument_list' && /^(?:un)?likely$/.test(n.parent?.childForFieldName('function')?.text ?? '')) n = n.parent!.parent;
+  if (n?.type === 'argument_list' && BRANCH_HINT.test(n.parent?.childForFieldName('function')?.text ?? '')) n = n.parent!.parent;
   if (n?.type !== 'parenthesized_expression' || n.namedChildren.filter((c) => c && c.type !== 'comment').length !== 1) return undefined;
   const ifNode = n.parent;
   if (ifNode?.type !== 'if_statement' || ifNode.childForFieldName('alternative')) return undefined;
   const then = ifNode.childForFieldName('consequence');
-  return then && /\b(?:s?wake_up\w*)\s*\(/.test(then.text) ? { ifNode, then } : undefined;
+  return then && QUEUE_WAKES_IN_TEXT.test(then.text) ? { ifNode, then } : undefined;
 }
 
 /** Does a branch end in return or goto (it never falls through to the code after it)? */
@@ -1048,17 +1055,6 @@ function leavesFunction(node: Node): boolean {
     return !!last && leavesFunction(last);
   }
   return false;
-}
-
-/**
- * A wait's exits with those its task state adds (`TASK_INTERRUPTIBLE`: a signal,
- * `TASK_KILLABLE`: a fatal one), for a wait that takes the state as an argument.
- */
-function withStateExits(exits: readonly WaitExit[], state: string | undefined): WaitExit[] {
-  const out = [...exits];
-  if (state && /(?<!UN)INTERRUPTIBLE/.test(state) && !out.includes('signal')) out.push('signal');
-  if (state && /KILLABLE/.test(state) && !out.includes('fatal-signal')) out.push('fatal-signal');
-  return out;
 }
 
 /** Does a branch leave the loop or function (break, return, goto)? */

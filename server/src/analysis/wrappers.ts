@@ -1,6 +1,10 @@
 /**
  * What the kernel's wait/wake, barrier, atomic and locking macros mean, as data. The facts pass
- * classifies every call by this table; nothing else in the analysis matches on macro names.
+ * classifies every call by these tables, and the extraction turns them into runtime ops by what
+ * the tables say, not by name. The rules name, in their own folders, the functions their
+ * pattern is about (pv_wait(), kvm_vcpu_kick(), the replacements their fixes write) and declare
+ * the calls they need kept in their `needs` (factsPolicy.ts); sanitize.ts keeps its own list of
+ * annotations and iterator macros (what the parser must not see).
  * Semantics follow include/linux/wait.h, swait.h, rcuwait.h, completion.h, atomic_t.txt and
  * memory-barriers.txt of the kernel tree (see ../shared/DOMAIN.md).
  */
@@ -221,7 +225,11 @@ export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomi
 
 /** Store-like primitives: name -> index of the location argument, and whether it implies smp_mb. */
 /** constValue: what the store writes when it has no value argument (set_bit 1, clear_bit 0); bitArg: a bitop's bit (a fixed bit is its own location). */
-export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; bitArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean }>([
+/**
+ * atomic: a non-returning atomic bitop (what smp_mb__after_atomic() completes into a full
+ * barrier); rmw: the runtime's RMW that models it (change_bit has none: a store of 1).
+ */
+export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; bitArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean; atomic?: boolean; rmw?: string }>([
   ['WRITE_ONCE', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['smp_store_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
   ['smp_store_mb', { locArg: 0, valueArg: 1, fullBarrierAfter: true }],
@@ -229,12 +237,12 @@ export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number;
   ['atomic64_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_long_set', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['atomic_set_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
-  ['set_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
-  ['clear_bit', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false }],
+  ['set_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false, atomic: true, rmw: 'set_bit' }],
+  ['clear_bit', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false, atomic: true, rmw: 'clear_bit' }],
   ['__set_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
   ['__clear_bit', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false }],
-  ['change_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false }],
-  ['clear_bit_unlock', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false, release: true }],
+  ['change_bit', { locArg: 1, bitArg: 0, constValue: '1', fullBarrierAfter: false, atomic: true }],
+  ['clear_bit_unlock', { locArg: 1, bitArg: 0, constValue: '0', fullBarrierAfter: false, release: true, atomic: true, rmw: 'clear_bit_release' }],
   // A list is modelled by whether it is empty: adding an entry makes list_empty() false.
   ['list_add', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
   ['list_add_tail', { locArg: 1, constValue: '1', fullBarrierAfter: false }],
@@ -339,7 +347,13 @@ export const IRQ_MACROS = new Map<string, 'off' | 'on'>([
   ['local_irq_restore', 'on'],
 ]);
 
-/** Calls that may sleep (beyond sleeping locks and the wait macros). */
+/**
+ * Calls that may sleep (beyond sleeping locks and the wait macros), with why where the call's
+ * name does not say it. A call can also be a barrier (synchronize_rcu(): a grace period orders
+ * like smp_mb(), and waiting for it sleeps): the facts record both.
+ */
+export const SLEEP_REASONS = new Map<string, string>([['synchronize_rcu', 'waits for a grace period'], ['synchronize_srcu', 'waits for a grace period']]);
+
 export const SLEEPING_CALLS = new Set([
   'schedule', 'schedule_timeout', 'schedule_timeout_interruptible', 'schedule_timeout_uninterruptible',
   'schedule_timeout_killable', 'schedule_hrtimeout', 'io_schedule', 'msleep', 'msleep_interruptible', 'ssleep',
@@ -368,11 +382,12 @@ export const SCHEDULE_CALLS = new Set([
 ]);
 
 /** Functions that register a callback: name -> (argument index of the callback, its context). */
-export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hardirq' | 'wake-callback' | 'kthread' | 'process' | 'softirq' }>([
+/** `threadArg`: a threaded IRQ's thread function, run in process context. */
+export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hardirq' | 'wake-callback' | 'kthread' | 'process' | 'softirq'; threadArg?: number }>([
   ['request_irq', { arg: 1, context: 'hardirq' }],
   ['devm_request_irq', { arg: 2, context: 'hardirq' }],
-  ['request_threaded_irq', { arg: 1, context: 'hardirq' }],
-  ['devm_request_threaded_irq', { arg: 2, context: 'hardirq' }],
+  ['request_threaded_irq', { arg: 1, context: 'hardirq', threadArg: 2 }],
+  ['devm_request_threaded_irq', { arg: 2, context: 'hardirq', threadArg: 3 }],
   ['request_percpu_irq', { arg: 1, context: 'hardirq' }],
   ['init_waitqueue_func_entry', { arg: 1, context: 'wake-callback' }],
   ['kthread_run', { arg: 0, context: 'kthread' }],
@@ -478,4 +493,58 @@ export function isQueueLock(lockText: string, queueText: string): boolean {
   const l = lockText.replace(/^&/, '');
   const q = queueText.replace(/^&/, '');
   return l === `${q}.lock` || l === `${q}->lock` || l === `${q}.lock.rlock`;
+}
+
+/**
+ * Reads a local may take a snapshot of shared state with (`seq = READ_ONCE(d->seq)`), and their
+ * ordering. Narrower than CONDITION_CALLS.onceReads: data_race() marks a racy read the code
+ * does not rely on, so a local it fills is not a snapshot a condition compares with.
+ */
+export const SNAPSHOT_READS = new Map<string, 'once' | 'acquire'>([
+  ['READ_ONCE', 'once'],
+  ['atomic_read', 'once'],
+  ['atomic64_read', 'once'],
+  ['atomic_long_read', 'once'],
+  ['smp_load_acquire', 'acquire'],
+  ['atomic_read_acquire', 'acquire'],
+]);
+
+/** A request to a vCPU: `kvm_make_request(REQ, vcpu)` sets a bit of `vcpu->requests` (`vcpuArg`, `field`). */
+export const VCPU_REQUESTS = new Map<string, { vcpuArg: number; field: string }>([['kvm_make_request', { vcpuArg: 1, field: 'requests' }]]);
+
+/** Text of a statement that wakes someone: what a lockless check guards when its if holds one. */
+export const WAKES_IN_TEXT = /\b(?:s?wake_up\w*|wake_up_process|complete\w*)\s*\(/;
+/** The same, the wait-queue wakeups only: a check whose dropping keeps the wakeup (the unconditional-wake fix). */
+export const QUEUE_WAKES_IN_TEXT = /\b(?:s?wake_up\w*)\s*\(/;
+
+/** Branch hints a condition may be wrapped in (`if (unlikely(waitqueue_active(q)))`). */
+export const BRANCH_HINT = /^(?:un)?likely$/;
+
+/** What a function's signature alone says of its context (the facts' signatureContext). */
+export const SIGNATURE_CONTEXTS = {
+  /** Return types of hard-IRQ handlers and hrtimer callbacks. */
+  hardirqReturn: /^irqreturn_t$|hrtimer_restart/,
+  /** First parameter of a wait-queue wake function (mode, sync and key follow). */
+  wakeCallbackEntry: /^(?:wait_queue_entry_t|struct wait_queue_entry|wait_queue_t)$/,
+  wakeCallbackParams: 4,
+};
+
+/** Allocation flags that let the allocator sleep to reclaim memory. */
+export const SLEEPING_GFP = /GFP_KERNEL|GFP_USER|GFP_NOFS|GFP_NOIO|GFP_HIGHUSER/;
+
+/** Macros that declare a local object (`DECLARE_SWAITQUEUE(wait);`, `DEFINE_WAIT(w);`): the parser reads them as a type. */
+export const DECLARING_MACRO = /^DECLARE_|^DEFINE_/;
+
+/** The atomic bitops that take (bit, word) and name one bit of the word (`test_and_set_bit_lock(b, w)`). */
+export const BIT_ATOMIC = /_bit(?:_lock)?$/;
+
+/**
+ * The exits a task state adds to a wait that takes it as an argument: `TASK_INTERRUPTIBLE` a
+ * signal, `TASK_KILLABLE` a fatal one.
+ */
+export function exitsOfTaskState(exits: readonly WaitExit[], state: string | undefined): WaitExit[] {
+  const out = [...exits];
+  if (state && /(?<!UN)INTERRUPTIBLE/.test(state) && !out.includes('signal')) out.push('signal');
+  if (state && /KILLABLE/.test(state) && !out.includes('fatal-signal')) out.push('fatal-signal');
+  return out;
 }

@@ -3,13 +3,14 @@
  * a function (and one call into its helpers) to the nearest full barrier. Shared by the rules
  * that ask "is the condition store ordered before this?".
  */
-import { LOG_CALLS } from '../../analysis/wrappers';
+import { LOG_CALLS, STORE_MACROS } from '../../analysis/wrappers';
 import { onOnePath } from '../../analysis/facts';
 import type { FactEvent, FunctionFacts } from '../../analysis/facts';
 import type { WorkspaceIndex } from '../../analysis/index';
 import type { E, FnEvent } from '../rule';
 
-export const ATOMIC_BITOPS = new Set(['set_bit', 'clear_bit', 'change_bit', 'clear_bit_unlock']);
+/** The non-returning atomic bitops (wrappers.ts STORE_MACROS `atomic`). */
+const ATOMIC_BITOPS = new Set([...STORE_MACROS].filter(([, m]) => m.atomic).map(([name]) => name));
 
 /** A non-returning atomic (atomic_t op or bitop): what smp_mb__after_atomic() completes into a full barrier. */
 export function isNonReturningAtomic(e: E<'store' | 'atomic'>): boolean {

@@ -30,7 +30,7 @@ export function detectCallbackSleeps(index: WorkspaceIndex, file: string, functi
 function callbackSleeps(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Array<Candidate<CallbackSleepSubject>>): void {
   if (index.contextOf(fn) !== 'wake-callback') return;
   for (const e of fn.events) {
-    if (e.kind === 'sleep' && e.name !== 'synchronize_rcu') {
+    if (e.kind === 'sleep') {
       out.push({
         code: CODE,
         file,
