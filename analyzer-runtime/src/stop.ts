@@ -3,10 +3,14 @@
 // call the check returned here in their inner loops, and it throws SearchStopped when told to.
 // Nothing here knows who asks (no LSP, no I/O).
 
-/** Thrown out of a search whose `shouldStop()` answered true (or whose deadline passed). */
+/**
+ * Thrown out of a search whose `shouldStop()` answered true, whose deadline passed, or that
+ * used up its work budget (a count of search steps: unlike the clock, the same for the same
+ * input on any machine).
+ */
 export class SearchStopped extends Error {
-  constructor(readonly why: 'stopped' | 'timeout') {
-    super(why === 'stopped' ? 'search stopped by its caller' : 'search deadline passed');
+  constructor(readonly why: 'stopped' | 'timeout' | 'work') {
+    super(why === 'stopped' ? 'search stopped by its caller' : why === 'timeout' ? 'search deadline passed' : 'search work budget used up');
     this.name = 'SearchStopped';
   }
 }
@@ -16,14 +20,21 @@ export class SearchStopped extends Error {
  * compares the clock with `deadline` (an absolute Date.now() value), throwing SearchStopped.
  * Cheap between checks (one decrement), so it may sit in the innermost loop.
  */
-export function stopCheck(options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined }, every = 1): () => void {
-  const { shouldStop, deadline } = options;
-  if (!shouldStop && deadline === undefined) return () => {};
+export function stopCheck(options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined; work?: WorkCounter }, every = 1): () => void {
+  const { shouldStop, deadline, work } = options;
+  if (!shouldStop && deadline === undefined && !work) return () => {};
   let countdown = every;
   return () => {
+    if (work && ++work.done > work.limit) throw new SearchStopped('work');
     if (--countdown > 0) return;
     countdown = every;
     if (shouldStop?.()) throw new SearchStopped('stopped');
     if (deadline !== undefined && Date.now() > deadline) throw new SearchStopped('timeout');
   };
+}
+
+/** The steps a search has taken (`done`) and may take (`limit`); a step is one call of the check. */
+export interface WorkCounter {
+  done: number;
+  limit: number;
 }

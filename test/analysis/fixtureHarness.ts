@@ -8,6 +8,11 @@
 // A plain file is one case (analysed alone); a directory whose name ends in `.case` is one
 // case of several files (waiter and waker in different files), analysed as one workspace.
 // Lines without an expectation must have no finding: adding a case is adding a file.
+// Beside each case, its golden: `foo.golden` for `foo.c`, `case.golden` inside `bar.case/`: every
+// finding with its position, severity, verdict, message and fixes; and `x.c.fixed` beside each
+// file the preferred verified fixes change, holding the fixed text (not `.c`, so that a check
+// of the folder does not read it as a source). A message or a fix whose text
+// changes is a test that fails; WAKEAUDIT_UPDATE_GOLDEN=1 rewrites them (review the diff).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -16,6 +21,10 @@ export const fixturesRoot = join(__dirname, '..', '..', '..', 'server', 'src', '
 
 export interface FixtureCase {
   name: string;
+  /** The case's file or directory on disk. */
+  disk: string;
+  /** Its golden (see the header). */
+  golden: string;
   /** `path`: as the case names it (`CODE/...`); `disk`: where the file is. */
   files: Array<{ path: string; text: string; disk: string }>;
   /** `relative/path.c:LINE CODE` strings, sorted. */
@@ -71,10 +80,18 @@ export function fixtureCases(root = fixturesRoot): FixtureCase[] {
 
 function makeCase(base: string, prefix: string, casePath: string, files: string[]): FixtureCase {
   const loaded = files.map((f) => ({ path: join(prefix, relative(base, f)), text: readFileSync(f, 'utf8'), disk: f }));
+  const isDir = statSync(casePath).isDirectory();
   return {
     name: join(prefix, relative(base, casePath)),
+    disk: casePath,
+    golden: isDir ? join(casePath, 'case.golden') : casePath.replace(/\.c$/, '.golden'),
     files: loaded,
     expected: loaded.flatMap((f) => expectationsOf(f.path, f.text)).sort(),
     expectedUnknown: loaded.flatMap((f) => expectationsOf(f.path, f.text, EXPECT_UNKNOWN)).sort(),
   };
+}
+
+/** Where the golden fixed text of a case's file lives (`x.c` -> `x.c.fixed`, beside it). */
+export function fixedTextPath(disk: string): string {
+  return `${disk}.fixed`;
 }

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PHASES } from '../../server/src/analysis/phases';
+import { assertMatchesCorpusGolden, runCorpus } from './corpusGolden';
 
 const root = join(__dirname, '..', '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -92,28 +93,11 @@ test('--rules restricts the rules; an unknown rule is a usage error', () => {
   assert.equal(run('--rules', 'no-such-rule').status, 2);
 });
 
-test('--jobs 2 (worker threads) reports exactly what --jobs 1 reports, in the same order', () => {
-  const whole = (jobs: string) => {
-    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--jobs', jobs, 'server/src/rules', 'examples'], { cwd: root, encoding: 'utf8' });
-    assert.ok(r.status === 0 || r.status === 1, r.stderr);
-    const out = JSON.parse(r.stdout);
-    // What indexing decides: which findings, where, and the files' problems and counts
-    // (verdicts, messages and fixes come from proofs with time budgets, the same code either
-    // way; a proof near its budget may end either side of it).
-    delete out.stats.milliseconds;
-    delete out.stats.indexMilliseconds;
-    delete out.stats.proveMilliseconds;
-    delete out.stats.planMilliseconds;
-    delete out.stats.phaseMilliseconds;
-    delete out.stats.byVerdict;
-    out.findings = out.findings.map((f: { file: string; line: number; column: number; code: string }) => `${f.file}:${f.line}:${f.column} ${f.code}`);
-    return out;
-  };
-  const one = whole('1');
-  const two = whole('2');
-  assert.ok(one.stats.files > 64, `${one.stats.files} files: too few to use the workers`);
-  assert.ok(one.findings.length > 50, `${one.findings.length} findings`);
-  assert.deepEqual(two, one);
+test('--jobs 1 (one thread) reports exactly the corpus golden, in its order (proofWorkers.test.ts checks --jobs 2 against it)', () => {
+  const run = runCorpus(1);
+  assert.ok((run.stats.files as number) > 64, `${run.stats.files} files: too few for --jobs 2 to use the workers`);
+  assert.ok(run.findings.length > 50, `${run.findings.length} findings`);
+  assertMatchesCorpusGolden(run, 'check --jobs 1');
 });
 
 test('check runs under a heap cap and, when the cap is too small, says so and runs again with more', () => {

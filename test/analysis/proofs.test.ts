@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore, replay } from '../../analyzer-runtime/src';
 import { analyzeWorkspaceFile, createWorkspace, findCandidates, planFor } from '../../server/src/analysis/prove';
-import { offsetOf } from '../../server/src/commands/check';
+import { offsetOf } from '../../server/src/analysis/fixes';
 import { fixtureCases } from './fixtureHarness';
 
 const root = join(__dirname, '..', '..', '..');

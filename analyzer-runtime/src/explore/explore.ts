@@ -26,13 +26,19 @@ import type { Program, ProgramExpr, PropertyKind, SourceTag } from '../program/i
 import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
-import { SearchStopped, stopCheck } from '../stop';
+import { SearchStopped, stopCheck, WorkCounter } from '../stop';
 import { binaryValue, decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
   maxCandidates?: number;
-  /** Milliseconds before answering unknown. */
+  /**
+   * Search steps (path extensions, combinations, candidates: every check of the stop condition)
+   * before answering unknown. The verdict's budget: the same program gives the same answer on
+   * any machine under any load.
+   */
+  maxWork?: number;
+  /** Milliseconds before answering unknown: a safety net behind maxWork (a verdict it decides says so). */
   timeoutMs?: number;
   /** schedule() calls per wait loop (default 1: sleep, be woken, re-check): a path that would sleep once more is dropped. */
   loopBound?: number;
@@ -102,6 +108,8 @@ export interface ExploreStats {
   allowed: number;
   /** Paths dropped because a wait loop needed more than loopBound iterations. */
   loopBoundHits: number;
+  /** Search steps taken (what maxWork bounds). */
+  work: number;
   milliseconds: number;
 }
 
@@ -115,7 +123,7 @@ export interface ExploreResult {
   reason?: string;
 }
 
-const DEFAULTS = { maxCandidates: 200_000, timeoutMs: 10_000, loopBound: 1, maxPaths: 20_000, symmetry: true };
+const DEFAULTS = { maxCandidates: 200_000, maxWork: Number.POSITIVE_INFINITY, timeoutMs: 10_000, loopBound: 1, maxPaths: 20_000, symmetry: true };
 
 interface Prepared {
   paths: ExplorerPath[][];
@@ -469,6 +477,7 @@ function pathEvents(chosen: ExplorerPath[]): number {
 function resolve(options: ExploreOptions): Required<ExploreOptions> {
   return {
     maxCandidates: options.maxCandidates ?? DEFAULTS.maxCandidates,
+    maxWork: options.maxWork ?? DEFAULTS.maxWork,
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     loopBound: options.loopBound ?? DEFAULTS.loopBound,
     maxPaths: options.maxPaths ?? DEFAULTS.maxPaths,
@@ -483,17 +492,21 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const started = Date.now();
   const opts = resolve(options);
   const wanted = new Set<PropertyKind>(program.property?.check ?? PROPERTY_KINDS);
-  const stats: ExploreStats = { paths: 0, combinations: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, milliseconds: 0 };
-  const finish = (r: Omit<ExploreResult, 'stats'>): ExploreResult => ({ ...r, stats: { ...stats, milliseconds: Date.now() - started } });
+  const stats: ExploreStats = { paths: 0, combinations: 0, candidates: 0, judged: 0, allowed: 0, loopBoundHits: 0, work: 0, milliseconds: 0 };
+  const work: WorkCounter = { done: 0, limit: opts.maxWork };
+  const finish = (r: Omit<ExploreResult, 'stats'>): ExploreResult => ({ ...r, stats: { ...stats, work: work.done, milliseconds: Date.now() - started } });
   // The deadline and the caller's shouldStop(), asked every few dozen steps of every phase.
-  const tick = stopCheck({ shouldStop: opts.shouldStop, deadline: started + opts.timeoutMs });
-  const timeoutResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs)` });
+  const tick = stopCheck({ shouldStop: opts.shouldStop, deadline: started + opts.timeoutMs, work });
+  // The clock is the safety net behind the work budget: a verdict it decided says so, since it
+  // depends on the machine and its load.
+  const timeoutResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs, a wall-clock safety net: this verdict depends on the machine's speed and load)` });
+  const workResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.maxWork} search steps (maxWork)` });
   let prepared: Prepared;
   try {
     prepared = prepare(program, opts, tick);
   } catch (e) {
     if (e instanceof PathLimitExceeded) return finish({ verdict: 'unknown', trace: [], reason: `${e.message} (maxPaths)` });
-    if (e instanceof SearchStopped) return e.why === 'stopped' ? finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON }) : timeoutResult();
+    if (e instanceof SearchStopped) return e.why === 'stopped' ? finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON }) : e.why === 'work' ? workResult() : timeoutResult();
     throw e;
   }
   stats.paths = prepared.paths.reduce((n, tp) => n + tp.length, 0);
@@ -501,6 +514,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
 
   let best: { x: Execution; chosen: ExplorerPath[]; violation: Judgement['violations'][number]; size: number } | undefined;
   let timedOut = false;
+  let outOfWork = false;
   let exhausted = false;
   try {
     forEachCombination(
@@ -510,7 +524,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
       (chosen, protectedBy) => {
         stats.combinations++;
         const size = pathEvents(chosen);
-        const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - stats.candidates);
+        const gen = candidatesOf(chosen, prepared.initial, protectedBy, opts.maxCandidates - stats.candidates, tick);
         for (let it = gen.next(); ; it = gen.next()) {
           if (it.done) {
             if (it.value.exhausted) exhausted = true;
@@ -544,7 +558,8 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
     if (!(e instanceof SearchStopped)) throw e;
     // A cancelled caller wants no answer; a deadline keeps what was found, as the checks above do.
     if (e.why === 'stopped') return finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON });
-    timedOut = true;
+    if (e.why === 'work') outOfWork = true;
+    else timedOut = true;
   }
   const bounds = `with at most ${opts.loopBound} sleep(s) per wait loop`;
   if (best) {
@@ -560,10 +575,11 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
       s.note = s.note ? `${s.note}. ${v.message}` : v.message;
     }
     const r: Omit<ExploreResult, 'stats'> = { verdict: 'violated', property, trace };
-    if (exhausted || timedOut) r.reason = 'a budget ran out before the search ended: a shorter counterexample may exist';
+    if (exhausted || timedOut || outOfWork) r.reason = 'a budget ran out before the search ended: a shorter counterexample may exist';
     return finish(r);
   }
   if (exhausted) return finish({ verdict: 'unknown', trace: [], reason: `more than ${opts.maxCandidates} candidate executions (maxCandidates)` });
+  if (outOfWork) return workResult();
   if (timedOut) return timeoutResult();
   const reason = prepared.loopBoundHits > 0 ? `no violation ${bounds}; ${prepared.loopBoundHits} path(s) needed more iterations and were not explored` : `no violation ${bounds}`;
   return finish({ verdict: 'safe', trace: [], reason });

@@ -157,6 +157,7 @@ function readChoices(
   loc: string,
   limit: number,
   classes: Map<number, number[]>,
+  tick: () => void,
 ): void {
   // Necessary conditions of coherence, applied before the product: an RMW's read reads the
   // write just before its own in co; a read reads neither a po-later write of its own thread
@@ -194,6 +195,7 @@ function readChoices(
       }
       return;
     }
+    tick();
     const rf: Array<[number, number]> = [...fixedRf, ...freeReads.map((r, i): [number, number] => [pick[i]!, r])];
     if (coherent(events, ids, co, rf, rmw)) out.push({ co: { [loc]: co }, rf });
   };
@@ -211,18 +213,22 @@ interface CriticalSection {
 
 /**
  * Every candidate execution of the combination; `protectedBy` maps each protected location to
- * its lock (./combine). Stops after `budget` candidates (exhausted).
+ * its lock (./combine). Stops after `budget` candidates (exhausted). `tick`: the search's stop
+ * check, called once per event laid out, per lock order step, per write order and per read
+ * choice judged coherent or not (the work building the candidates costs, counted).
  */
 export function* candidatesOf(
   chosen: ExplorerPath[],
   initial: Map<string, Scalar>,
   protectedBy: Map<string, string>,
   budget: number,
+  tick: () => void = () => {},
 ): Generator<Execution, { exhausted: boolean }> {
   const L = layoutEvents(chosen, initial);
   const { events } = L;
   const byLoc = new Map<string, number[]>();
   for (const e of events) {
+    tick();
     if (e.loc === undefined) continue;
     let l = byLoc.get(e.loc);
     if (!l) byLoc.set(e.loc, (l = []));
@@ -297,7 +303,7 @@ export function* candidatesOf(
         const ids = byLoc.get(loc)!;
         if (co.length - 1 !== ids.filter((id) => isWrite(events[id]!.kind) && events[id]!.thread >= 0).length) return; // a write outside any section
         const here: LocChoice[] = [];
-        readChoices(events, ids, co, fixed, free, L.rmw, here, loc, limit, L.classes);
+        readChoices(events, ids, co, fixed, free, L.rmw, here, loc, limit, L.classes, tick);
         const combined: LocChoice[] = [];
         for (const a of partial) for (const b of here) combined.push({ co: { ...a.co, ...b.co }, rf: [...a.rf, ...b.rf] });
         partial = combined;
@@ -306,6 +312,7 @@ export function* candidatesOf(
       options.push(...partial);
     };
     const dfs = (): void => {
+      tick();
       if (options.length >= limit) return;
       if (order.length === total) return emit();
       for (let t = 0; t < perThread.length; t++) {
@@ -355,7 +362,8 @@ export function* candidatesOf(
     const reads = ids.filter((id) => isRead(events[id]!.kind));
     const options: LocChoice[] = [];
     for (const order of permutationsRespectingPo(writes, events)) {
-      readChoices(events, ids, [L.initWrite.get(loc)!, ...order], [], reads, L.rmw, options, loc, limit, L.classes);
+      tick();
+      readChoices(events, ids, [L.initWrite.get(loc)!, ...order], [], reads, L.rmw, options, loc, limit, L.classes, tick);
       if (options.length >= limit) break;
     }
     if (options.length === 0) return { exhausted: false };

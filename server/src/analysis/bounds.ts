@@ -6,15 +6,33 @@
 export interface ProofBounds {
   /** Candidate executions the explorer may judge before it answers unknown. */
   maxCandidates: number;
-  /** Wall-clock limit of one exploration. */
+  /**
+   * Search steps one exploration may take before it answers unknown: what decides an undecided
+   * verdict, the same on any machine under any load (the explorer's maxWork).
+   */
+  maxWork: number;
+  /**
+   * Wall-clock limit of one exploration: only a safety net behind maxWork, far above what the
+   * work budget takes here; a verdict it decides says it depends on the machine.
+   */
   timeoutMs: number;
   /** Sleeps per wait loop: one is enough for a sleeper to sleep once and never wake. */
   loopBound: number;
 }
 
-export const DEFAULT_PROOF_BOUNDS: ProofBounds = { maxCandidates: 200_000, timeoutMs: 2_000, loopBound: 1 };
+/**
+ * maxWork: the fixture corpus' largest proof (verifying the wake-all fix of two sleepers on
+ * different conditions) takes 129,277 steps; the 6.1 tree's largest about 3,000. At 15-65 steps a
+ * millisecond here, 300,000 steps end within 5-20 s, inside the 30 s safety net.
+ */
+export const DEFAULT_PROOF_BOUNDS: ProofBounds = { maxCandidates: 200_000, maxWork: 300_000, timeoutMs: 30_000, loopBound: 1 };
 
-/** Bounds from user settings (`maxStates`, `timeoutMs`), the defaults for what is not set. */
-export function proofBounds(options: { maxStates?: number; timeoutMs?: number } = {}): ProofBounds {
-  return { ...DEFAULT_PROOF_BOUNDS, ...(options.maxStates !== undefined ? { maxCandidates: options.maxStates } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) };
+/** Bounds from user settings (`maxStates`, `maxWork`, `timeoutMs`), the defaults for what is not set. */
+export function proofBounds(options: { maxStates?: number; maxWork?: number; timeoutMs?: number } = {}): ProofBounds {
+  return {
+    ...DEFAULT_PROOF_BOUNDS,
+    ...(options.maxStates !== undefined ? { maxCandidates: options.maxStates } : {}),
+    ...(options.maxWork !== undefined ? { maxWork: options.maxWork } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  };
 }

@@ -33,7 +33,7 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
     result = r;
   }
   const message = plan.message ?? base.message;
-  const proof = { states: result.stats.candidates, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
+  const proof = { states: result.stats.candidates, work: result.stats.work, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
   if (plan.claim === 'safe-alternative') {
     // The hint's claim is that the task-pointer form does the same job: it must come out safe.
     if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };

@@ -53,7 +53,8 @@ export interface Finding extends SourceSpan {
   trace: TraceStep[];
   fixes: Fix[];
   /** Exploration statistics behind the verdict, when a proof ran. */
-  proof?: { states: number; milliseconds: number; bound?: string };
+  /** `work`: the search steps taken, what the maxWork budget bounds (the same on every machine). */
+  proof?: { states: number; work?: number; milliseconds: number; bound?: string };
 }
 
 /** A file the analysis could not handle, with a one-line reason; the run goes on without it. */

@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, Workspace, WorkspaceLimits, WorkspaceOptions } from './
 
 export interface ProofOptions {
   maxStates?: number;
+  maxWork?: number;
   timeoutMs?: number;
   enabled?: (code: string) => boolean;
   isCancelled?: () => boolean;

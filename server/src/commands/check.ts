@@ -19,6 +19,7 @@ import { RULE_CODES, RuleCode } from '../rules/registry';
 import { headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
 import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
+import { applyPreferredFixes } from '../analysis/fixes';
 import { toSarif } from './sarif';
 
 const USAGE = `usage: wakeaudit check [options] PATH...
@@ -28,7 +29,8 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --fix                      apply the preferred verified fix of each finding and print what changed
   --rules CODE,...           only these rules (default: all)
   --max-states N             exploration budget per proof (candidate executions; default ${DEFAULT_PROOF_BOUNDS.maxCandidates})
-  --timeout-ms N             exploration time budget per proof (default ${DEFAULT_PROOF_BOUNDS.timeoutMs}; past it: unknown)
+  --max-work N               exploration budget per proof (search steps; default ${DEFAULT_PROOF_BOUNDS.maxWork}; past it: unknown)
+  --timeout-ms N             wall-clock safety net per proof (default ${DEFAULT_PROOF_BOUNDS.timeoutMs}; past it: unknown, said to depend on the machine)
   --max-file-mb N            skip files larger than this (default 4)
   --jobs N                   index files and explore proofs on N threads (default: one per core)`;
 
@@ -76,6 +78,7 @@ function parseArgs(args: string[]): CheckOptions | string {
         if (bad.length) return `unknown rule ${bad.join(', ')} (known: ${RULE_CODES.join(', ')})`;
         o.rules = new Set(codes as RuleCode[]);
       } else if (a === '--max-states') o.proof.maxStates = positive(value(), a);
+      else if (a === '--max-work') o.proof.maxWork = positive(value(), a);
       else if (a === '--timeout-ms') o.proof.timeoutMs = positive(value(), a);
       else if (a === '--max-file-mb') o.maxFileBytes = positive(value(), a) * 1024 * 1024;
       else if (a === '--jobs' || a === '-j') o.jobs = Math.floor(positive(value(), a));
@@ -362,42 +365,8 @@ function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
 
 /** Applies each finding's preferred verified fix; writes only files that change. */
 function applyFixes(findings: Finding[], texts: Map<string, string>, io: CheckIo): void {
-  const editsByFile = new Map<string, Array<{ start: number; end: number; newText: string; title: string }>>();
-  for (const f of findings) {
-    const fix = f.fixes.find((x) => x.preferred && x.verified);
-    if (!fix) continue;
-    for (const e of fix.edits) {
-      const text = texts.get(e.file);
-      if (text === undefined) continue;
-      const start = offsetOf(text, e.range.line, e.range.column);
-      const end = offsetOf(text, e.range.endLine, e.range.endColumn);
-      const list = editsByFile.get(e.file) ?? [];
-      list.push({ start, end, newText: e.newText, title: fix.title });
-      editsByFile.set(e.file, list);
-    }
-  }
-  for (const [file, edits] of editsByFile) {
-    let text = texts.get(file)!;
-    edits.sort((a, b) => b.start - a.start);
-    let lastStart = Infinity;
-    const applied: string[] = [];
-    for (const e of edits) {
-      if (e.end > lastStart) continue; // overlapping edits: keep the later one only
-      text = text.slice(0, e.start) + e.newText + text.slice(e.end);
-      lastStart = e.start;
-      applied.push(e.title);
-    }
+  for (const [file, { text, applied }] of applyPreferredFixes(findings, texts)) {
     fs.writeFileSync(file, text);
-    io.stderr.write(`fixed ${file}: ${[...new Set(applied)].join('; ')}\n`);
+    io.stderr.write(`fixed ${file}: ${applied.join('; ')}\n`);
   }
-}
-
-export function offsetOf(text: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl < 0) return text.length;
-    offset = nl + 1;
-  }
-  return Math.min(text.length, offset + column - 1);
 }

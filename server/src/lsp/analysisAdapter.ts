@@ -191,7 +191,7 @@ export class CAnalyzer implements Analyzer {
     }
     let decided: Finding[] = [];
     if (jobs.length > 0) {
-      const bounds = proofBounds({ maxStates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs });
+      const bounds = proofBounds(settings.exploration);
       const started = performance.now();
       const outcomes = await proofPool(this.log).prove(jobs, bounds, {
         isCancelled,

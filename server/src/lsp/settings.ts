@@ -1,11 +1,12 @@
 // The `wakeaudit.*` settings as the server uses them, read through workspace/configuration.
 // Values from the client are untrusted JSON: anything of the wrong type falls back to the default
 // declared in package.json, so a typo in settings.json never stops the analysis.
+import { DEFAULT_PROOF_BOUNDS } from '../analysis/bounds';
 
 export interface ServerSettings {
   /** Rule code -> enabled. Codes not listed are enabled. */
   rules: Record<string, boolean>;
-  exploration: { maxStates: number; timeoutMs: number };
+  exploration: { maxStates: number; maxWork: number; timeoutMs: number };
   showUnknown: boolean;
   include: string[];
   exclude: string[];
@@ -15,7 +16,7 @@ export interface ServerSettings {
 
 export const DEFAULT_SETTINGS: ServerSettings = {
   rules: {},
-  exploration: { maxStates: 200000, timeoutMs: 2000 },
+  exploration: { maxStates: DEFAULT_PROOF_BOUNDS.maxCandidates, maxWork: DEFAULT_PROOF_BOUNDS.maxWork, timeoutMs: DEFAULT_PROOF_BOUNDS.timeoutMs },
   showUnknown: false,
   include: ['**/*.c', '**/*.h'],
   exclude: ['**/node_modules/**', '**/.git/**'],
@@ -46,6 +47,7 @@ export function parseSettings(section: unknown): ServerSettings {
     rules,
     exploration: {
       maxStates: positiveNumber(exploration.maxStates ?? section['exploration.maxStates'], DEFAULT_SETTINGS.exploration.maxStates),
+      maxWork: positiveNumber(exploration.maxWork ?? section['exploration.maxWork'], DEFAULT_SETTINGS.exploration.maxWork),
       timeoutMs: positiveNumber(exploration.timeoutMs ?? section['exploration.timeoutMs'], DEFAULT_SETTINGS.exploration.timeoutMs),
     },
     showUnknown: typeof section.showUnknown === 'boolean' ? section.showUnknown : DEFAULT_SETTINGS.showUnknown,

@@ -30,7 +30,7 @@ export class RuntimeSimulator {
       if (error instanceof ProgramError) return { title: `program: ${file}`, verdict: 'unknown', message: `not a program the runtime reads: ${error.message}`, threads: [], steps: [] };
       throw error;
     }
-    const r = explore(program, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs, shouldStop: isCancelled });
+    const r = explore(program, { maxCandidates: settings.exploration.maxStates, maxWork: settings.exploration.maxWork, timeoutMs: settings.exploration.timeoutMs, shouldStop: isCancelled });
     const lines = text.split('\n');
     return {
       title: `program: ${program.name}`,
