@@ -104,13 +104,14 @@ test('range overlap includes touching ends (a cursor at the end of a squiggle)',
 test('settings: defaults for missing or wrongly typed values, both nested and dotted keys', () => {
   assert.deepEqual(parseSettings(undefined), DEFAULT_SETTINGS);
   assert.deepEqual(parseSettings('garbage'), DEFAULT_SETTINGS);
-  const parsed = parseSettings({ rules: { a: false, b: 'no' }, exploration: { maxStates: -1, timeoutMs: 50 }, showUnknown: true, include: [1], exclude: ['x/**'] });
+  const parsed = parseSettings({ rules: { a: false, b: 'no' }, exploration: { maxStates: -1, maxWork: 'lots', timeoutMs: 50 }, showUnknown: true, include: [1], exclude: ['x/**'] });
   assert.deepEqual(parsed.rules, { a: false });
-  assert.deepEqual(parsed.exploration, { maxStates: DEFAULT_SETTINGS.exploration.maxStates, timeoutMs: 50 });
+  assert.deepEqual(parsed.exploration, { maxStates: DEFAULT_SETTINGS.exploration.maxStates, maxWork: DEFAULT_SETTINGS.exploration.maxWork, timeoutMs: 50 });
   assert.equal(parsed.showUnknown, true);
   assert.deepEqual(parsed.include, DEFAULT_SETTINGS.include);
   assert.deepEqual(parsed.exclude, ['x/**']);
   assert.equal(parseSettings({ 'exploration.maxStates': 500 }).exploration.maxStates, 500);
+  assert.equal(parseSettings({ 'exploration.maxWork': 900 }).exploration.maxWork, 900);
   assert.ok(!isRuleEnabled(parsed, 'a'));
   assert.ok(isRuleEnabled(parsed, 'b'));
 });
