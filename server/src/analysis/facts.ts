@@ -68,6 +68,12 @@ export interface EventContext {
    * `/`. Two events in different arms of one if never run on the same path (see onOnePath).
    */
   branch?: string;
+  /**
+   * How many `return`, `goto`, `break` and `continue` statements of the function come before the
+   * event in source order (absent: none). Two events with different counts may have a jump
+   * between them, so the later one may not run after the earlier.
+   */
+  exitsBefore?: number;
 }
 
 /** Can the two events run on one path through their function (no if sends them apart)? */
@@ -83,6 +89,11 @@ export function onOnePath(a: EventContext, b: EventContext): boolean {
 interface EventBase {
   span: Span;
   ctx: EventContext;
+  /**
+   * Stores, atomics and wakeups that are a statement of their own in a block, alone on their
+   * lines (`x->done = 1;`): the statement's span, where a fix can insert or delete whole lines.
+   */
+  statement?: Span;
 }
 
 export type FactEvent =
@@ -92,7 +103,14 @@ export type FactEvent =
   | (EventBase & { kind: 'lock'; name: string; lock: string; action: 'lock' | 'unlock'; irq: string; raw: boolean; sleeps: boolean })
   | (EventBase & { kind: 'irq'; name: string; action: 'off' | 'on' })
   | (EventBase & { kind: 'wait'; name: string; queue?: AccessPath; info: WaitMacro; condition?: Condition; stateArg?: string })
-  | (EventBase & { kind: 'wake'; name: string; queue?: AccessPath; info: WakeMacro })
+  | (EventBase & {
+      kind: 'wake';
+      name: string;
+      queue?: AccessPath;
+      info: WakeMacro;
+      /** The text of `statement` (see EventBase): what moving the wakeup moves. */
+      statementText?: string;
+    })
   | (EventBase & {
       kind: 'active';
       name: string;
@@ -191,7 +209,10 @@ const enum Step {
   Skip,
   Visit,
   Descend,
+  /** A jump out of the statement list (goto, break, continue): counted, nothing below it. */
+  Jump,
 }
+const JUMP_TYPES = new Set(['goto_statement', 'break_statement', 'continue_statement']);
 /** By node type id: the walk's step, and the type's name (asking a node for it costs a call into the WebAssembly). */
 interface StepTable {
   steps: Step[];
@@ -207,7 +228,7 @@ function stepsFor(language: Language): StepTable {
     for (let id = 0; id < language.nodeTypeCount; id++) {
       const type = language.nodeTypeForId(id) ?? '';
       table.names.push(type);
-      table.steps.push(!language.nodeTypeIsNamed(id) || LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
+      table.steps.push(!language.nodeTypeIsNamed(id) ? Step.Skip : JUMP_TYPES.has(type) ? Step.Jump : LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
     }
     STEPS.set(language, table);
   }
@@ -236,7 +257,7 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     if (k > lineStart) s.indent = parsed.text.slice(lineStart, k);
     return s;
   };
-  const userText = (n: Node) => parsed.text.slice(n.startIndex, n.endIndex);
+  const userText = (n: Node, end: Node = n) => parsed.text.slice(n.startIndex, end.endIndex);
   const root = parsed.tree.rootNode;
 
   const shape = fileShape(root);
@@ -517,7 +538,8 @@ class BodyWalker {
     /** The file's globals by name, the first declaration of a name (a header can declare thousands). */
     private readonly globals: Map<string, VarDecl>,
     private readonly span: (n: Node) => Span,
-    private readonly userText: (n: Node) => string,
+    /** The file's text of a node, or from a node to the end of a later one. */
+    private readonly userText: (n: Node, end?: Node) => string,
     private readonly registrations: Registration[],
     private readonly policy: FactsPolicy,
     heldOnEntry: string[] = [],
@@ -531,6 +553,8 @@ class BodyWalker {
   }
 
   private lastCtx: EventContext | undefined;
+  /** The returns and jumps walked so far (EventContext.exitsBefore). */
+  private jumps = 0;
 
   /** Events in the same context share one context object (memory: a kernel tree has millions). */
   private ctx(): EventContext {
@@ -538,8 +562,8 @@ class BodyWalker {
     const irqsOff = this.irqOffDepth > 0;
     const conditional = this.conditionalDepth > 0;
     const branch = this.arms.length ? this.arms.join('/') : undefined;
-    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.branch === branch && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
-    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional, ...(branch ? { branch } : {}) };
+    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.branch === branch && c.exitsBefore === (this.jumps || undefined) && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
+    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional, ...(branch ? { branch } : {}), ...(this.jumps ? { exitsBefore: this.jumps } : {}) };
     return this.lastCtx;
   }
 
@@ -548,7 +572,10 @@ class BodyWalker {
     if (depth > MAX_DEPTH) return;
     // Nothing below a literal, a name or a comment is an event: skip asking for its children
     // (half the nodes of a body, one call into the parser's WebAssembly each).
-    if (LEAF_TYPES.has(type)) return;
+    if (LEAF_TYPES.has(type)) {
+      if (JUMP_TYPES.has(type)) this.jumps++;
+      return;
+    }
     switch (type) {
       case 'declaration':
         this.declaration(node);
@@ -584,6 +611,7 @@ class BodyWalker {
           this.visit(value, depth + 1);
           this.returnNodes.push(value);
         }
+        this.jumps++;
         return;
       }
       case 'if_statement': {
@@ -660,6 +688,10 @@ class BodyWalker {
       const id = cursor.nodeTypeId;
       const step = table.steps[id] ?? Step.Descend;
       if (step === Step.Skip) continue;
+      if (step === Step.Jump) {
+        this.jumps++;
+        continue;
+      }
       if (step === Step.Visit) {
         this.visit(cursor.currentNode, depth, table.names[id]);
         continue;
@@ -672,6 +704,29 @@ class BodyWalker {
   }
 
   /** `e` is a fresh object literal at every call: it becomes the event (no copy). */
+  /**
+   * `call(...);` or `x = v;` as a statement of a block with nothing else on its lines (no
+   * neighbour statement or comment starts or ends there): its span and text, else undefined.
+   */
+  private ownStatement(call: Node): { span: Span; text: string } | undefined {
+    const stmt = call.parent;
+    if (stmt?.type !== 'expression_statement' || stmt.parent?.type !== 'compound_statement') return undefined;
+    const before = stmt.previousSibling;
+    let last: Node = stmt;
+    let after = stmt.nextSibling;
+    // Comments that end the statement's last line go with it.
+    while (after?.type === 'comment' && after.startPosition.row === stmt.endPosition.row) {
+      last = after;
+      after = after.nextSibling;
+    }
+    if (before && before.endPosition.row === stmt.startPosition.row) return undefined;
+    if (after && after.startPosition.row === last.endPosition.row) return undefined;
+    const span = this.span(stmt);
+    if (last === stmt) return { span, text: this.userText(stmt) };
+    const end = this.span(last);
+    return { span: { ...span, end: end.end, endLine: end.endLine, endColumn: end.endColumn }, text: this.userText(stmt, last) };
+  }
+
   private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
     const event = e as FactEvent;
     event.ctx = this.ctx();
@@ -690,7 +745,7 @@ class BodyWalker {
    * function has many ifs and assignments; most functions keep none of them).
    */
   private finish(): void {
-    const keepChecks = this.fn.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait');
+    const keepChecks = this.fn.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait' || this.policy.checksWith.has(e.kind));
     const helper = this.returnNodes.length === 1;
     const dropped = new Set<FactEvent>();
     for (const { event, node, branch } of this.pending) {
@@ -768,12 +823,14 @@ class BodyWalker {
     const hashedQueue = name === BIT_WAKE && args()[0] && args()[1] ? this.bitQueue(this.bitAccess(args()[0], args()[1])) : name === VAR_WAKE && args()[0] ? this.varQueue(args()[0]) : undefined;
     if (hashedQueue) {
       this.push({ kind: 'active', name, queue: hashedQueue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
-      this.push({ kind: 'wake', name, queue: hashedQueue, info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false }, span });
+      const statement = this.ownStatement(node);
+      this.push({ kind: 'wake', name, queue: hashedQueue, info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false }, ...(statement ? { statement: statement.span, statementText: statement.text } : {}), span });
       return;
     }
     const wake = WAKE_MACROS.get(name);
     if (wake) {
-      this.push({ kind: 'wake', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: wake, span });
+      const statement = this.ownStatement(node);
+      this.push({ kind: 'wake', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: wake, ...(statement ? { statement: statement.span, statementText: statement.text } : {}), span });
       return;
     }
     const active = ACTIVE_MACROS.get(name);
@@ -805,7 +862,8 @@ class BodyWalker {
         const value = store.valueArg !== undefined ? args()[store.valueArg] : undefined;
         const bit = store.bitArg !== undefined ? args()[store.bitArg] : undefined;
         const target = bit ? this.bitAccess(loc, bit) : this.access(loc);
-        this.push({ kind: 'store', via: name, target, value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, span });
+        const statement = this.ownStatement(node)?.span;
+        this.push({ kind: 'store', via: name, target, value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, ...(statement ? { statement } : {}), span });
       }
       return;
     }
@@ -814,7 +872,8 @@ class BodyWalker {
       const loc = args()[atomic.locArg];
       // test_and_set_bit(bit, word) and friends: a fixed bit is its own location.
       const target = loc && BIT_ATOMIC.test(name) && args()[0] ? this.bitAccess(loc, args()[0]) : loc ? this.access(loc) : undefined;
-      this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, span });
+      const statement = this.ownStatement(node)?.span;
+      this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, ...(statement ? { statement } : {}), span });
       return;
     }
     const lock = LOCK_MACROS.get(name);
@@ -888,7 +947,8 @@ class BodyWalker {
     }
     if (target.rootKind === 'param' && target.fields.length === 0) return;
     const right = node.childForFieldName('right');
-    this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, span: this.span(node) });
+    const statement = this.ownStatement(node)?.span;
+    this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, ...(statement ? { statement } : {}), span: this.span(node) });
   }
 
   /** Every assignment of a local, with its value when the model can read it (see 'local-value'). */

@@ -35,6 +35,11 @@ export interface FactNeeds {
   callsIn?: Array<{ calls: string[]; in: FunctionSelector[] }>;
   /** Functions whose stores are kept even when nothing else in them is (`in` any of these). */
   storesIn?: FunctionSelector[];
+  /**
+   * Branch tests (`if (cond)`) are kept, with their conditions, in functions that sleep; these
+   * event kinds (`'wake'`) keep them in the functions holding one too (a wakeup's path tests).
+   */
+  checksWith?: string[];
 }
 
 /** The needs of several rules as one compiled policy. */
@@ -43,6 +48,8 @@ export interface FactsPolicy {
   keepCallArgument: (name: string) => boolean;
   callsIn: Array<{ keep: (name: string) => boolean; in: FunctionSelector[] }>;
   storesIn: FunctionSelector[];
+  /** Event kinds whose functions keep their branch tests (besides the sleeping ones). */
+  checksWith: ReadonlySet<string>;
 }
 
 const NOTHING = /(?!)/;
@@ -66,6 +73,7 @@ export function factsPolicy(needs: readonly FactNeeds[]): FactsPolicy {
       return { keep: (name: string) => re.test(name), in: c.in };
     }),
     storesIn: needs.flatMap((n) => n.storesIn ?? []),
+    checksWith: new Set(needs.flatMap((n) => n.checksWith ?? [])),
   };
   compiled.set(needs, policy);
   return policy;
