@@ -7,6 +7,7 @@ import { LIST_REMOVAL, QUEUE_EMPTY_TEST } from '../../analysis/wrappers';
 import { ExtractionError, waitCondition } from '../../analysis/extract';
 import type { FunctionFacts } from '../../analysis/facts';
 import type { Site, WorkspaceIndex } from '../../analysis/index';
+import type { Plan } from '../../analysis/plan';
 import type { E } from '../rule';
 
 
@@ -53,6 +54,28 @@ export function firstWaiterWithCondition(waits: Array<Site<E<'wait'>>>, what: st
   const w = waits.find((x) => waitCondition(x));
   if (!w) throw new ExtractionError(waits.length ? `the waiters on ${what} have no condition the model can read` : `no wait site on ${what} in the workspace`);
   return w;
+}
+
+/**
+ * A plan per sleeper the model can read, the first one first (up to four): one sleeper whose
+ * condition the waker's store can make true is enough for the lost wakeup, so the others are the
+ * plan's alternatives, explored when the first comes out safe. When none can be built, the
+ * first one's reason is the answer.
+ */
+export function planEachWaiter(first: Site<E<'wait'>>, waits: Array<Site<E<'wait'>>>, build: (w: Site<E<'wait'>>) => Plan): Plan {
+  let reason: ExtractionError | undefined;
+  const plans: Plan[] = [];
+  for (const w of [first, ...waits.filter((x) => x !== first && waitCondition(x))]) {
+    try {
+      plans.push(build(w));
+    } catch (error) {
+      if (!(error instanceof ExtractionError)) throw error;
+      reason ??= error;
+    }
+    if (plans.length === 4) break;
+  }
+  if (plans.length === 0) throw reason!;
+  return { ...plans[0], ...(plans.length > 1 ? { alternatives: plans.slice(1) } : {}) };
 }
 
 function lockKey(text: string): string {

@@ -5,7 +5,7 @@
  */
 import type { Op } from '../../../../analyzer-runtime/src';
 import {
-  conditionLocations, exitIgnoringTimeout, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, storeLocation, waitCondition, waiterCondition, waitOp, wakeOp,
+  conditionLocations, exitIgnoringTimeout, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, storeLocation, waiterCondition, waitOp, wakeOp,
 } from '../../analysis/extract';
 import type { FunctionFacts } from '../../analysis/facts';
 import type { Site, WorkspaceIndex } from '../../analysis/index';
@@ -13,7 +13,7 @@ import type { Plan } from '../../analysis/plan';
 import type { Candidate, E } from '../rule';
 import { insertLineBefore, nameEdit, replaceSpan } from '../shared/edits';
 import { threadContext, variant } from '../shared/programs';
-import { firstWaiterWithCondition } from '../shared/sleepers';
+import { firstWaiterWithCondition, planEachWaiter } from '../shared/sleepers';
 import { isNonReturningAtomic } from '../shared/stores';
 import { activeMessage, ActiveCheckSubject } from './detect';
 
@@ -21,27 +21,10 @@ export function planActiveCheck(index: WorkspaceIndex, c: Candidate<ActiveCheckS
   return activeCheckPlan(index, c.subject);
 }
 
-/**
- * One waiter whose condition the store can make true is enough for the lost wakeup: a program
- * is built for each waiter the model can read that tests the stored location (up to four), the
- * others explored when the first comes out safe; when none can be built, the first one's
- * reason is the answer.
- */
+/** One waiter whose condition the store can make true is enough for the lost wakeup (planEachWaiter). */
 function activeCheckPlan(index: WorkspaceIndex, s: ActiveCheckSubject): Plan {
   const first = firstWaiterWithCondition(s.waits, s.check.event.queue?.text ?? s.check.queue);
-  let reason: ExtractionError | undefined;
-  const plans: Plan[] = [];
-  for (const w of [first, ...s.waits.filter((x) => x !== first && waitCondition(x))]) {
-    try {
-      plans.push(activeCheckPlanWith(index, s, w));
-    } catch (error) {
-      if (!(error instanceof ExtractionError)) throw error;
-      reason ??= error;
-    }
-    if (plans.length === 4) break;
-  }
-  if (plans.length === 0) throw reason!;
-  return { ...plans[0], ...(plans.length > 1 ? { alternatives: plans.slice(1) } : {}) };
+  return planEachWaiter(first, s.waits, (w) => activeCheckPlanWith(index, s, w));
 }
 
 function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Site<E<'wait'>>): Plan {
