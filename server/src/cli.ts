@@ -2,12 +2,14 @@
 import { spawnSync } from 'node:child_process';
 import { runCheckCommand } from './commands/check';
 import { runLitmusCommand } from './commands/litmus';
+import { runRulesCommand } from './commands/rules';
 import { runSimulateCommand } from './commands/simulate';
 
 const USAGE = `usage: wakeaudit <command> ...
   check [options] PATH...     audit C files and directories (--help for options)
   litmus FILE_OR_DIR...       run C litmus tests and compare with their Result: lines
-  simulate FILE               explore a runtime program (.wake/.json) or a .litmus test`;
+  simulate FILE               explore a runtime program (.wake/.json) or a .litmus test
+  rules [--format F]          the rules: text, json or the README's markdown table`;
 
 /**
  * A whole kernel tree's index is about 0.5 GB of live heap, but V8's default limit (a quarter
@@ -45,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheckCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'litmus':
       return runLitmusCommand(rest, process.stdout);
+    case 'rules':
+      return runRulesCommand(rest, process.stdout, process.stderr);
     case 'simulate':
       return runSimulateCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case '--help':

@@ -29,8 +29,12 @@ export type RuleCode = string;
 
 export const RULE_CODES: readonly string[] = RULES.map((r) => r.code);
 
-/** Codes of rules outside the C analysis that have a page too (the litmus analysis' own). */
-export const OTHER_DOCUMENTED_CODES: readonly string[] = ['litmus-result-mismatch'];
+/** Rules outside the C analysis that have a page too (the litmus analysis' own). */
+export const OTHER_RULES: ReadonlyArray<Pick<Rule, 'code' | 'summary' | 'fixSummary' | 'severity'>> = [
+  { code: 'litmus-result-mismatch', summary: "A `.litmus` test's `Result:` line that LKMM contradicts", fixSummary: 'the right `Result:`', severity: 'warning' },
+];
+
+export const OTHER_DOCUMENTED_CODES: readonly string[] = OTHER_RULES.map((r) => r.code);
 
 const BY_CODE = new Map(RULES.map((r) => [r.code, r]));
 

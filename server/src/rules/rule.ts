@@ -35,6 +35,8 @@ export interface Rule<Subject = any> {
   code: string;
   /** One line: SARIF's shortDescription and the README's table. */
   summary: string;
+  /** One line: the fixes it offers (the README's table). */
+  fixSummary: string;
   /** How a proved finding is shown: a bug, or a suggestion whose proof is that the simpler form is safe. */
   severity: 'warning' | 'hint';
   /** What the front end must keep in the facts for this rule (calls, stores it would drop). */

@@ -10,6 +10,7 @@ import { planPvLostKick } from './plan';
 export const pvLostKick: Rule<PvSubject> = {
   code: CODE,
   summary: 'A paravirt qspinlock unlock that clears the lock byte without the atomic that sees a halted waiter',
+  fixSummary: "the protocol's cmpxchg unlock",
   severity: 'warning',
   needs: {
     calls: ['pv_wait', 'pv_kick'],

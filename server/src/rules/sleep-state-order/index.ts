@@ -10,6 +10,7 @@ import { planStateOrder } from './plan';
 export const sleepStateOrder: Rule<StateOrderSubject> = {
   code: CODE,
   summary: 'Condition checked before set_current_state(), or __set_current_state() where a barrier is needed',
+  fixSummary: 're-check after the state change, `set_current_state()`',
   severity: 'warning',
   detect: (_index, file, facts) => detectStateOrder(file, facts.functions),
   plan: planStateOrder,

@@ -10,6 +10,7 @@ import { planSingleWaiter } from './plan';
 export const swaitSingleWaiter: Rule<SingleWaiterSubject> = {
   code: CODE,
   summary: 'swait queue with exactly one sleeper: a task pointer or rcuwait is simpler',
+  fixSummary: 'task-pointer (rcuwait) conversion, multi-file',
   severity: 'hint',
   // The conversion renames the queue's initialisers: their calls, with the queue they set up.
   needs: { calls: ['init_\\w+', 'rcuwait_init'], callArguments: ['init_\\w*', 'rcuwait_init\\w*'] },

@@ -9,6 +9,7 @@ import { planAtomicWake } from './plan';
 export const swakeAllAtomicContext: Rule<AtomicWakeSubject> = {
   code: CODE,
   summary: 'swake_up_all() from hard-IRQ or IRQs-off context',
+  fixSummary: '`swake_up_one()` when one sleeper is proved',
   severity: 'warning',
   detect: (index, file, facts) => detectAtomicWakes(index, file, facts.functions),
   plan: planAtomicWake,

@@ -10,6 +10,7 @@ import { planVcpuKick } from './plan';
 export const vcpuKickUnobservedState: Rule<VcpuKickSubject> = {
   code: CODE,
   summary: 'A vCPU kick after setting state the runnable predicate never reads',
+  fixSummary: 'the predicate reads the state',
   severity: 'warning',
   needs: { calls: KICKS },
   detect: (index, file, facts) => detectVcpuKicks(index, file, facts.functions),

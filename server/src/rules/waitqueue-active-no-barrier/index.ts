@@ -11,6 +11,7 @@ import { planActiveCheck } from './plan';
 export const waitqueueActiveNoBarrier: Rule<ActiveCheckSubject> = {
   code: CODE,
   summary: 'waitqueue_active()/swait_active() after a condition store without a full barrier',
+  fixSummary: '`smp_mb()` before the check, `wq_has_sleeper()`, an unconditional wakeup; `smp_mb__after_atomic()` before `wake_up_bit()`',
   severity: 'warning',
   needs: {
     // A log call that always reaches printk ends in a full barrier (printk's klogd wakeup):
