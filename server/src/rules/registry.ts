@@ -13,6 +13,7 @@ import { swakeAllAtomicContext } from './swake-all-atomic-context';
 import { swakeExclusiveMultiWaiter } from './swake-exclusive-multi-waiter';
 import { vcpuKickUnobservedState } from './vcpu-kick-unobserved-state';
 import { waitqueueActiveNoBarrier } from './waitqueue-active-no-barrier';
+import { wakeBeforeConditionStore } from './wake-before-condition-store';
 
 export const RULES: readonly Rule[] = [
   swakeExclusiveMultiWaiter,
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   sleepInWakeCallback,
   vcpuKickUnobservedState,
   pvLostKick,
+  wakeBeforeConditionStore,
 ];
 
 export type RuleCode = string;
