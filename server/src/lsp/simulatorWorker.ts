@@ -140,12 +140,3 @@ export class WorkerSimulator implements Simulator {
     void worker.terminate();
   }
 }
-
-/** The same engine on the calling thread (tests, and builds without worker threads). */
-export class InProcessSimulator implements Simulator {
-  private readonly runtime = new RuntimeSimulator();
-
-  simulate(input: SimulatorInput, settings: ServerSettings, token: CancellationToken): Promise<TraceResult> {
-    return this.runtime.simulate(input, settings, () => token.isCancellationRequested);
-  }
-}
