@@ -64,9 +64,20 @@ export class WorkspaceIndex {
   private declarations: Declarations | undefined;
   private sitesByQueue: Sites | undefined;
 
+  /** Each file's place in file order (the order of every list in the maps), while the set of files stays the same. */
+  private ranks: Map<string, number> | undefined;
+
+  /**
+   * Adds or replaces a file. Replacing a file whose declarations (struct fields, globals,
+   * macros, masks, typedefs, registrations) did not change (an edit inside function bodies, a
+   * fix's text) updates the built maps in place, the file's entries put where a rebuild would
+   * put them; anything else drops the maps for a rebuild on the next query.
+   */
   set(facts: FileFacts): void {
+    const previous = this.files.get(facts.file);
     this.files.set(facts.file, facts);
-    this.changed();
+    if (previous && this.declarations && declarationsKey(previous) === declarationsKey(facts)) this.replaceSites(previous, facts);
+    else this.changed();
   }
 
   remove(file: string): void {
@@ -76,6 +87,39 @@ export class WorkspaceIndex {
   private changed(): void {
     this.declarations = undefined;
     this.sitesByQueue = undefined;
+    this.ranks = undefined;
+  }
+
+  /** The built maps with `previous`'s entries replaced by `next`'s (same file, same declarations). */
+  private replaceSites(previous: FileFacts, next: FileFacts): void {
+    if (!this.ranks) this.ranks = new Map([...this.files.keys()].map((f, i) => [f, i]));
+    const rank = this.ranks;
+    const d = this.declarations!;
+    const oldDecls = emptyDeclarations();
+    const newDecls = emptyDeclarations();
+    addDeclarations(oldDecls, previous);
+    addDeclarations(newDecls, next);
+    spliceFile(d.functions, oldDecls.functions, newDecls.functions, next.file, rank);
+    // The same fields (declarationsKey), but the first-declaration map holds the old objects,
+    // whose spans an edit may have moved.
+    previous.structFields.forEach((field, i) => {
+      const key = `${field.struct}.${field.field}`;
+      if (d.fields.get(key) === field) d.fields.set(key, next.structFields[i]);
+    });
+    if (!this.sitesByQueue) return;
+    const oldSites = emptySites();
+    const newSites = emptySites();
+    // The old file's identities are asked of it while it is still the index's file: set it back for that.
+    this.files.set(previous.file, previous);
+    this.addSites(oldSites, d, previous);
+    this.files.set(next.file, next);
+    this.addSites(newSites, d, next);
+    const a = this.sitesByQueue;
+    spliceFile(a.waits, oldSites.waits, newSites.waits, next.file, rank);
+    spliceFile(a.wakes, oldSites.wakes, newSites.wakes, next.file, rank);
+    spliceFile(a.actives, oldSites.actives, newSites.actives, next.file, rank);
+    spliceFile(a.calls, oldSites.calls, newSites.calls, next.file, rank);
+    a.wakers = insertInFileOrder(a.wakers.filter((w) => w.file !== next.file), newSites.wakers, next.file, rank);
   }
 
   get(file: string): FileFacts | undefined {
@@ -93,54 +137,42 @@ export class WorkspaceIndex {
 
   private decls(): Declarations {
     if (this.declarations) return this.declarations;
-    const d: Declarations = { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), typedefs: new Map() };
+    const d = emptyDeclarations();
     this.declarations = d;
-    for (const f of this.files.values()) {
-      for (const field of f.structFields) {
-        const key = `${field.struct}.${field.field}`;
-        if (!d.fields.has(key)) d.fields.set(key, field);
-      }
-      for (const g of f.globals) if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
-      for (const [name, value] of Object.entries(f.defines ?? {})) if (!d.defines.has(name)) d.defines.set(name, value);
-      for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!d.bitMasks.has(mask)) d.bitMasks.set(mask, bit);
-      for (const [alias, struct] of Object.entries(f.typedefs ?? {})) if (!d.typedefs.has(alias)) d.typedefs.set(alias, struct);
-      for (const r of f.registrations) {
-        // Hard-IRQ wins over anything else: a function registered both ways must obey both.
-        const prev = d.contexts.get(r.callee);
-        if (!prev || r.context === 'hardirq') d.contexts.set(r.callee, r.context);
-      }
-      for (const fn of f.functions) push(d.functions, fn.name, { file: f.file, fn });
-    }
+    for (const f of this.files.values()) addDeclarations(d, f);
     return d;
   }
 
   private sites(): Sites {
     if (this.sitesByQueue) return this.sitesByQueue;
     const d = this.decls();
-    const a: Sites = { waits: new Map(), wakes: new Map(), actives: new Map(), calls: new Map(), wakers: [] };
+    const a = emptySites();
     this.sitesByQueue = a;
-    for (const f of this.files.values()) {
-      let taskWakingHelpers: Set<string> | undefined;
-      for (const fn of f.functions) {
-        if (fn.events.some((e) => e.kind === 'wake' && e.info.queue === 'task')) (taskWakingHelpers ??= new Set()).add(fn.name);
-      }
-      const helpers = taskWakingHelpers ?? new Set<string>();
-      for (const fn of f.functions) {
-        if (fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))) {
-          a.wakers.push({ file: f.file, fn, taskWakingHelpers: helpers });
-        }
-        fn.events.forEach((e, index) => {
-          if (e.kind === 'call') push(a.calls, e.name, { file: f.file, fn, event: e, index });
-          if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) {
-            const queue = this.identityIn(d, f.file, fn, e.queue);
-            if (e.kind === 'wait') push(a.waits, queue, { file: f.file, fn, event: e, queue });
-            if (e.kind === 'wake') push(a.wakes, queue, { file: f.file, fn, event: e, queue });
-            if (e.kind === 'active') push(a.actives, queue, { file: f.file, fn, event: e, queue });
-          }
-        });
-      }
-    }
+    for (const f of this.files.values()) this.addSites(a, d, f);
     return a;
+  }
+
+  /** One file's waits, wakes, checks, calls and waking functions, appended to `a`. */
+  private addSites(a: Sites, d: Declarations, f: FileFacts): void {
+    let taskWakingHelpers: Set<string> | undefined;
+    for (const fn of f.functions) {
+      if (fn.events.some((e) => e.kind === 'wake' && e.info.queue === 'task')) (taskWakingHelpers ??= new Set()).add(fn.name);
+    }
+    const helpers = taskWakingHelpers ?? new Set<string>();
+    for (const fn of f.functions) {
+      if (fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))) {
+        a.wakers.push({ file: f.file, fn, taskWakingHelpers: helpers });
+      }
+      fn.events.forEach((e, index) => {
+        if (e.kind === 'call') push(a.calls, e.name, { file: f.file, fn, event: e, index });
+        if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) {
+          const queue = this.identityIn(d, f.file, fn, e.queue);
+          if (e.kind === 'wait') push(a.waits, queue, { file: f.file, fn, event: e, queue });
+          if (e.kind === 'wake') push(a.wakes, queue, { file: f.file, fn, event: e, queue });
+          if (e.kind === 'active') push(a.actives, queue, { file: f.file, fn, event: e, queue });
+        }
+      });
+    }
   }
 
   /** The identity two accesses share when they name the same object (same queue, same flag). */
@@ -297,4 +329,61 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
+}
+
+function emptyDeclarations(): Declarations {
+  return { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), typedefs: new Map() };
+}
+
+function emptySites(): Sites {
+  return { waits: new Map(), wakes: new Map(), actives: new Map(), calls: new Map(), wakers: [] };
+}
+
+/** One file's declarations added to `d`: the first file to declare a name keeps it. */
+function addDeclarations(d: Declarations, f: FileFacts): void {
+  for (const field of f.structFields) {
+    const key = `${field.struct}.${field.field}`;
+    if (!d.fields.has(key)) d.fields.set(key, field);
+  }
+  for (const g of f.globals) if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
+  for (const [name, value] of Object.entries(f.defines ?? {})) if (!d.defines.has(name)) d.defines.set(name, value);
+  for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!d.bitMasks.has(mask)) d.bitMasks.set(mask, bit);
+  for (const [alias, struct] of Object.entries(f.typedefs ?? {})) if (!d.typedefs.has(alias)) d.typedefs.set(alias, struct);
+  for (const r of f.registrations) {
+    // Hard-IRQ wins over anything else: a function registered both ways must obey both.
+    const prev = d.contexts.get(r.callee);
+    if (!prev || r.context === 'hardirq') d.contexts.set(r.callee, r.context);
+  }
+  for (const fn of f.functions) push(d.functions, fn.name, { file: f.file, fn });
+}
+
+/** What decides the first-declaration maps: equal keys, equal contributions (spans left out, an edit moves them). */
+function declarationsKey(f: FileFacts): string {
+  return JSON.stringify([
+    f.structFields.map((x) => [x.struct, x.field, x.type, x.structName, x.pointer]),
+    f.globals.map((g) => [g.name, g.structName, g.isStatic]),
+    f.defines ?? {},
+    f.bitMasks ?? {},
+    f.typedefs ?? {},
+    f.registrations.map((r) => [r.callee, r.context]),
+  ]);
+}
+
+/** `list` without `file`'s entries, with `entries` where file order puts them. */
+function insertInFileOrder<T extends { file: string }>(list: T[], entries: T[], file: string, rank: Map<string, number>): T[] {
+  if (entries.length === 0) return list;
+  const r = rank.get(file)!;
+  let at = list.findIndex((x) => (rank.get(x.file) ?? Infinity) > r);
+  if (at < 0) at = list.length;
+  return [...list.slice(0, at), ...entries, ...list.slice(at)];
+}
+
+/** In a map of lists in file order: `file`'s old entries (keys of `before`) replaced by `after`'s. */
+function spliceFile<T extends { file: string }>(map: Map<string, T[]>, before: Map<string, T[]>, after: Map<string, T[]>, file: string, rank: Map<string, number>): void {
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const rest = (map.get(key) ?? []).filter((x) => x.file !== file);
+    const next = insertInFileOrder(rest, after.get(key) ?? [], file, rank);
+    if (next.length) map.set(key, next);
+    else map.delete(key);
+  }
 }
