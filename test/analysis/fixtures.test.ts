@@ -1,10 +1,14 @@
 // Walks every rule's fixtures (server/src/rules/CODE/fixtures/): each case's findings must be
 // exactly its inline expectations, and what they say (message, fixes) and what their preferred
 // fixes write must be exactly the case's goldens (fixtureHarness.ts). A fixed case, analysed
-// again, keeps no violation its fixes were verified to remove.
+// again, keeps no violation its fixes were verified to remove. Fixes pass the same check against
+// every rule as in check and the editor (analysis/fixCheck.ts).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { proofBounds } from '../../server/src/analysis/bounds';
+import { decide } from '../../server/src/analysis/decide';
+import { keepFixesSafeUnderEveryRule } from '../../server/src/analysis/fixCheck';
 import { applyPreferredFixes } from '../../server/src/analysis/fixes';
 import type { Finding } from '../../server/src/analysis/findings';
 import { analyzeWorkspaceFile, createWorkspace } from '../../server/src/analysis/prove';
@@ -21,7 +25,10 @@ async function analyse(files: Array<{ path: string; text: string }>): Promise<Fi
   }
   const findings: Finding[] = [];
   for (const f of files) findings.push(...(await analyzeWorkspaceFile(ws, f.path)).findings);
-  return findings;
+  // As check and the editor do: a fix stays only if its text is safe under every rule.
+  const texts = new Map(files.map((f) => [f.path, f.text]));
+  const bounds = proofBounds({});
+  return keepFixesSafeUnderEveryRule({ workspace: ws, textOf: (file) => texts.get(file), prove: async (jobs) => jobs.map((j) => decide(j, bounds)), known: (paths) => findings.filter((f) => paths.includes(f.file)) }, findings);
 }
 
 /** The golden text of a case's findings: what a reviewer reads, one block per finding. */

@@ -5,6 +5,7 @@
  * Bad input never stops the run: oversized, binary or non-UTF-8 files and parses that take too
  * long give a one-line FileProblem for that file and the other files go on.
  */
+import { readFileSync } from 'node:fs';
 import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
 import { collectFacts, detachStrings, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
@@ -58,6 +59,15 @@ export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceL
     // cost the file its analysis. Latin-1 maps every byte to one character, so offsets hold.
     const text = new TextDecoder('latin1').decode(bytes);
     return { text, problem: { file, message: 'note: not valid UTF-8; analysed as Latin-1' } };
+  }
+}
+
+/** A source file's text read and decoded as the indexer does, or undefined when it cannot be read now. */
+export function readSourceText(file: string, limits: WorkspaceLimits = DEFAULT_LIMITS): string | undefined {
+  try {
+    return decodeSource(file, readFileSync(file), limits).text;
+  } catch {
+    return undefined;
   }
 }
 
@@ -146,6 +156,27 @@ export class Workspace {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The facts `text` would give `file`, leaving the index, the stats and the kept trees as they
+   * are (a fix's text, analysed to see what else it changes). Undefined when it cannot be parsed.
+   */
+  factsOfText(file: string, text: string): FileFacts | undefined {
+    if (text.length > this.limits.maxFileBytes) return undefined;
+    let parsed: ParsedFile;
+    try {
+      parsed = this.parser.parse(text, undefined, this.limits.parseTimeoutMs);
+    } catch {
+      return undefined;
+    }
+    try {
+      return collectFacts(file, parsed, countErrors(parsed.tree.rootNode), { needs: this.options.needs, walkEveryFunction: this.options.walkEveryFunction, detachStrings: this.options.detachStrings });
+    } catch {
+      return undefined;
+    } finally {
+      parsed.tree.delete();
+    }
   }
 
   /** Takes a file's facts collected elsewhere (an indexing worker), with what it cost there. */

@@ -17,7 +17,8 @@ import { ProofOutcome, ProofPool } from '../analysis/proofPool';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RuleCode } from '../rules/registry';
 import { headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
-import { DEFAULT_LIMITS, Workspace } from '../analysis/workspace';
+import { DEFAULT_LIMITS, readSourceText, Workspace } from '../analysis/workspace';
+import { keepFixesSafeUnderEveryRule } from '../analysis/fixCheck';
 import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
 import { applyPreferredFixes } from '../analysis/fixes';
 import { toSarif } from './sarif';
@@ -185,7 +186,20 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   }
   const indexedAt = performance.now();
   const proved = await proveFiles(workspace, analysed, options, progress);
-  const findings = proved.findings;
+  const bounds = proofBounds(options.proof);
+  // The fixes' own proofs ran above; each is now checked against every rule (analysis/fixCheck.ts).
+  const findings = await keepFixesSafeUnderEveryRule(
+    {
+      workspace,
+      textOf: (file) => texts.get(file) ?? readSourceText(file, workspace.limits),
+      enabled: (c) => options.rules.has(c),
+      prove: async (jobs) => jobs.map((job) => decide(job, bounds)),
+      // Every analysed file's candidates were proved above (safe ones are not findings, and
+      // the comparison counts only proved violations); a file not analysed has no candidates.
+      known: (files) => proved.findings.filter((f) => files.includes(f.file)),
+    },
+    proved.findings,
+  );
   problems.push(...proved.problems);
   if (progress) io.stderr.write('\r\x1b[K');
   const shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));

@@ -14,7 +14,8 @@ import { definedFunctionNames, headersDefiningConditionHelpers, indexFiles, Sear
 import { proofBounds } from '../analysis/bounds';
 import { createWorkspace, findCandidates, planCandidate } from '../analysis/prove';
 import { ProofPool } from '../analysis/proofPool';
-import { Workspace } from '../analysis/workspace';
+import { readSourceText, Workspace } from '../analysis/workspace';
+import { keepFixesSafeUnderEveryRule } from '../analysis/fixCheck';
 import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
 import { CancelledError } from './analyzer';
 import { isRuleEnabled, ServerSettings } from './settings';
@@ -203,7 +204,27 @@ export class CAnalyzer implements Analyzer {
         return o.finding;
       });
     }
-    const findings = items.map((item) => (typeof item === 'number' ? decided[item] : item)).filter((f) => f.verdict !== 'safe');
+    const proved = items.map((item) => (typeof item === 'number' ? decided[item] : item)).filter((f) => f.verdict !== 'safe');
+    const bounds = proofBounds(settings.exploration);
+    const findings = await keepFixesSafeUnderEveryRule(
+      {
+        workspace: ws,
+        textOf: (f) => this.openTexts.get(f) ?? readSourceText(f, ws.limits),
+        enabled: (code) => isRuleEnabled(settings, code),
+        prove: async (fixJobs) => {
+          const outcomes = await proofPool(this.log).prove(fixJobs, bounds, { isCancelled });
+          if (outcomes === 'stopped') throw new CancelledError();
+          return outcomes.map((o) => {
+            if ('error' in o) throw new Error(o.error);
+            return o.finding;
+          });
+        },
+        known: (files) => (files.length === 1 && files[0] === file ? proved : undefined),
+      },
+      proved,
+    );
+    // A check cut short dropped fixes it did not finish: this result is not the file's.
+    if (isCancelled()) throw new CancelledError();
     return { findings, problems: problem ? [problem] : [] };
   }
 

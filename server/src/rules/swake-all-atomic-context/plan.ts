@@ -10,6 +10,7 @@ import type { FixPlan, Plan } from '../../analysis/plan';
 import type { Candidate, E } from '../rule';
 import { nameEdit } from '../shared/edits';
 import { threadContext, variant } from '../shared/programs';
+import { singleOwner } from '../shared/sleepers';
 import type { AtomicWakeSubject } from './detect';
 
 export function planAtomicWake(index: WorkspaceIndex, c: Candidate<AtomicWakeSubject>): Plan {
@@ -30,7 +31,10 @@ function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Arr
   if (w && cond) b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond)] });
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['sleep-in-atomic'] }, cond ? [cond] : []);
   const fixes: FixPlan[] = [];
-  if (waits.length === 1 && w) {
+  // One sleeper proved as swait-single-waiter and swake-exclusive-multi-waiter prove it (one
+  // wait site on a per-task object, in a kthread, or on the sleeper's stack): one wait site
+  // alone can still be run by several tasks, and swake_up_one() would then lose wakeups.
+  if (w && singleOwner(index, wake.queue, waits)) {
     fixes.push({
       title: 'Only one task sleeps here: swake_up_one()',
       program: variant(program, 'waker', (o) => o.op === 'swake_up_all', (o) => [{ op: 'swake_up_one', wq: (o as Extract<Op, { op: 'swake_up_all' }>).wq, src: o.src }]),

@@ -52,7 +52,9 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
   });
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['lost-wakeup'] }, conds);
   const fixes: FixPlan[] = [];
-  const canWakeAll = !wake.event.ctx.irqsOff && index.contextOf(wake.fn) !== 'hardirq' && !wake.event.info.locked;
+  // Where the all-form may run at all (swake_up_all() needs interrupts on) is the other rules'
+  // word: every fix is checked against every rule before it is offered (analysis/fixCheck.ts).
+  const canWakeAll = !wake.event.info.locked;
   if (canWakeAll) {
     const all = wake.event.info.queue === 'swait' ? 'swake_up_all' : wake.event.name.includes('interruptible') ? 'wake_up_interruptible_all' : 'wake_up_all';
     fixes.push({
