@@ -28,7 +28,7 @@ test('check: indexing and proofs on worker threads (--jobs 2) give byte-identica
 
 async function fixturePlans(): Promise<ProofJob[]> {
   const ws = await createWorkspace({ keepTrees: false });
-  const files = collectSources([join(root, 'server', 'src', 'rules', 'swake-exclusive-multi-waiter', 'fixtures'), join(root, 'server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures')], []);
+  const { files } = collectSources([join(root, 'server', 'src', 'rules', 'swake-exclusive-multi-waiter', 'fixtures'), join(root, 'server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures')], []);
   const indexed = await indexFiles(ws, files, { jobs: 1, keepText: false });
   const jobs: ProofJob[] = [];
   for (const r of indexed) {

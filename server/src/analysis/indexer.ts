@@ -5,13 +5,13 @@
  * the index, the rules and the proofs stay on the calling thread, which needs every file's
  * facts at once. With one job everything runs on the calling thread, in the same code.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { contentHash } from './contentHash';
 import type { FileFacts } from './facts';
 import type { FileProblem } from './findings';
 import { addPhases, PhaseMilliseconds, phaseClock } from './phases';
+import { readSourceFile } from './sourceTree';
 import { decodeSource, FileStats, statsSince, Workspace, WorkspaceLimits, zeroStats } from './workspace';
 import { MODELLED_CONDITION_CALLS } from './wrappers';
 
@@ -43,15 +43,15 @@ export function indexOneFile(ws: Workspace, file: string, keepText: boolean, for
   const before = { ...ws.stats };
   const delta = () => statsSince(ws.stats, before);
   const reading = performance.now();
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
+  const read = readSourceFile(file, ws.limits.maxFileBytes);
+  if (!('bytes' in read)) {
     phaseClock.read += performance.now() - reading;
-    return { file, problems: [{ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }], unreadable: true, stats: delta() };
+    // Skipped by the policy (a FIFO, a device, over the size cap): a word, not an I/O error.
+    if ('skipped' in read) return { file, problems: [{ file, message: read.skipped }], stats: delta() };
+    return { file, problems: [{ file, message: read.unreadable }], unreadable: true, stats: delta() };
   }
   const problems: FileProblem[] = [];
-  const decoded = decodeSource(file, bytes, ws.limits);
+  const decoded = decodeSource(file, read.bytes, ws.limits);
   phaseClock.read += performance.now() - reading;
   if (decoded.problem) problems.push(decoded.problem);
   if (decoded.text === undefined) return { file, problems, stats: delta() };
@@ -274,13 +274,8 @@ export function headersDefiningConditionHelpers(
     }
     const byDir = constantDefinition.get(dirname(file));
     if (!byDir) continue;
-    let text: string;
-    try {
-      text = readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
-    if (text.length <= ws.limits.maxFileBytes && byDir.test(text)) out.push(file);
+    const read = readSourceFile(file, ws.limits.maxFileBytes);
+    if ('bytes' in read && byDir.test(read.bytes.toString('latin1'))) out.push(file);
   }
   return out;
 }

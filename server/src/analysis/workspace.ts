@@ -5,23 +5,23 @@
  * Bad input never stops the run: oversized, binary or non-UTF-8 files and parses that take too
  * long give a one-line FileProblem for that file and the other files go on.
  */
-import { readFileSync } from 'node:fs';
 import { countErrors, CParser, loadCParser, ParsedFile } from './parser';
 import { collectFacts, detachStrings, FileFacts } from './facts';
 import { WorkspaceIndex } from './index';
 import type { FactNeeds } from './factsPolicy';
 import type { FileProblem } from './findings';
 import { phaseClock } from './phases';
+import { DEFAULT_MAX_FILE_MB, MIB, overLimitMessage, readSourceFile } from './sourceTree';
 import { PREFILTER } from './wrappers';
 
 export interface WorkspaceLimits {
-  /** Files larger than this are reported and skipped (the parser would take seconds). */
+  /** Files larger than this are reported and skipped, never read past it (sourceTree.ts). */
   maxFileBytes: number;
   /** A parse that takes longer than this is abandoned for that file. */
   parseTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: WorkspaceLimits = { maxFileBytes: 4 * 1024 * 1024, parseTimeoutMs: 5_000 };
+export const DEFAULT_LIMITS: WorkspaceLimits = { maxFileBytes: DEFAULT_MAX_FILE_MB * MIB, parseTimeoutMs: 5_000 };
 
 export interface FileStats {
   parsed: number;
@@ -48,7 +48,7 @@ export function statsSince(after: FileStats, before: FileStats): FileStats {
 /** Turns raw bytes into text, or says in one line why the file is not C source. */
 export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceLimits = DEFAULT_LIMITS): { text?: string; problem?: FileProblem } {
   if (bytes.length > limits.maxFileBytes) {
-    return { problem: { file, message: `skipped: ${(bytes.length / 1048576).toFixed(1)} MB is over the ${(limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` } };
+    return { problem: { file, message: overLimitMessage(bytes.length, limits.maxFileBytes) } };
   }
   const head = bytes.subarray(0, 8192);
   if (head.includes(0)) return { problem: { file, message: 'skipped: binary file (contains NUL bytes)' } };
@@ -64,11 +64,9 @@ export function decodeSource(file: string, bytes: Uint8Array, limits: WorkspaceL
 
 /** A source file's text read and decoded as the indexer does, or undefined when it cannot be read now. */
 export function readSourceText(file: string, limits: WorkspaceLimits = DEFAULT_LIMITS): string | undefined {
-  try {
-    return decodeSource(file, readFileSync(file), limits).text;
-  } catch {
-    return undefined;
-  }
+  // Through the file-system policy (sourceTree.ts): no FIFO or device is opened, no read passes the cap.
+  const read = readSourceFile(file, limits.maxFileBytes);
+  return 'bytes' in read ? decodeSource(file, read.bytes, limits).text : undefined;
 }
 
 export interface WorkspaceOptions {
@@ -112,7 +110,7 @@ export class Workspace {
   setFile(file: string, text: string, force = false, keepTree = this.options.keepTrees): FileProblem | undefined {
     if (text.length > this.limits.maxFileBytes) {
       this.remove(file);
-      return { file, message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(this.limits.maxFileBytes / 1048576).toFixed(0)} MB limit for one file` };
+      return { file, message: overLimitMessage(text.length, this.limits.maxFileBytes) };
     }
     const filtering = performance.now();
     const skip = !force && !PREFILTER.test(text);

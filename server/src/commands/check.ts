@@ -3,8 +3,10 @@
  *
  * Output: `text` (gcc style, so make and editors parse it), `json` (the shape in
  * analysis/findings.ts plus stats) or SARIF 2.1.0. Exit status: 0 no finding, 1 findings,
- * 2 usage or I/O error. A bad file (unreadable, binary, huge, unparsable in time) gives one
- * line on stderr and the run goes on with the others.
+ * 2 usage or I/O error (a path that cannot be read or listed). A bad file (binary, over
+ * --max-file-mb, unparsable in time) and what the walk skips (a FIFO, a socket, a device, a
+ * link to one, a directory link walked already: analysis/sourceTree.ts) give one line each on
+ * stderr (in JSON and SARIF, a problem) and the run goes on with the others.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,6 +23,7 @@ import { DEFAULT_LIMITS, readSourceText, Workspace } from '../analysis/workspace
 import { keepFixesSafeUnderEveryRule } from '../analysis/fixCheck';
 import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
 import { applyPreferredFixes } from '../analysis/fixes';
+import { DEFAULT_MAX_FILE_MB, MIB, readUtf8Source, walkSourceTree } from '../analysis/sourceTree';
 import { toSarif } from './sarif';
 
 const USAGE = `usage: wakeaudit check [options] PATH...
@@ -32,7 +35,7 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --max-states N             exploration budget per proof (candidate executions; default ${DEFAULT_PROOF_BOUNDS.maxCandidates})
   --max-work N               exploration budget per proof (search steps; default ${DEFAULT_PROOF_BOUNDS.maxWork}; past it: unknown)
   --timeout-ms N             wall-clock safety net per proof (default ${DEFAULT_PROOF_BOUNDS.timeoutMs}; past it: unknown, said to depend on the machine)
-  --max-file-mb N            skip files larger than this (default 4)
+  --max-file-mb N            skip (never read) files larger than this many MB (default ${DEFAULT_MAX_FILE_MB})
   --jobs N                   index files and explore proofs on N threads (default: one per core)`;
 
 export interface CheckIo {
@@ -81,7 +84,7 @@ function parseArgs(args: string[]): CheckOptions | string {
       } else if (a === '--max-states') o.proof.maxStates = positive(value(), a);
       else if (a === '--max-work') o.proof.maxWork = positive(value(), a);
       else if (a === '--timeout-ms') o.proof.timeoutMs = positive(value(), a);
-      else if (a === '--max-file-mb') o.maxFileBytes = positive(value(), a) * 1024 * 1024;
+      else if (a === '--max-file-mb') o.maxFileBytes = Math.floor(positive(value(), a) * MIB);
       else if (a === '--jobs' || a === '-j') o.jobs = Math.floor(positive(value(), a));
       else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
       else o.paths.push(a);
@@ -102,36 +105,20 @@ function positive(v: string, flag: string): number {
 const SOURCE = /\.[ch]$/;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.svn', '.hg']);
 
-/** Every .c/.h file under the given paths, sorted; unreadable paths become problems. */
-export function collectSources(paths: string[], problems: FileProblem[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string, explicit: boolean) => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(p);
-    } catch (error) {
-      problems.push({ file: p, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-      return;
-    }
-    if (stat.isDirectory()) {
-      let entries: string[];
-      try {
-        entries = fs.readdirSync(p).sort();
-      } catch (error) {
-        problems.push({ file: p, message: `cannot list directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-        return;
-      }
-      for (const e of entries) {
-        if (SKIP_DIRS.has(e)) continue;
-        walk(path.join(p, e), false);
-      }
-    } else if (explicit || SOURCE.test(p)) {
-      out.push(p);
-    }
-  };
-  for (const p of paths) walk(p, true);
+/**
+ * Every .c/.h file under the given paths (a path named is taken whatever its name), in walk
+ * order (sourceTree.ts: depth-first, by name, every directory once). What the walk skipped (a
+ * FIFO, a device, a directory link walked already) and paths it cannot read become problems;
+ * `unreadable` says whether any was an I/O error.
+ */
+export function collectSources(paths: string[], problems: FileProblem[]): { files: string[]; unreadable: boolean } {
+  const listing = walkSourceTree(paths, {
+    wantsFile: (file) => SOURCE.test(file),
+    entersDirectory: (dir) => !SKIP_DIRS.has(path.basename(dir)),
+  });
+  problems.push(...listing.unreadable, ...listing.skipped);
   // A file named twice (itself and inside a named directory) is analysed once.
-  return [...new Set(out.map((f) => path.normalize(f)))];
+  return { files: [...new Set(listing.files.map((f) => path.normalize(f)))], unreadable: listing.unreadable.length > 0 };
 }
 
 export async function runCheckCommand(args: string[], io: CheckIo): Promise<number> {
@@ -148,8 +135,9 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const clockAtStart = { ...phaseClock };
   const problems: FileProblem[] = [];
   let ioError = false;
-  const files = collectSources(options.paths, problems);
-  if (problems.length) ioError = true;
+  const collected = collectSources(options.paths, problems);
+  const files = collected.files;
+  if (collected.unreadable) ioError = true;
   const workspace = await createWorkspace({ keepTrees: false }, { ...DEFAULT_LIMITS, maxFileBytes: options.maxFileBytes });
   const progress = io.stderr.isTTY ? (n: number, total: number, what: string) => io.stderr.write(`\r\x1b[K${what} ${n}/${total}`) : undefined;
   const analysed: string[] = [];
@@ -228,7 +216,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   };
 
   if (options.fix) applyFixes(shown, texts, io);
-  const source = new SourceExcerpts(texts);
+  const source = new SourceExcerpts(texts, options.maxFileBytes);
   if (options.format === 'json') {
     io.stdout.write(JSON.stringify({ findings: shown, problems, stats }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
@@ -265,16 +253,16 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
 class SourceExcerpts {
   private readonly lines = new Map<string, string[] | null>();
 
-  constructor(private readonly texts: Map<string, string>) {}
+  constructor(
+    private readonly texts: Map<string, string>,
+    private readonly maxFileBytes: number,
+  ) {}
 
   excerpt(file: string, line: number, column: number): string {
     let lines = this.lines.get(file);
     if (lines === undefined) {
-      try {
-        lines = (this.texts.get(file) ?? fs.readFileSync(file, 'utf8')).split('\n');
-      } catch {
-        lines = null;
-      }
+      const text = this.texts.get(file) ?? readUtf8Source(file, this.maxFileBytes);
+      lines = typeof text === 'string' ? text.split('\n') : 'text' in text ? text.text.split('\n') : null;
       this.lines.set(file, lines);
     }
     const text = lines?.[line - 1];

@@ -5,37 +5,26 @@
  * Exit status: 0 when every file matches, 1 when some file mismatches, has no Result line or
  * cannot be parsed, 2 on usage or I/O errors.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLitmus, LitmusError } from '../../../analyzer-runtime/src';
+import { DEFAULT_MAX_FILE_MB, MIB, readProblem, readUtf8Source, walkSourceTree } from '../analysis/sourceTree';
 
 const USAGE = 'usage: wakeaudit litmus FILE_OR_DIRECTORY...';
-
-/** Every .litmus file under the given paths, directories searched recursively, sorted. */
-function collectLitmusFiles(target: string, out: string[]): void {
-  const stat = fs.statSync(target);
-  if (stat.isDirectory()) {
-    for (const entry of fs.readdirSync(target).sort()) {
-      const child = path.join(target, entry);
-      if (fs.statSync(child).isDirectory() || entry.endsWith('.litmus')) collectLitmusFiles(child, out);
-    }
-  } else {
-    out.push(target);
-  }
-}
 
 export async function runLitmusCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
   if (args.length === 0 || args.some((a) => a === '-h' || a === '--help')) {
     out.write(`${USAGE}\n`);
     return 2;
   }
-  const files: string[] = [];
-  try {
-    for (const a of args) collectLitmusFiles(a, files);
-  } catch (e) {
-    out.write(`wakeaudit litmus: ${(e as Error).message}\n`);
+  // Every .litmus file under the given paths, directories searched recursively (sourceTree.ts:
+  // each directory once, only regular files read); a path named is taken whatever its name.
+  const listing = walkSourceTree(args, { wantsFile: (file) => file.endsWith('.litmus') });
+  for (const p of listing.skipped) out.write(`wakeaudit litmus: ${p.file}: ${p.message}\n`);
+  if (listing.unreadable.length > 0) {
+    for (const p of listing.unreadable) out.write(`wakeaudit litmus: ${p.file}: ${p.message}\n`);
     return 2;
   }
+  const files = listing.files;
   if (files.length === 0) {
     out.write(`wakeaudit litmus: no .litmus files under ${args.join(' ')}\n`);
     return 2;
@@ -44,13 +33,12 @@ export async function runLitmusCommand(args: string[], out: NodeJS.WritableStrea
   let matched = 0;
   const width = Math.max(...files.map((f) => path.basename(f).length));
   for (const file of files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      out.write(`wakeaudit litmus: ${(e as Error).message}\n`);
+    const read = readUtf8Source(file, DEFAULT_MAX_FILE_MB * MIB);
+    if (!('text' in read)) {
+      out.write(`wakeaudit litmus: ${file}: ${readProblem(read)}\n`);
       return 2;
     }
+    const text = read.text;
     const label = path.basename(file).padEnd(width);
     try {
       const r = runLitmus(text);

@@ -1,12 +1,14 @@
 /**
- * `wakeaudit simulate FILE [--format text|json] [--max-candidates N] [--timeout MS] [--loop-bound N]`:
+ * `wakeaudit simulate FILE [--format text|json] [--max-candidates N] [--max-work N] [--timeout MS] [--loop-bound N]`:
  * runs the runtime's explorer on a program (.wake text or .json IR) and prints the verdict, the
  * property violated, the statistics and the numbered trace. A .litmus file is answered by the
  * litmus engine instead.
  *
+ * The work budget (`--max-work`, the proofs' default) decides when a search ends undecided, the
+ * same on every machine; the clock (`--timeout`) is only a safety net behind it.
+ *
  * Exit status: 0 safe, 1 violated, 3 unknown (a budget ran out), 2 usage, I/O or program errors.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   explore,
@@ -20,8 +22,10 @@ import {
   TraceStep,
   validateProgram,
 } from '../../../analyzer-runtime/src';
+import { DEFAULT_PROOF_BOUNDS } from '../analysis/bounds';
+import { DEFAULT_MAX_FILE_MB, MIB, readProblem, readUtf8Source } from '../analysis/sourceTree';
 
-const USAGE = 'usage: wakeaudit simulate FILE.wake|FILE.json|FILE.litmus [--format text|json] [--max-candidates N] [--timeout MS] [--loop-bound N]';
+const USAGE = `usage: wakeaudit simulate FILE.wake|FILE.json|FILE.litmus [--format text|json] [--max-candidates N] [--max-work N (default ${DEFAULT_PROOF_BOUNDS.maxWork})] [--timeout MS] [--loop-bound N]`;
 
 export interface SimulateIo {
   stdout: NodeJS.WritableStream;
@@ -88,7 +92,7 @@ export async function runSimulateCommand(args: string[], io: SimulateIo): Promis
     return args.length === 0 ? 2 : 0;
   }
   let format: 'text' | 'json' = 'text';
-  const options: ExploreOptions = {};
+  const options: ExploreOptions = { maxWork: DEFAULT_PROOF_BOUNDS.maxWork };
   const files: string[] = [];
   try {
     for (let i = 0; i < args.length; i++) {
@@ -104,6 +108,9 @@ export async function runSimulateCommand(args: string[], io: SimulateIo): Promis
         }
         case '--max-candidates':
           options.maxCandidates = positiveInt(value(), flag);
+          break;
+        case '--max-work':
+          options.maxWork = positiveInt(value(), flag);
           break;
         case '--timeout':
           options.timeoutMs = positiveInt(value(), flag);
@@ -122,13 +129,12 @@ export async function runSimulateCommand(args: string[], io: SimulateIo): Promis
     return 2;
   }
   const file = files[0]!;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    io.stderr.write(`wakeaudit simulate: ${(e as Error).message}\n`);
+  const read = readUtf8Source(file, DEFAULT_MAX_FILE_MB * MIB);
+  if (!('text' in read)) {
+    io.stderr.write(`wakeaudit simulate: ${file}: ${readProblem(read)}\n`);
     return 2;
   }
+  const text = read.text;
   if (file.endsWith('.litmus')) {
     try {
       const r = runLitmus(text, options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {});

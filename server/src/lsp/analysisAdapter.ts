@@ -7,7 +7,6 @@
 // through a flag in shared memory; a stopped analysis gives no findings (CancelledError).
 import type { ProofJob } from '../analysis/plan';
 import type { FileProblem, Finding } from '../analysis/findings';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { contentHash } from '../analysis/contentHash';
 import { definedFunctionNames, headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
@@ -16,6 +15,7 @@ import { createWorkspace, findCandidates, planCandidate } from '../analysis/prov
 import { ProofPool } from '../analysis/proofPool';
 import { readSourceText, Workspace } from '../analysis/workspace';
 import { keepFixesSafeUnderEveryRule } from '../analysis/fixCheck';
+import { readProblem, readUtf8Source } from '../analysis/sourceTree';
 import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
 import { CancelledError } from './analyzer';
 import { isRuleEnabled, ServerSettings } from './settings';
@@ -81,6 +81,8 @@ export class CAnalyzer implements Analyzer {
     const jobs = Math.min(availableParallelism(), MAX_INDEX_JOBS);
     if (files.length < BULK_MIN || jobs < 2) return [];
     const ws = await this.ready;
+    // The cap the indexing workers read with (they get the workspace's limits) and setFile() checks.
+    ws.limits.maxFileBytes = options.maxFileBytes;
     const bulk = files.filter((f) => !this.neededHeaders.has(f));
     const indexed = await indexFiles(ws, bulk, { jobs, keepText: false, hashText: true, isCancelled: options.isCancelled, adoptable: (f) => !options.isOpen(f), progress: options.progress });
     const loaded: LoadedFile[] = [];
@@ -100,13 +102,13 @@ export class CAnalyzer implements Analyzer {
     }
     for (const file of files.filter((f) => this.neededHeaders.has(f))) {
       if (options.isCancelled() || options.isOpen(file)) continue;
-      try {
-        const text = readFileSync(file, 'utf8');
-        this.apply(ws, file, text, false);
-        loaded.push({ file, hash: contentHash(text) });
-      } catch (error) {
-        loaded.push({ file, error: (error as Error).message });
+      const read = readUtf8Source(file, ws.limits.maxFileBytes);
+      if (!('text' in read)) {
+        loaded.push({ file, error: readProblem(read) });
+        continue;
       }
+      this.apply(ws, file, read.text, false);
+      loaded.push({ file, hash: contentHash(read.text) });
     }
     return loaded;
   }
@@ -134,13 +136,12 @@ export class CAnalyzer implements Analyzer {
           return added;
         }
         const open = this.openTexts.get(file);
-        let text: string;
-        try {
-          text = open ?? readFileSync(file, 'utf8');
-        } catch (error) {
-          this.log(`cannot read ${file}: ${(error as Error).message}`);
+        const read = open !== undefined ? { text: open } : readUtf8Source(file, ws.limits.maxFileBytes);
+        if (!('text' in read)) {
+          this.log(`${file}: ${readProblem(read)}`);
           continue;
         }
+        const text = read.text;
         this.neededHeaders.add(file);
         this.apply(ws, file, text, open !== undefined);
         added.push(file);

@@ -47,6 +47,8 @@ export interface Analyzer {
 export interface LoadOptions {
   isCancelled: IsCancelled;
   isOpen: (file: string) => boolean;
+  /** The size cap of one file (`wakeaudit.maxFileMb`): larger files are skipped, never read past it. */
+  maxFileBytes: number;
   progress?: (done: number, total: number) => void;
 }
 

@@ -1,7 +1,7 @@
 // The language server's state and behaviour: which files exist and with what text, which
 // findings each has, and the LSP handlers that expose them. server.ts only creates the
 // connection and hands it here. Analysis itself is behind the Analyzer interface.
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -43,6 +43,7 @@ import {
 } from './protocol';
 import { DEFAULT_SETTINGS, ServerSettings, isRuleEnabled, parseSettings } from './settings';
 import { listWorkspaceFiles } from './workspaceWalk';
+import { MIB, readProblem, readUtf8Source } from '../analysis/sourceTree';
 
 export interface SimulatorInput {
   text: string;
@@ -208,7 +209,7 @@ export class Session {
   private async reloadSettings(): Promise<void> {
     const before = this.settings;
     this.settings = await this.fetchSettings();
-    const filesChanged = JSON.stringify([before.include, before.exclude]) !== JSON.stringify([this.settings.include, this.settings.exclude]);
+    const filesChanged = JSON.stringify([before.include, before.exclude, before.maxFileMb]) !== JSON.stringify([this.settings.include, this.settings.exclude, this.settings.maxFileMb]);
     if (filesChanged) this.indexing = this.reindex();
     else this.scheduleAnalysis(0);
   }
@@ -226,7 +227,8 @@ export class Session {
     this.setState('indexing');
     try {
       const filter = new GlobFilter(this.settings.include, this.settings.exclude);
-      const files = await listWorkspaceFiles(this.roots, filter, isCancelled);
+      const { files, skipped } = await listWorkspaceFiles(this.roots, filter, isCancelled);
+      for (const p of skipped) this.log(`${p.file}: ${p.message}`);
       const wanted = new Set(files);
       // Files no longer included (settings changed, deleted) leave the model unless open.
       for (const file of [...this.fileHashes.keys()]) {
@@ -246,6 +248,7 @@ export class Session {
         ? await this.options.analyzer.loadFiles(fresh, {
             isCancelled,
             isOpen: (f) => this.isOpen(f),
+            maxFileBytes: this.maxFileBytes(),
             progress: (done) => {
               progress.done = done;
               report();
@@ -282,11 +285,18 @@ export class Session {
     if (indexGeneration === this.indexGeneration) this.scheduleAnalysis(0);
   }
 
+  /** The size cap of one file read from disk (`wakeaudit.maxFileMb`). */
+  private maxFileBytes(): number {
+    return Math.floor(this.settings.maxFileMb * MIB);
+  }
+
   private async loadFromDisk(file: string): Promise<void> {
-    try {
-      this.setFile(file, await fs.readFile(file, 'utf8'));
-    } catch (error) {
-      this.log(`cannot read ${file}: ${describe(error)}`);
+    // Through the one file-system policy: a FIFO or device swapped in for a source file is
+    // skipped without being opened, a file over the cap is not read past it.
+    const read = readUtf8Source(file, this.maxFileBytes());
+    if ('text' in read) this.setFile(file, read.text);
+    else {
+      this.log(`${file}: ${readProblem(read)}`);
       this.forgetFile(file);
     }
   }
@@ -540,7 +550,12 @@ export class Session {
       const file = this.fileOf(args.uri);
       const language = args.language ?? this.languageOf(args.uri, document?.languageId);
       if (language !== 'c') {
-        const text = document?.getText(args.range) ?? (await fs.readFile(file, 'utf8'));
+        let text = document?.getText(args.range);
+        if (text === undefined) {
+          const read = readUtf8Source(file, this.maxFileBytes());
+          if (!('text' in read)) throw new ResponseError(ErrorCodes.InvalidParams, `${path.basename(file)}: ${readProblem(read)}`);
+          text = read.text;
+        }
         return this.simulateProgram(text, language, file, token);
       }
       this.requireCAnalysis();

@@ -2,6 +2,7 @@
 // Values from the client are untrusted JSON: anything of the wrong type falls back to the default
 // declared in package.json, so a typo in settings.json never stops the analysis.
 import { DEFAULT_PROOF_BOUNDS } from '../analysis/bounds';
+import { DEFAULT_MAX_FILE_MB } from '../analysis/sourceTree';
 
 export interface ServerSettings {
   /** Rule code -> enabled. Codes not listed are enabled. */
@@ -10,6 +11,8 @@ export interface ServerSettings {
   showUnknown: boolean;
   include: string[];
   exclude: string[];
+  /** Files larger than this many MiB are skipped, never read past it (analysis/sourceTree.ts). */
+  maxFileMb: number;
   /** Base URL of the rule pages; when empty, the pages shipped in the extension folder are linked. */
   rulesDocsUrl: string;
 }
@@ -20,6 +23,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   showUnknown: false,
   include: ['**/*.c', '**/*.h'],
   exclude: ['**/node_modules/**', '**/.git/**'],
+  maxFileMb: DEFAULT_MAX_FILE_MB,
   rulesDocsUrl: '',
 };
 
@@ -53,6 +57,7 @@ export function parseSettings(section: unknown): ServerSettings {
     showUnknown: typeof section.showUnknown === 'boolean' ? section.showUnknown : DEFAULT_SETTINGS.showUnknown,
     include: stringList(section.include, DEFAULT_SETTINGS.include),
     exclude: stringList(section.exclude, DEFAULT_SETTINGS.exclude),
+    maxFileMb: positiveNumber(section.maxFileMb, DEFAULT_SETTINGS.maxFileMb),
     rulesDocsUrl: typeof section.rulesDocsUrl === 'string' ? section.rulesDocsUrl : DEFAULT_SETTINGS.rulesDocsUrl,
   };
 }
