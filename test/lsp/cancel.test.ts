@@ -29,7 +29,7 @@ describe('cancellation', () => {
 
   before(async () => {
     // Budgets far beyond the test: only the cancellation can end the search.
-    client = await startServer({ settings: { exploration: { timeoutMs: 600_000, maxStates: 1_000_000_000 } } });
+    client = await startServer({ settings: { exploration: { timeoutMs: 600_000, maxStates: 1_000_000_000, maxWork: 1e15 } } });
   });
 
   after(async () => {

@@ -275,6 +275,12 @@ export function binaryValue(op: ProgramExpr & { kind: 'binary' } extends { op: i
 export interface LowerOptions {
   /** schedule() calls per wait loop. */
   loopBound: number;
+  /**
+   * The search's stop check, called once per event lowered: lowering a path costs its length,
+   * so a program of long threads or many paths uses its work budget up (maxWork) instead of
+   * running for minutes on one step per path.
+   */
+  tick?: () => void;
 }
 
 class ThreadLowering {
@@ -370,6 +376,7 @@ class ThreadLowering {
   }
 
   private emit(e: Omit<ThreadEvent, 'ctrl' | 'line'>): number {
+    this.options.tick?.();
     if (this.steps.length === 0) this.step('(start)');
     if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && typeof e.value === 'number') {
       let w = this.ownWrites.get(e.loc);
@@ -384,14 +391,24 @@ class ThreadLowering {
   }
 
   /** The values a read of loc may return: its domain, less what this thread's own history rules out. */
+  /** domainOf(loc), each of its values one step of the search's work (a read costs what it may return). */
   private domain(loc: string): number[] {
+    const options = this.domainOf(loc);
+    const tick = this.options.tick;
+    if (tick) for (let n = options.length; n > 0; n--) tick();
+    return options;
+  }
+
+  private domainOf(loc: string): number[] {
     let options = this.readValues(loc) as number[];
     for (const v of options) if (typeof v !== 'number') throw new Error(`location ${loc} holds an address`);
     // A read may always see this thread's own earlier writes (the read values grow to a
     // fixpoint; before they have, a path must not die for want of its own values).
     const own = this.ownWrites.get(loc);
     if (own) {
-      const extra = [...own].filter((v) => !options.includes(v));
+      // By a set: a long thread writes hundreds of values, and this runs at every read.
+      const known = new Set(options);
+      const extra = [...own].filter((v) => !known.has(v));
       if (extra.length > 0) options = [...options, ...extra];
     }
     const byte = this.qspinWord.get(loc);
@@ -1602,21 +1619,25 @@ export function lowerThreadPaths(
 ): ExplorerPath[] {
   const paths: ExplorerPath[] = [];
   const seen = new Set<string>();
-  const pending: number[][] = [[]];
+  // A prefix still to run: the first `length` choices of `base` (a run's own choices, never
+  // changed once pushed, so shared by every alternative it leaves), then `alt`. A copy per
+  // alternative made the pending prefixes of one long path quadratic in its length.
+  const pending: Array<{ base: number[]; length: number; alt?: number }> = [{ base: [], length: 0 }];
   while (pending.length > 0) {
     tick();
-    const prefix = pending.pop()!;
-    const choices = [...prefix];
+    const next = pending.pop()!;
+    const choices = next.base.slice(0, next.length);
+    if (next.alt !== undefined) choices.push(next.alt);
     let k = 0;
     const choose: Chooser = (alternatives) => {
       if (k < choices.length) return choices[k++]!;
-      for (let alt = alternatives - 1; alt >= 1; alt--) pending.push([...choices, alt]);
+      for (let alt = alternatives - 1; alt >= 1; alt--) pending.push({ base: choices, length: choices.length, alt });
       choices.push(0);
       k++;
       return 0;
     };
     try {
-      const p = new ThreadLowering(program, index, readValues, choose, options).run();
+      const p = new ThreadLowering(program, index, readValues, choose, { ...options, tick }).run();
       const key = pathKey(p);
       if (!seen.has(key)) {
         seen.add(key);

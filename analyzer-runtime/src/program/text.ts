@@ -36,7 +36,7 @@ import {
   WaitExit,
   objectLocations,
 } from './ir';
-import { rmwArity, rmwBase, validateProgram } from './validate';
+import { MAX_NESTING, nestingMessage, rmwArity, rmwBase, validateProgram } from './validate';
 
 type Tok =
   | { t: 'id'; v: string; line: number }
@@ -131,6 +131,8 @@ const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '|': 3, '&': 4, '
 
 class Parser {
   private k = 0;
+  /** Blocks, parentheses and `!`s open at the token at hand: bounded, so deep text cannot exhaust the stack. */
+  private depth = 0;
   private readonly locations = new Set<string>();
   private readonly lines = new Map<object, number>();
 
@@ -144,6 +146,15 @@ class Parser {
   }
   private fail(msg: string, tok: Tok = this.peek()): never {
     throw new ProgramError('', msg, tok.line);
+  }
+  /** Parses one nesting level deeper; past MAX_NESTING, a one-line error at the token that opens it. */
+  private nested<T>(f: () => T): T {
+    if (++this.depth > MAX_NESTING) this.fail(nestingMessage());
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
   }
   private isPunct(v: string, o = 0): boolean {
     const t = this.peek(o);
@@ -244,6 +255,10 @@ class Parser {
   }
 
   private block(): Op[] {
+    return this.nested(() => this.blockBody());
+  }
+
+  private blockBody(): Op[] {
     this.punct('{');
     const ops: Op[] = [];
     while (!this.isPunct('}')) {
@@ -293,7 +308,7 @@ class Parser {
       let otherwise: Op[] = [];
       if (this.isId('else')) {
         this.k++;
-        otherwise = this.isId('if') ? [this.op()] : this.block();
+        otherwise = this.isId('if') ? this.nested(() => [this.op()]) : this.block();
       }
       return { op: 'if', cond, then, else: otherwise };
     }
@@ -659,7 +674,7 @@ class Parser {
   private unary(): ProgramExpr {
     if (this.isPunct('!')) {
       this.k++;
-      return { kind: 'not', operand: this.unary() };
+      return { kind: 'not', operand: this.nested(() => this.unary()) };
     }
     if (this.isPunct('-') && this.peek(1).t === 'num') return { kind: 'const', value: this.int() };
     const t = this.peek();
@@ -667,26 +682,33 @@ class Parser {
       this.k++;
       return { kind: 'const', value: t.v };
     }
-    if (this.isPunct('(') && this.isPunct('{', 1)) {
-      // `({ reg = value; body; })`
-      this.k += 2;
-      const regToken = this.next();
-      if (regToken.t !== 'id' || this.locations.has(regToken.v)) this.fail(`expected a register to assign in ({ ... }), found '${regToken.v}'`, regToken);
-      this.punct('=');
-      const value = this.expr();
-      this.punct(';');
-      const body = this.expr();
-      this.punct(';');
-      this.punct('}');
-      this.punct(')');
-      return { kind: 'let', reg: regToken.v, value, body };
-    }
+    if (this.isPunct('(') && this.isPunct('{', 1)) return this.nested(() => this.statementExpression());
     if (this.isPunct('(')) {
       this.k++;
-      const e = this.expr();
+      const e = this.nested(() => this.expr());
       this.punct(')');
       return e;
     }
+    return this.primary();
+  }
+
+  /** `({ reg = value; body; })` */
+  private statementExpression(): ProgramExpr {
+    this.k += 2;
+    const regToken = this.next();
+    if (regToken.t !== 'id' || this.locations.has(regToken.v)) this.fail(`expected a register to assign in ({ ... }), found '${regToken.v}'`, regToken);
+    this.punct('=');
+    const value = this.expr();
+    this.punct(';');
+    const body = this.expr();
+    this.punct(';');
+    this.punct('}');
+    this.punct(')');
+    return { kind: 'let', reg: regToken.v, value, body };
+  }
+
+  private primary(): ProgramExpr {
+    const t = this.peek();
     if (t.t === 'id') {
       if ((t.v === 'READ_ONCE' || t.v === 'smp_load_acquire') && this.isPunct('(', 1)) {
         this.k += 2;

@@ -18,6 +18,19 @@ import {
   objectLocations,
 } from './ir';
 
+/**
+ * How deep a program may nest, blocks and expressions together (an `if` inside an `if`, a
+ * parenthesis, a `!`, an operand of an operator chain). Kernel code and the programs extracted
+ * from it stay far below; the bound keeps every recursive walk of a program (validation,
+ * lowering, printing) far from the stack's end, so hostile input gets a one-line error instead
+ * of "Maximum call stack size exceeded".
+ */
+export const MAX_NESTING = 200;
+
+export function nestingMessage(): string {
+  return `nested deeper than ${MAX_NESTING} levels (blocks and expressions); not explored`;
+}
+
 type Json = unknown;
 
 function isObj(v: Json): v is Record<string, Json> {
@@ -107,7 +120,18 @@ export function validateProgram(json: Json): Program {
     if (!(n in locations) && !derived.has(n)) throw new ProgramError(path, `'${n}' is not a declared location`);
     return n;
   };
-  const expr = (e: Json, path: string): ProgramExpr => {
+  // Blocks and expressions entered on the way to what is validated now.
+  let depth = 0;
+  const nested = <T>(path: string, f: () => T): T => {
+    if (++depth > MAX_NESTING) throw new ProgramError(path, nestingMessage());
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
+  const expr = (e: Json, path: string): ProgramExpr => nested(path, () => exprAt(e, path));
+  const exprAt = (e: Json, path: string): ProgramExpr => {
     if (!isObj(e)) throw new ProgramError(path, 'expected an expression object');
     switch (e.kind) {
       case 'const':
@@ -137,7 +161,7 @@ export function validateProgram(json: Json): Program {
   const exit = (v: Json, path: string) => oneOf(v, ['none', 'signal', 'timeout'] as const, path);
   const ops = (list: Json, path: string): Op[] => {
     if (!Array.isArray(list)) throw new ProgramError(path, 'expected an array of ops');
-    return list.map((o, i) => op(o, `${path}[${i}]`));
+    return nested(path, () => list.map((o, i) => op(o, `${path}[${i}]`)));
   };
   const op = (o: Json, p: string): Op => {
     if (!isObj(o)) throw new ProgramError(p, 'expected an op object');

@@ -21,9 +21,12 @@ export interface ProofBounds {
 }
 
 /**
- * maxWork: the fixture corpus' largest proof (verifying the wake-all fix of two sleepers on
- * different conditions) takes 129,277 steps; the 6.1 tree's largest about 3,000. At 15-65 steps a
- * millisecond here, 300,000 steps end within 5-20 s, inside the 30 s safety net.
+ * maxWork: the fixture corpus' largest proof (two sleepers on different conditions of one
+ * swait queue) takes 126,643 steps (a step: a path begun, an event lowered, a value a read may
+ * return, a candidate judged; test/analysis/bounds.test.ts); the 6.1 tree's largest was about
+ * 3,000 before lowering counted its events. At 15-65 steps a millisecond here, 300,000 steps
+ * end within 5-20 s, inside the 30 s safety net; hostile programs (thousands of threads or
+ * ops) end by it in 0.1-5 s (`npm run hostile`).
  */
 export const DEFAULT_PROOF_BOUNDS: ProofBounds = { maxCandidates: 200_000, maxWork: 300_000, timeoutMs: 30_000, loopBound: 1 };
 

@@ -10,7 +10,7 @@
  * waiters' condition true, which is what a waker means by it.
  */
 import type { Op, Program, ProgramExpr, ProgramObject, SourceTag, Thread, WaitExit as RtWaitExit } from '../../../analyzer-runtime/src';
-import { evalFinal, isProgramExpr, RMW_BASES, rmwBase, rmwEffect } from '../../../analyzer-runtime/src';
+import { evalFinal, isProgramExpr, MAX_NESTING, RMW_BASES, rmwBase, rmwEffect } from '../../../analyzer-runtime/src';
 import { bitOf, cInteger, onOnePath } from './facts';
 import type { Condition, FactEvent, FunctionFacts, Span } from './facts';
 import type { Site, WorkspaceIndex } from './index';
@@ -230,8 +230,11 @@ function tokenize(text: string): string[] {
   const out: string[] = [];
   TOKEN.lastIndex = 0;
   let at = 0;
+  // Only white space left: done (a sticky test at `at`, not a copy of the rest per token).
+  const REST_IS_SPACE = /\s*$/y;
   while (at < text.length) {
-    if (/^\s*$/.test(text.slice(at))) break;
+    REST_IS_SPACE.lastIndex = at;
+    if (REST_IS_SPACE.test(text)) break;
     TOKEN.lastIndex = at;
     const m = TOKEN.exec(text);
     if (!m) throw new ExtractionError(`cannot model the condition \`${text}\` (at \`${text.slice(at, at + 12)}\`)`);
@@ -270,6 +273,18 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
   }
   const tokens = tokenize(text);
   let i = 0;
+  // Parentheses, casts and `!`s open at the token at hand: bounded like the runtime's programs
+  // (MAX_NESTING), so a hostile condition costs its candidate (unknown), not the stack.
+  let depth = 0;
+  const tooDeep = () => new ExtractionError(`the condition nests deeper than ${MAX_NESTING} levels; not modelled`);
+  const nested = (f: () => ProgramExpr): ProgramExpr => {
+    if (++depth > MAX_NESTING) throw tooDeep();
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
   const peek = () => tokens[i];
   const take = (t?: string) => {
     const v = tokens[i];
@@ -315,17 +330,17 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
     if (t === undefined) throw new ExtractionError(`cannot model the condition \`${text}\``);
     if (t === '!') {
       take();
-      return { kind: 'not', operand: primary() };
+      return { kind: 'not', operand: nested(primary) };
     }
     if (t === '(' && isCast(tokens, i)) {
       // `(u32) atomic_read(&r->free)`: the model's values are small integers; a cast to an
       // integer type changes nothing it can observe.
       while (take() !== ')');
-      return primary();
+      return nested(primary);
     }
     if (t === '(') {
       take();
-      const e = or();
+      const e = nested(or);
       take(')');
       return e;
     }
@@ -368,7 +383,7 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
         // wait's own exits); these tests are false there.
         skipArguments();
         e = { kind: 'const', value: 0 };
-      } else if (CONDITION_CALLS.hints.has(fn)) e = or();
+      } else if (CONDITION_CALLS.hints.has(fn)) e = nested(or);
       else {
         // The arguments, split at the call's own commas, each translated only if the helper's
         // parameter is used as a value.
@@ -411,7 +426,24 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
   const or = binary(['||'], and);
   const e = or();
   if (i !== tokens.length) throw new ExtractionError(`cannot model the condition \`${text}\` (trailing \`${tokens.slice(i).join(' ')}\`)`);
+  // A long operator chain is built without recursion but is as deep as it is long.
+  if (nestsDeeperThan(e, MAX_NESTING)) throw tooDeep();
   return e;
+}
+
+/** Whether `e` is deeper than `limit`; recursion stops at the limit, so the stack stays bounded. */
+function nestsDeeperThan(e: ProgramExpr, limit: number): boolean {
+  if (limit < 0) return true;
+  switch (e.kind) {
+    case 'not':
+      return nestsDeeperThan(e.operand, limit - 1);
+    case 'binary':
+      return nestsDeeperThan(e.left, limit - 1) || nestsDeeperThan(e.right, limit - 1);
+    case 'let':
+      return nestsDeeperThan(e.value, limit - 1) || nestsDeeperThan(e.body, limit - 1);
+    default:
+      return false;
+  }
 }
 
 /** Integer and bool type names a condition may cast to. */

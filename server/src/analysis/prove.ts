@@ -75,7 +75,10 @@ export function planCandidate(index: WorkspaceIndex, c: Candidate): { job: Proof
   try {
     return { job: { base, plan: planFor(index, c) } };
   } catch (error) {
-    if (!(error instanceof ExtractionError)) throw error;
-    return { finding: { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${error.message})`, trace: [], fixes: [] } };
+    // Code nested past what the extraction's walks bound (a condition's calls inside calls,
+    // thousands deep) costs this candidate, not the file: the stack is back once this returns.
+    const reason = error instanceof ExtractionError ? error.message : error instanceof RangeError && /call stack/i.test(error.message) ? 'the code is nested too deeply to extract (the call stack ran out)' : undefined;
+    if (reason === undefined) throw error;
+    return { finding: { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${reason})`, trace: [], fixes: [] } };
   }
 }
