@@ -144,14 +144,20 @@ export interface TreeListing {
 
 /**
  * A walk over roots, one directory per step(): depth-first in name order (a directory's
- * entries sorted, each subdirectory walked where its name falls), every directory at most once.
+ * entries sorted, each subdirectory walked where its name falls), every directory at most once;
+ * links to directories last.
  */
 export class SourceTreeWalk {
   readonly listing: TreeListing = { files: [], skipped: [], unreadable: [] };
   /** `dev:ino` of every directory entered. */
   private readonly visited = new Set<string>();
   /** Entries still to visit, the next on top. */
-  private readonly pending: Array<{ full: string; root: string; entry?: Dirent }> = [];
+  private readonly pending: Array<{ full: string; root: string; entry?: Dirent; deferred?: boolean }> = [];
+  /**
+   * Links to directories, walked once the rest is: a directory is then walked by its own path
+   * and a link to it is what is skipped (`drivers/foo -> ../bar` never hides `bar`).
+   */
+  private readonly deferred: Array<{ full: string; root: string; entry?: Dirent; deferred?: boolean }> = [];
 
   constructor(
     roots: readonly string[],
@@ -160,21 +166,21 @@ export class SourceTreeWalk {
     for (let i = roots.length - 1; i >= 0; i--) this.pending.push({ full: roots[i]!, root: roots[i]! });
   }
 
-  get done(): boolean {
-    return this.pending.length === 0;
-  }
-
   /** Visits entries up to and including the next directory listed; false once the walk is over. */
   step(): boolean {
-    while (this.pending.length > 0) {
-      const item = this.pending.pop()!;
-      if (this.visit(item)) return true;
+    for (;;) {
+      if (this.pending.length === 0) {
+        const link = this.deferred.shift();
+        if (!link) return false;
+        this.pending.push({ ...link, deferred: true });
+      }
+      if (this.visit(this.pending.pop()!)) return true;
     }
-    return false;
   }
 
   /** Visits one entry; true when it listed a directory. */
-  private visit({ full, root, entry }: { full: string; root: string; entry?: Dirent }): boolean {
+  private visit(item: { full: string; root: string; entry?: Dirent; deferred?: boolean }): boolean {
+    const { full, root, entry } = item;
     const isRoot = entry === undefined;
     // Regular files and directories as readdir typed them need no stat until they are read or
     // entered; a symbolic link (or an unknown type) is looked through.
@@ -197,6 +203,10 @@ export class SourceTreeWalk {
     }
     if (stat.isDirectory()) {
       if (!isRoot && this.filter.entersDirectory && !this.filter.entersDirectory(full, root)) return false;
+      if (viaLink && !item.deferred) {
+        this.deferred.push(item);
+        return false;
+      }
       const id = `${stat.dev}:${stat.ino}`;
       if (this.visited.has(id)) {
         this.listing.skipped.push({ file: full, message: `skipped: ${viaLink ? 'a symbolic link to a directory' : 'a directory'} already walked (a link loop or a second path to it)` });
