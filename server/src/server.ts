@@ -1,14 +1,16 @@
 // LSP wiring only: documents in, diagnostics and code actions out. The behaviour is in
 // ./lsp/session.ts, the analysis behind ./lsp/analysisAdapter.ts. vscode-languageserver picks
 // the transport from argv: --stdio (any LSP client), --node-ipc (the VS Code extension), --socket.
-// The same bundle, started as a worker thread, is the simulator worker (./lsp/simulatorWorker.ts).
+// The same bundle, started as a worker thread, is the simulator worker (./lsp/simulatorWorker.ts)
+// or a litmus check worker (./lsp/litmusWorker.ts).
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { Connection, createConnection, ProposedFeatures, StreamMessageWriter, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createCAnalyzer } from './lsp/analysisAdapter';
 import { ResyncingStreamReader } from './lsp/framing';
-import { AnalyzerByFileKind, LitmusAnalyzer } from './lsp/litmusAnalyzer';
+import { AnalyzerByFileKind, checkLitmusText, LitmusAnalyzer } from './lsp/litmusAnalyzer';
+import { isLitmusWorker, runLitmusWorker } from './lsp/litmusWorker';
 import { Session } from './lsp/session';
 import { isSimulatorWorker, runSimulatorWorker, WorkerSimulator } from './lsp/simulatorWorker';
 
@@ -38,11 +40,12 @@ function startServer(): void {
   // The bundle lives in <extension>/dist/server.js; the rule pages in <extension>/dist/rules/.
   const extensionRoot = path.resolve(__dirname, '..');
 
-  const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer());
+  // Litmus checks run on worker threads of their own, ended by cancellation or timeoutMs.
+  const analyzer = new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer(__filename));
   session = new Session(connection, documents, {
     analyzer,
     analyses: analyzer.analyses,
-    createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer()),
+    createScratchAnalyzer: () => new AnalyzerByFileKind(createCAnalyzer(), new LitmusAnalyzer(__filename)),
     // Simulations run on a worker thread: the server keeps answering (and cancelling) meanwhile.
     simulator: new WorkerSimulator(__filename, (message) => connection.console.log(`[wakeaudit] ${message}`)),
     extensionRoot,
@@ -58,4 +61,5 @@ function startServer(): void {
 }
 
 if (isSimulatorWorker()) runSimulatorWorker();
+else if (isLitmusWorker()) runLitmusWorker(checkLitmusText);
 else startServer();

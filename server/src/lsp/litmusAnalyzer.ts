@@ -6,6 +6,7 @@ import { LitmusError, parseLitmus, runParsedLitmus } from '../../../analyzer-run
 import type { Finding, FileProblem, SourceSpan } from '../analysis/findings';
 import type { Analyzer, IsCancelled, LoadedFile, LoadOptions } from './analyzer';
 import type { ServerSettings } from './settings';
+import { checkOnWorker } from './litmusWorker';
 
 export const LITMUS_RESULT_MISMATCH = 'litmus-result-mismatch';
 
@@ -77,6 +78,12 @@ export function checkLitmusText(file: string, text: string, settings: ServerSett
 export class LitmusAnalyzer implements Analyzer {
   private readonly texts = new Map<string, string>();
 
+  /**
+   * `workerEntry`: the server bundle, to check each file on a worker thread of its own (the
+   * server keeps answering whatever the test; litmusWorker.ts); without it, on this thread.
+   */
+  constructor(private readonly workerEntry?: string) {}
+
   setFile(file: string, text: string): void {
     this.texts.set(file, text);
   }
@@ -92,6 +99,7 @@ export class LitmusAnalyzer implements Analyzer {
   async analyzeFile(file: string, settings: ServerSettings, isCancelled: IsCancelled): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
     const text = this.texts.get(file);
     if (text === undefined || isCancelled()) return { findings: [], problems: [] };
+    if (this.workerEntry) return checkOnWorker(this.workerEntry, { file, text, settings }, isCancelled);
     return checkLitmusText(file, text, settings);
   }
 }
