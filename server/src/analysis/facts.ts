@@ -11,7 +11,7 @@ import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
   ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
-  LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
+  GUARD_CLASSES, LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
   WAKE_MACROS, WakeMacro, AtomicOrdering, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
   BIT_ATOMIC, BRANCH_HINT, CONDITION_CALLS, DECLARING_MACRO, exitsOfTaskState, QUEUE_WAKES_IN_TEXT, SIGNATURE_CONTEXTS, SLEEP_REASONS, SLEEPING_GFP,
   SNAPSHOT_READS, VCPU_REQUESTS, WAKES_IN_TEXT,
@@ -202,7 +202,7 @@ export interface FileFacts {
 const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
 
 /** Node types BodyWalker.visit() handles itself; the cursor walk hands it these as node objects. */
-const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement']);
+const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement', 'switch_statement']);
 
 /** What the body walk does with a node of a type: skip it (anonymous or a leaf), visit it, or walk into it. */
 const enum Step {
@@ -555,6 +555,8 @@ class BodyWalker {
   private lastCtx: EventContext | undefined;
   /** The returns and jumps walked so far (EventContext.exitsBefore). */
   private jumps = 0;
+  /** Scope-based locks held, innermost last: where each scope ends and what releases it. */
+  private readonly guards: Array<{ end: number; name: string; lockText: string; span: Span }> = [];
 
   /** Events in the same context share one context object (memory: a kernel tree has millions). */
   private ctx(): EventContext {
@@ -605,6 +607,9 @@ class BodyWalker {
         this.assignment(node);
         return;
       }
+      case 'switch_statement':
+        if (this.scopedGuard(node, node.childForFieldName('body'), depth)) return;
+        break;
       case 'return_statement': {
         const value = node.namedChildren.find((c) => c && c.type !== 'comment');
         if (value) {
@@ -615,6 +620,7 @@ class BodyWalker {
         return;
       }
       case 'if_statement': {
+        if (this.scopedGuard(node, node.childForFieldName('consequence'), depth)) return;
         const cond = node.childForFieldName('condition');
         if (cond) {
           this.visit(cond, depth + 1);
@@ -708,6 +714,66 @@ class BodyWalker {
    * `call(...);` or `x = v;` as a statement of a block with nothing else on its lines (no
    * neighbour statement or comment starts or ends there): its span and text, else undefined.
    */
+  /** A lock macro (spin_lock_irqsave, mutex_unlock...) or an IRQ one (local_irq_save) taking effect here. */
+  private lockOrIrq(name: string, lockText: string, span: Span): void {
+    const lock = LOCK_MACROS.get(name);
+    if (lock) {
+      if (lock.action === 'lock') {
+        if (lock.sleeps) this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
+        this.push({ kind: 'lock', name, lock: lockText, action: 'lock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
+        if (!lock.sleeps) this.locks.push(lockText);
+        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth++;
+      } else {
+        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
+        const at = this.locks.lastIndexOf(lockText);
+        if (at >= 0) this.locks.splice(at, 1);
+        this.push({ kind: 'lock', name, lock: lockText, action: 'unlock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
+      }
+      return;
+    }
+    const irq = IRQ_MACROS.get(name);
+    if (!irq) return;
+    if (irq === 'off') this.irqOffDepth++;
+    else this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
+    this.push({ kind: 'irq', name, action: irq, span });
+  }
+
+  /**
+   * A scope-based lock (`guard(cls)(&l)`, `scoped_guard(cls, &l) {...}`): its class's acquire
+   * here, its release where `scope` ends (the block of the guard, the scoped block), as events
+   * of their own (release() emits it before the first event past the scope, or at the end).
+   */
+  private guard(cls: string, lock: Node | undefined, at: Span, scope: Node): void {
+    const meaning = GUARD_CLASSES.get(cls);
+    if (!meaning) return;
+    const lockText = lock ? normaliseText(this.userText(lock)) : '?';
+    this.lockOrIrq(meaning.acquire, lockText, at);
+    const s = this.span(scope);
+    // The release is at the scope's closing brace.
+    this.guards.push({ end: scope.endIndex, name: meaning.release, lockText, span: { ...s, start: s.end - 1, line: s.endLine, column: s.endColumn - 1, indent: undefined } });
+  }
+
+  /**
+   * scoped_guard(cls, &lock) stmt, which sanitize.ts makes a switch (before a block) or an if:
+   * the lock for the body, walked as code on the path. False when `node` is a real switch or if.
+   */
+  private scopedGuard(node: Node, body: Node | null, depth: number): boolean {
+    if (!this.userText(node).startsWith('scoped_guard')) return false;
+    const head = node.childForFieldName('condition')?.namedChildren.find((c) => c && c.type !== 'comment');
+    const cls = head?.type === 'comma_expression' ? head.childForFieldName('left') : undefined;
+    if (cls) this.guard(cls.text, head!.childForFieldName('right') ?? undefined, this.span(node), node);
+    if (body) this.visit(body, depth + 1);
+    return true;
+  }
+
+  /** Releases the guards whose scope ended before `offset` (innermost first). */
+  private release(offset: number): void {
+    while (this.guards.length && this.guards[this.guards.length - 1].end <= offset) {
+      const g = this.guards.pop()!;
+      this.lockOrIrq(g.name, g.lockText, g.span);
+    }
+  }
+
   private ownStatement(call: Node): { span: Span; text: string } | undefined {
     const stmt = call.parent;
     if (stmt?.type !== 'expression_statement' || stmt.parent?.type !== 'compound_statement') return undefined;
@@ -728,6 +794,7 @@ class BodyWalker {
   }
 
   private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
+    if (this.guards.length) this.release(e.span.start);
     const event = e as FactEvent;
     event.ctx = this.ctx();
     this.fn.events.push(event);
@@ -745,6 +812,7 @@ class BodyWalker {
    * function has many ifs and assignments; most functions keep none of them).
    */
   private finish(): void {
+    this.release(Infinity);
     const keepChecks = this.fn.events.some((e) => e.kind === 'state' || e.kind === 'schedule' || e.kind === 'wait' || this.policy.checksWith.has(e.kind));
     const helper = this.returnNodes.length === 1;
     const dropped = new Set<FactEvent>();
@@ -789,6 +857,15 @@ class BodyWalker {
 
   private call(node: Node, argumentsNode: Node | null): void {
     const callee = node.childForFieldName('function');
+    if (callee?.type === 'call_expression' && callee.childForFieldName('function')?.text === 'guard') {
+      // guard(cls)(&lock);: held to the end of the enclosing block.
+      const cls = callee.childForFieldName('arguments')?.namedChildren.find((a) => a && a.type !== 'comment');
+      let scope = node.parent;
+      while (scope && scope.type !== 'compound_statement') scope = scope.parent;
+      const lock = argumentsNode?.namedChildren.find((a) => a && a.type !== 'comment') ?? undefined;
+      if (cls && scope) this.guard(cls.text, lock, this.span(node), scope);
+      return;
+    }
     if (!callee || callee.type !== 'identifier') return;
     const name = callee.text;
     // The argument nodes, made only for a call a table knows: most calls (printk, kfree...)
@@ -876,27 +953,8 @@ class BodyWalker {
       this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, ...(statement ? { statement } : {}), span });
       return;
     }
-    const lock = LOCK_MACROS.get(name);
-    if (lock) {
-      const lockText = args()[0] ? normaliseText(this.userText(args()[0])) : '?';
-      if (lock.action === 'lock') {
-        if (lock.sleeps) this.push({ kind: 'sleep', name, why: `${name}() may sleep`, span });
-        this.push({ kind: 'lock', name, lock: lockText, action: 'lock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
-        if (!lock.sleeps) this.locks.push(lockText);
-        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth++;
-      } else {
-        if (lock.irq === 'irq' || lock.irq === 'irqsave') this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
-        const at = this.locks.lastIndexOf(lockText);
-        if (at >= 0) this.locks.splice(at, 1);
-        this.push({ kind: 'lock', name, lock: lockText, action: 'unlock', irq: lock.irq, raw: lock.raw, sleeps: lock.sleeps, span });
-      }
-      return;
-    }
-    const irq = IRQ_MACROS.get(name);
-    if (irq) {
-      if (irq === 'off') this.irqOffDepth++;
-      else this.irqOffDepth = Math.max(0, this.irqOffDepth - 1);
-      this.push({ kind: 'irq', name, action: irq, span });
+    if (LOCK_MACROS.has(name) || IRQ_MACROS.has(name)) {
+      this.lockOrIrq(name, args()[0] ? normaliseText(this.userText(args()[0])) : '?', span);
       return;
     }
     const state = STATE_SETTERS.get(name);

@@ -106,6 +106,16 @@ export function sanitize(source: string): SanitizeResult {
       annotations++;
       continue;
     }
+    if (word === 'scoped_guard' && source[skipSpace(source, j)] === '(' && !isDefinitionName(source, i)) {
+      // scoped_guard(mutex, &m) { ... }: the statement runs once, under the lock (facts.ts
+      // reads the guard from the user's text). As `switch (mutex, &m) { ... }`, or `if (...)`
+      // before a single statement (a switch needs a block), it parses as a statement with a
+      // body; facts.ts walks that body on the path, neither a branch nor a loop.
+      const close = matchParen(source, skipSpace(source, j));
+      const block = close >= 0 && source[skipSpaceAndComments(source, close + 1)] === '{';
+      edits.push([i, j, (block ? 'switch' : 'if') + ' '.repeat(j - i - (block ? 6 : 2))]);
+      continue;
+    }
     if (word.length >= 5 && ITERATOR_NAME.test(word)) {
       const open = skipSpace(source, j);
       if (source[open] === '(') {

@@ -340,6 +340,33 @@ function buildLockTable(): Map<string, LockMacro> {
 
 export const LOCK_MACROS = buildLockTable();
 
+/**
+ * The lock classes of scope-based locking (linux/cleanup.h, 6.5+: `guard(spinlock_irqsave)(&l)`
+ * holds until the end of its block, `scoped_guard(mutex, &m) { ... }` for the block): each
+ * class's acquire and release, by the names of LOCK_MACROS / IRQ_MACROS (the DEFINE_GUARD and
+ * DEFINE_LOCK_GUARD_* definitions of the kernel's own lock headers).
+ */
+export const GUARD_CLASSES = new Map<string, { acquire: string; release: string }>([
+  ['spinlock', { acquire: 'spin_lock', release: 'spin_unlock' }],
+  ['spinlock_irq', { acquire: 'spin_lock_irq', release: 'spin_unlock_irq' }],
+  ['spinlock_irqsave', { acquire: 'spin_lock_irqsave', release: 'spin_unlock_irqrestore' }],
+  ['spinlock_bh', { acquire: 'spin_lock_bh', release: 'spin_unlock_bh' }],
+  ['raw_spinlock', { acquire: 'raw_spin_lock', release: 'raw_spin_unlock' }],
+  ['raw_spinlock_irq', { acquire: 'raw_spin_lock_irq', release: 'raw_spin_unlock_irq' }],
+  ['raw_spinlock_irqsave', { acquire: 'raw_spin_lock_irqsave', release: 'raw_spin_unlock_irqrestore' }],
+  ['read_lock', { acquire: 'read_lock', release: 'read_unlock' }],
+  ['read_lock_irq', { acquire: 'read_lock_irq', release: 'read_unlock_irq' }],
+  ['read_lock_irqsave', { acquire: 'read_lock_irqsave', release: 'read_unlock_irqrestore' }],
+  ['write_lock', { acquire: 'write_lock', release: 'write_unlock' }],
+  ['write_lock_irq', { acquire: 'write_lock_irq', release: 'write_unlock_irq' }],
+  ['write_lock_irqsave', { acquire: 'write_lock_irqsave', release: 'write_unlock_irqrestore' }],
+  ['mutex', { acquire: 'mutex_lock', release: 'mutex_unlock' }],
+  ['rwsem_read', { acquire: 'down_read', release: 'up_read' }],
+  ['rwsem_write', { acquire: 'down_write', release: 'up_write' }],
+  ['irq', { acquire: 'local_irq_disable', release: 'local_irq_enable' }],
+  ['irqsave', { acquire: 'local_irq_save', release: 'local_irq_restore' }],
+]);
+
 export const IRQ_MACROS = new Map<string, 'off' | 'on'>([
   ['local_irq_disable', 'off'],
   ['local_irq_save', 'off'],
