@@ -9,8 +9,13 @@
  * input on any machine).
  */
 export class SearchStopped extends Error {
-  constructor(readonly why: 'stopped' | 'timeout' | 'work') {
-    super(why === 'stopped' ? 'search stopped by its caller' : why === 'timeout' ? 'search deadline passed' : 'search work budget used up');
+  constructor(readonly why: 'stopped' | 'timeout' | 'work' | 'memory') {
+    super(
+      why === 'stopped' ? 'search stopped by its caller'
+      : why === 'timeout' ? 'search deadline passed'
+      : why === 'work' ? 'search work budget used up'
+      : 'search memory budget used up',
+    );
     this.name = 'SearchStopped';
   }
 }
@@ -18,14 +23,15 @@ export class SearchStopped extends Error {
 /**
  * A check to call often from a search loop: every `every` calls it asks `shouldStop()` and
  * compares the clock with `deadline` (an absolute Date.now() value), throwing SearchStopped.
- * Cheap between checks (one decrement), so it may sit in the innermost loop.
+ * Cheap between checks (one decrement), so it may sit in the innermost loop. A step that costs
+ * more than one unit of work (a whole model check) says so with `units`.
  */
-export function stopCheck(options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined; work?: WorkCounter }, every = 1): () => void {
+export function stopCheck(options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined; work?: WorkCounter }, every = 1): (units?: number) => void {
   const { shouldStop, deadline, work } = options;
   if (!shouldStop && deadline === undefined && !work) return () => {};
   let countdown = every;
-  return () => {
-    if (work && ++work.done > work.limit) throw new SearchStopped('work');
+  return (units = 1) => {
+    if (work && (work.done += units) > work.limit) throw new SearchStopped('work');
     if (--countdown > 0) return;
     countdown = every;
     if (shouldStop?.()) throw new SearchStopped('stopped');

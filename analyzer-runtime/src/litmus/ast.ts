@@ -53,6 +53,11 @@ export interface LitmusTest {
   name: string;
   /** The `Result:` word of the doc comment, when there is one. */
   expected?: string;
+  /**
+   * diy7's header metadata, as herd7 keeps it: `Cycle` (also the quoted cycle string), `Relax`,
+   * `Safe`, `Prefetch`, `Com`, `Orig`, ... Empty for hand-written tests.
+   */
+  info: Record<string, string>;
   init: InitEntry[];
   threads: ThreadAst[];
   locations: Array<{ thread?: number; name: string }>;

@@ -14,7 +14,7 @@
 import { Expr, InitEntry, LitmusError, LitmusTest, Prop, Quantifier, Scalar, Stmt, ThreadAst } from './ast';
 
 interface Token {
-  kind: 'id' | 'num' | 'punct' | 'eof';
+  kind: 'id' | 'num' | 'str' | 'punct' | 'eof';
   text: string;
   line: number;
 }
@@ -59,6 +59,15 @@ function tokenize(text: string, startLine: number): { tokens: Token[]; comments:
       i = end + 2;
       continue;
     }
+    if (c === '"') {
+      // Only diy7's header has strings (the quoted cycle); a string never spans lines.
+      const end = text.indexOf('"', i + 1);
+      const eol = text.indexOf('\n', i + 1);
+      if (end < 0 || (eol >= 0 && eol < end)) throw new LitmusError(line, 'unterminated string');
+      tokens.push({ kind: 'str', text: text.slice(i + 1, end), line });
+      i = end + 1;
+      continue;
+    }
     if (/[A-Za-z_]/.test(c)) {
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_]/.test(text[j]!)) j++;
@@ -101,9 +110,28 @@ const TYPE_WORDS = new Set([
   'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'size_t',
 ]);
 
+/**
+ * How deeply parentheses, blocks and prefix operators may nest. Far beyond any real test; the
+ * parser is recursive, and a bound gives a one-line error where thousands of levels would
+ * exhaust the stack.
+ */
+export const MAX_NESTING = 200;
+
 class TokenStream {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+  /** Enters one level of nesting (left with leave()); too deep is an error naming the line. */
+  enter(line: number): void {
+    if (++this.depth > MAX_NESTING) throw new LitmusError(line, `nesting deeper than ${MAX_NESTING} levels`);
+  }
+  leave(): void {
+    this.depth--;
+  }
+  /** Skips every token on the given line (a diy7 `Key=Value` line). */
+  skipLine(line: number): void {
+    while (this.peek().kind !== 'eof' && this.peek().line === line) this.next();
+  }
   peek(ahead = 0): Token {
     return this.tokens[Math.min(this.pos + ahead, this.tokens.length - 1)]!;
   }
@@ -155,6 +183,7 @@ export function parseLitmus(text: string): LitmusTest {
     }
   }
   const ts = new TokenStream(tokens);
+  const info = parseHeaderInfo(ts, lines);
   const init = ts.is('{') ? parseInit(ts) : [];
   const threads: ThreadAst[] = [];
   while (ts.peek().kind === 'id' && /^P\d+$/.test(ts.peek().text)) threads.push(parseThread(ts));
@@ -166,6 +195,8 @@ export function parseLitmus(text: string): LitmusTest {
   let filter: Prop | undefined;
   let quantifier: Quantifier | undefined;
   let condition: Prop | undefined;
+  let conditionLine = 0;
+  let filterLine = 0;
   while (ts.peek().kind !== 'eof') {
     const t = ts.peek();
     if (t.text === 'locations') {
@@ -179,6 +210,7 @@ export function parseLitmus(text: string): LitmusTest {
       ts.expect(']', 'to close locations');
     } else if (t.text === 'filter') {
       ts.next();
+      filterLine = t.line;
       filter = parseProp(ts);
     } else if (t.text === 'exists' || t.text === 'forall' || (t.text === '~' && ts.is('exists', 1))) {
       if (quantifier) throw new LitmusError(t.line, 'a litmus test has one final condition');
@@ -187,16 +219,64 @@ export function parseLitmus(text: string): LitmusTest {
         quantifier = 'not exists';
       } else quantifier = t.text === 'exists' ? 'exists' : 'forall';
       ts.next();
+      conditionLine = t.line;
       condition = parseProp(ts);
     } else {
       throw new LitmusError(t.line, `expected 'exists', '~exists', 'forall', 'filter' or 'locations', found '${t.text}'`);
     }
   }
   if (!quantifier || !condition) throw new LitmusError(ts.peek().line, "missing final condition ('exists', '~exists' or 'forall')");
-  const test: LitmusTest = { name, init, threads, locations, quantifier, condition };
+  const test: LitmusTest = { name, info, init, threads, locations, quantifier, condition };
+  checkDepth(test, conditionLine, filterLine);
   if (expected !== undefined) test.expected = expected;
   if (filter) test.filter = filter;
   return test;
+}
+
+/**
+ * diy7's header between the name and the init block: a quoted string (the cycle) and
+ * `Key=Value` lines (Cycle=, Relax=, Safe=, Prefetch=, Com=, Orig=, ...). herd7 keeps them as
+ * metadata; so do we. A value is the rest of its line, as written.
+ */
+function parseHeaderInfo(ts: TokenStream, lines: string[]): Record<string, string> {
+  const info: Record<string, string> = {};
+  for (;;) {
+    const t = ts.peek();
+    if (t.kind === 'str') {
+      info['Cycle'] ??= t.text;
+      ts.next();
+      continue;
+    }
+    if (t.kind === 'id' && ts.is('=', 1) && ts.peek(1).line === t.line && !/^P\d+$/.test(t.text)) {
+      const raw = lines[t.line - 1] ?? '';
+      info[t.text] = raw.slice(raw.indexOf('=') + 1).trim();
+      ts.skipLine(t.line);
+      continue;
+    }
+    return info;
+  }
+}
+
+/**
+ * Chains such as `a /\ b /\ c ...` or `1 + 1 + ...` are parsed by loops but make trees as deep
+ * as they are long, and the evaluators recurse on them: bounded here, after parsing.
+ */
+const MAX_TREE_DEPTH = 2_000;
+
+function checkDepth(test: LitmusTest, conditionLine: number, filterLine: number): void {
+  const pending: Array<{ node: unknown; depth: number; line: number }> = [];
+  const push = (node: unknown, depth: number, line: number): void => {
+    if (node && typeof node === 'object') pending.push({ node, depth, line });
+  };
+  push(test.condition, 1, conditionLine);
+  push(test.filter, 1, filterLine);
+  for (const t of test.threads) push(t.body, 1, t.line);
+  while (pending.length > 0) {
+    const { node, depth, line: parentLine } = pending.pop()!;
+    const line = typeof (node as { line?: unknown }).line === 'number' ? (node as { line: number }).line : parentLine;
+    if (depth > MAX_TREE_DEPTH) throw new LitmusError(line, `expression nested deeper than ${MAX_TREE_DEPTH} levels`);
+    for (const child of Object.values(node as object)) push(child, depth + 1, line);
+  }
 }
 
 function parseInteger(t: Token): number {
@@ -265,13 +345,14 @@ function parseThread(ts: TokenStream): ThreadAst {
 }
 
 function parseBlock(ts: TokenStream): Stmt[] {
-  ts.expect('{');
+  ts.enter(ts.expect('{').line);
   const body: Stmt[] = [];
   while (!ts.is('}')) {
     if (ts.peek().kind === 'eof') throw new LitmusError(ts.peek().line, "missing '}'");
     body.push(...parseStatement(ts));
   }
   ts.expect('}');
+  ts.leave();
   return body;
 }
 
@@ -289,12 +370,14 @@ function parseStatement(ts: TokenStream): Stmt[] {
     ts.expect('(', "after 'if'");
     const test = parseExpr(ts);
     ts.expect(')', 'to close the if condition');
+    ts.enter(t.line);
     const then = parseStatement(ts);
     let otherwise: Stmt[] = [];
     if (ts.peek().kind === 'id' && ts.peek().text === 'else') {
       ts.next();
       otherwise = parseStatement(ts);
     }
+    ts.leave();
     return [{ kind: 'if', test, then, otherwise, line: t.line }];
   }
   if (t.kind === 'id' && t.text === 'while') {
@@ -302,7 +385,10 @@ function parseStatement(ts: TokenStream): Stmt[] {
     ts.expect('(', "after 'while'");
     const test = parseExpr(ts);
     ts.expect(')', 'to close the while condition');
-    return [{ kind: 'while', test, body: parseStatement(ts), line: t.line }];
+    ts.enter(t.line);
+    const body = parseStatement(ts);
+    ts.leave();
+    return [{ kind: 'while', test, body, line: t.line }];
   }
   if (t.kind === 'id' && (t.text === 'for' || t.text === 'do' || t.text === 'goto')) {
     throw new LitmusError(t.line, `'${t.text}' is not supported in litmus tests (use while)`);
@@ -377,6 +463,13 @@ function parseBinary(ts: TokenStream, level: number): Expr {
 }
 
 function parseUnary(ts: TokenStream): Expr {
+  ts.enter(ts.peek().line);
+  const e = parseUnaryAtDepth(ts);
+  ts.leave();
+  return e;
+}
+
+function parseUnaryAtDepth(ts: TokenStream): Expr {
   const t = ts.peek();
   if (ts.accept('*')) return { kind: 'deref', target: parseUnary(ts), line: t.line };
   if (ts.accept('&')) return { kind: 'addressOf', name: ts.ident('a location name after &').text, line: t.line };
@@ -463,6 +556,13 @@ function parsePropAnd(ts: TokenStream): Prop {
 }
 
 function parsePropAtom(ts: TokenStream): Prop {
+  ts.enter(ts.peek().line);
+  const p = parsePropAtomAtDepth(ts);
+  ts.leave();
+  return p;
+}
+
+function parsePropAtomAtDepth(ts: TokenStream): Prop {
   const t = ts.peek();
   if (ts.accept('~') || ts.accept('not')) return { kind: 'not', operand: parsePropAtom(ts) };
   if (ts.accept('(')) {

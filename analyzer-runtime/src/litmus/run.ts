@@ -13,7 +13,8 @@ import { Relation } from '../lkmm/relation';
 import { LitmusError, LitmusTest, Prop, Scalar } from './ast';
 import { parseLitmus } from './parser';
 import { sameScalar, scalarKey, showScalar, ThreadPath, threadPaths } from './threads';
-import { stopCheck } from '../stop';
+import { SearchStopped } from '../stop';
+import { LitmusBudget, LitmusLimits, TooManyStates } from './budget';
 
 export type LitmusVerdict = 'Sometimes' | 'Never' | 'Always';
 
@@ -21,7 +22,10 @@ export interface LitmusResult {
   name: string;
   /** The doc comment's `Result:` word, if any. */
   expected?: string;
-  verdict: LitmusVerdict;
+  /** Unknown when a budget ran out before every candidate was judged (see reason). */
+  verdict: LitmusVerdict | 'Unknown';
+  /** Why the verdict is Unknown: which budget ran out. */
+  reason?: string;
   /** Allowed executions (after filter) satisfying the condition's proposition. */
   positive: number;
   /** Allowed executions (after filter) not satisfying it. */
@@ -30,6 +34,8 @@ export interface LitmusResult {
   flags: string[];
   /** Candidate executions handed to the model. */
   candidates: number;
+  /** Engine steps taken (what maxWork bounds). */
+  work: number;
   /**
    * True when some path needed more than LOOP_UNROLL iterations of a while loop and was left
    * out, as herd7 does ("unrolling limit exceeded, legal outcomes may be missing").
@@ -40,10 +46,11 @@ export interface LitmusResult {
   milliseconds: number;
 }
 
-export interface LitmusOptions {
-  /** Upper bound on paths per thread and on candidates; exceeding it is an error, never a guess. */
-  maxCandidates?: number;
-  /** Asked every few dozen candidates: true throws SearchStopped (the caller cancelled). */
+export interface LitmusOptions extends Partial<LitmusLimits> {
+  /**
+   * Asked every few hundred steps: true throws SearchStopped('stopped') (the caller cancelled;
+   * no result). The other budgets end the run with verdict Unknown.
+   */
   shouldStop?: () => boolean;
 }
 
@@ -60,7 +67,8 @@ interface GlobalEvent {
 
 export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): LitmusResult {
   const started = Date.now();
-  const limit = options.maxCandidates ?? 2_000_000;
+  const { shouldStop, ...limits } = options;
+  const budget = new LitmusBudget(limits, shouldStop);
 
   // Initial memory: every parameter and init entry names a location; unmentioned ones hold 0.
   const initial = new Map<string, Scalar>();
@@ -83,43 +91,50 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     if (!initial.has(loc)) initial.set(loc, 0);
   };
   const loopBound = { loopBound: 0 };
-  const paths = pathsAtFixpoint(initial, integerLiterals(test), readValuesFrom, (readValues) => {
-    loopBound.loopBound = 0;
-    return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, limit, loopBound));
-  });
-
   let positive = 0;
   let negative = 0;
+  let candidates = 0;
   const flags = new Set<string>();
   const states = new Set<string>();
-  const tick = stopCheck({ shouldStop: options.shouldStop });
-  const { candidates, exhausted } = forEachCandidate(paths, initial, limit, (execution, chosen) => {
-    tick();
-    const verdict = checkExecution(execution);
-    if (!verdict.allowed) return;
-    const state = finalState(execution, chosen);
-    if (test.filter && !evalProp(test.filter, state)) return;
-    for (const f of verdict.flags) flags.add(f);
-    states.add(showState(state, test));
-    if (evalProp(test.condition, state)) positive++;
-    else negative++;
-  });
-  if (exhausted) throw new LitmusError(1, `more than ${limit} candidate executions`);
-
-  const verdict: LitmusVerdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
-  const result: LitmusResult = {
-    name: test.name,
-    verdict,
-    positive,
-    negative,
-    flags: [...flags].sort(),
-    candidates,
-    unrollLimitHit: loopBound.loopBound > 0,
-    states: [...states].sort(),
-    milliseconds: Date.now() - started,
+  const finish = (verdict: LitmusVerdict | 'Unknown', reason?: string): LitmusResult => {
+    const result: LitmusResult = {
+      name: test.name,
+      verdict,
+      positive,
+      negative,
+      flags: [...flags].sort(),
+      candidates,
+      work: budget.workDone,
+      unrollLimitHit: loopBound.loopBound > 0,
+      states: [...states].sort(),
+      milliseconds: Date.now() - started,
+    };
+    if (reason !== undefined) result.reason = reason;
+    if (test.expected !== undefined) result.expected = test.expected;
+    return result;
   };
-  if (test.expected !== undefined) result.expected = test.expected;
-  return result;
+  try {
+    const paths = pathsAtFixpoint(initial, integerLiterals(test), readValuesFrom, budget, (readValues) => {
+      loopBound.loopBound = 0;
+      return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, budget, loopBound));
+    });
+    candidates = forEachCandidate(paths, initial, budget, (execution, chosen) => {
+      const verdict = checkExecution(execution);
+      if (!verdict.allowed) return;
+      const state = finalState(execution, chosen);
+      if (test.filter && !evalProp(test.filter, state)) return;
+      for (const f of verdict.flags) flags.add(f);
+      states.add(showState(state, test));
+      if (evalProp(test.condition, state)) positive++;
+      else negative++;
+    }).candidates;
+  } catch (e) {
+    if (e instanceof TooManyStates || (e instanceof SearchStopped && e.why !== 'stopped')) {
+      return finish('Unknown', budget.reason(e));
+    }
+    throw e;
+  }
+  return finish(positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes');
 }
 
 /**
@@ -140,6 +155,7 @@ export function pathsAtFixpoint<P extends ThreadPath>(
   initial: Map<string, Scalar>,
   literals: number[],
   onNewLocation: (loc: string) => void,
+  budget: LitmusBudget,
   makePaths: (readValues: (loc: string) => Scalar[]) => P[][],
 ): P[][] {
   const values = new Map<string, Map<string, Scalar>>();
@@ -163,11 +179,17 @@ export function pathsAtFixpoint<P extends ThreadPath>(
     }
     return [...values.get(loc)!.values()];
   };
+  // Each round's paths replace the previous round's: only one round is held at a time.
+  const heldBy = (paths: P[][]): number => paths.reduce((sum, tp) => sum + tp.reduce((n, p) => n + p.events.length + 1, 0), 0);
+  let previous: P[][] = [];
   for (let round = 0; ; round++) {
     const paths = makePaths(readValues);
+    budget.release(heldBy(previous));
+    previous = paths;
     let grew = false;
     for (const tp of paths) {
       for (const p of tp) {
+        budget.tick();
         for (const e of p.events) {
           if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && e.value !== undefined) {
             if (!values.has(e.loc)) readValues(e.loc);
@@ -191,33 +213,40 @@ export function pathsAtFixpoint<P extends ThreadPath>(
  * Every candidate execution of one path per thread, with every reads-from and coherence choice
  * that is coherent and atomic per location. Paths whose reads no other thread can ever supply
  * are dropped first; the product then skips combinations that cannot supply each other.
- * visit gets the execution and the index of the path chosen in each thread; returning false
- * stops the enumeration. More than `budget` candidates also stops it (exhausted: true).
- * accept, when given, may skip a whole combination of paths before its candidates are built.
+ * visit gets the execution and the path chosen in each thread. Every step is charged to the
+ * budget; more than maxCandidates candidates throws TooManyStates.
  */
 export function forEachCandidate<P extends ThreadPath>(
   pathsIn: P[][],
   initial: Map<string, Scalar>,
-  budget: number,
-  visit: (x: Execution, chosen: P[], choice: number[]) => boolean | void,
-  accept?: (chosen: P[]) => boolean,
-): { candidates: number; exhausted: boolean; stopped: boolean } {
+  budget: LitmusBudget,
+  visit: (x: Execution, chosen: P[]) => void,
+): { candidates: number } {
+  const limit = budget.limits.maxCandidates;
   const paths = pathsIn.map((tp) => [...tp]);
   const locations = [...initial.keys()].sort();
   let candidates = 0;
-  let exhausted = false;
-  let stopped = false;
   // Every read must read a write of its value: the initial one, a po-earlier one of its own
   // thread, or one of another thread. Paths whose guesses no other thread can ever supply are
   // dropped first (to a fixpoint); the product below then checks the same against the paths
   // already chosen, so it never builds candidates for combinations that cannot exist.
-  const summaries = paths.map((tp) => tp.map((p) => summarizePath(p, initial)));
-  const provided = (t: number): Set<string> => new Set(summaries[t]!.flatMap((s) => [...s.writes]));
+  const summaries = paths.map((tp) => tp.map((p) => {
+    budget.tick();
+    return summarizePath(p, initial);
+  }));
+  const provided = (t: number): Set<string> => {
+    const out = new Set<string>();
+    for (const s of summaries[t]!) for (const k of s.writes) out.add(k);
+    return out;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     const supply = paths.map((_, t) => provided(t));
     paths.forEach((tp, t) => {
-      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => supply.some((w, u) => u !== t && w.has(k))));
+      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => {
+        budget.tick();
+        return supply.some((w, u) => u !== t && w.has(k));
+      }));
       if (keep.every((k) => k)) return;
       changed = true;
       paths[t] = tp.filter((_, i) => keep[i]);
@@ -226,45 +255,52 @@ export function forEachCandidate<P extends ThreadPath>(
   }
   const supplyOf = paths.map((_, t) => provided(t));
   const n = paths.length;
+  if (paths.some((tp) => tp.length === 0)) return { candidates };
   const choice = new Array<number>(n).fill(0);
-  const feasibleSoFar = (upTo: number): boolean => {
-    for (let t = 0; t <= upTo; t++) {
-      for (const k of summaries[t]![choice[t]!]!.externalReads) {
-        let found = false;
-        for (let u = 0; u < n && !found; u++) {
-          if (u === t) continue;
-          found = u <= upTo ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
-        }
-        if (!found) return false;
+  // Whether the reads of thread t (paths chosen up to upTo) can be supplied.
+  const feasible = (t: number, upTo: number): boolean => {
+    for (const k of summaries[t]![choice[t]!]!.externalReads) {
+      let found = false;
+      for (let u = 0; u < n && !found; u++) {
+        budget.tick();
+        if (u === t) continue;
+        found = u <= upTo ? summaries[u]![choice[u]!]!.writes.has(k) : supplyOf[u]!.has(k);
       }
+      if (!found) return false;
     }
     return true;
   };
-  const combine = (t: number): void => {
-    if (exhausted || stopped) return;
-    if (t < n) {
-      for (let i = 0; i < paths[t]!.length && !exhausted && !stopped; i++) {
-        choice[t] = i;
-        if (feasibleSoFar(t)) combine(t + 1);
-      }
-      return;
+  const feasibleSoFar = (upTo: number): boolean => {
+    for (let t = 0; t <= upTo; t++) if (!feasible(t, upTo)) return false;
+    return true;
+  };
+  // The product of one path per thread, as an odometer (no recursion: a test may have
+  // thousands of threads).
+  let t = 0;
+  choice[0] = -1;
+  while (t >= 0) {
+    budget.tick();
+    choice[t]!++;
+    if (choice[t]! >= paths[t]!.length) {
+      t--;
+      continue;
+    }
+    if (!feasibleSoFar(t)) continue;
+    if (t < n - 1) {
+      t++;
+      choice[t] = -1;
+      continue;
     }
     const chosen = choice.map((c, i) => paths[i]![c]!);
-    if (accept && !accept(chosen)) return;
-    for (const x of executionsOf(chosen, initial, locations, budget - candidates)) {
+    for (const x of executionsOf(chosen, initial, locations, budget)) {
       candidates++;
-      if (candidates > budget) {
-        exhausted = true;
-        return;
-      }
-      if (visit(x.execution, chosen, [...choice]) === false) {
-        stopped = true;
-        return;
-      }
+      if (candidates > limit) throw new TooManyStates(`more than ${limit} candidate executions`);
+      // The model check costs about one step per event pair.
+      budget.tick(1 + Math.ceil((x.events.length * x.events.length) / 16));
+      visit(x, chosen);
     }
-  };
-  combine(0);
-  return { candidates: Math.min(candidates, budget), exhausted, stopped };
+  }
+  return { candidates };
 }
 
 interface PathSummary {
@@ -367,10 +403,6 @@ function showState(state: FinalState, test: LitmusTest): string {
     .join(' ');
 }
 
-interface BuiltExecution {
-  execution: Execution;
-}
-
 /**
  * All rf/co choices for one combination of thread paths, pruned per location.
  * Event values in the Execution are numbers; addresses are numbered by location so that
@@ -380,8 +412,8 @@ function* executionsOf(
   paths: ThreadPath[],
   initial: Map<string, Scalar>,
   locations: string[],
-  budget: number,
-): Generator<BuiltExecution> {
+  budget: LitmusBudget,
+): Generator<Execution> {
   const events: Array<ExecEvent & { scalar?: Scalar }> = [];
   const numeric = (v: Scalar | undefined): number | undefined =>
     v === undefined ? undefined : typeof v === 'number' ? v : -1_000_000 - Math.max(0, locations.indexOf(v.address));
@@ -434,62 +466,79 @@ function* executionsOf(
   });
 
   // Per location: every coherence order and rf map that is coherent and atomic there.
-  const perLocation: Array<Array<{ co: number[]; rf: Array<[number, number]> }>> = [];
-  for (const loc of allLocs) {
-    const writes = info.filter((g) => g.writeValue !== undefined && g.event.loc === loc && g.event.thread >= 0).map((g) => g.event.id);
-    const reads = info.filter((g) => g.readValue !== undefined && g.event.loc === loc).map((g) => g.event.id);
-    const iw = initWrite.get(loc)!;
-    const options: Array<{ co: number[]; rf: Array<[number, number]> }> = [];
-    const sources = reads.map((r) =>
-      [iw, ...writes].filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!)),
-    );
-    if (sources.some((s) => s.length === 0)) return; // some read has no write of its value
-    const local = new LocationChecker(events, [iw, ...writes, ...reads], rmw);
-    for (const order of permutationsRespectingPo(writes, events)) {
-      const co = [iw, ...order];
-      const rfChoice = new Array<number>(reads.length).fill(0);
-      const walk = (k: number): void => {
-        if (k < reads.length) {
-          for (const s of sources[k]!) {
-            rfChoice[k] = s;
-            walk(k + 1);
+  const writesAt = new Map<string, number[]>();
+  const readsAt = new Map<string, number[]>();
+  for (const g of info) {
+    const l = g.event.loc;
+    if (l === undefined) continue;
+    if (g.writeValue !== undefined && g.event.thread >= 0) (writesAt.get(l) ?? writesAt.set(l, []).get(l)!).push(g.event.id);
+    if (g.readValue !== undefined) (readsAt.get(l) ?? readsAt.set(l, []).get(l)!).push(g.event.id);
+  }
+  type LocationChoice = { co: number[]; rf: Array<[number, number]> };
+  const perLocation: LocationChoice[][] = [];
+  let held = 0;
+  try {
+    for (const loc of allLocs) {
+      const writes = writesAt.get(loc) ?? [];
+      const reads = readsAt.get(loc) ?? [];
+      const iw = initWrite.get(loc)!;
+      const options: LocationChoice[] = [];
+      const sources = reads.map((r) => {
+        budget.tick(1 + writes.length);
+        return [iw, ...writes].filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!));
+      });
+      if (sources.some((s) => s.length === 0)) return; // some read has no write of its value
+      const local = new LocationChecker(events, [iw, ...writes, ...reads], rmw);
+      const size = 1 + writes.length + reads.length;
+      for (const order of permutationsRespectingPo(writes, events)) {
+        const co = [iw, ...order];
+        // Every rf choice (one source per read), as an odometer over the reads.
+        const rfChoice = new Array<number>(reads.length).fill(0);
+        for (;;) {
+          budget.tick(1 + Math.ceil((size * size) / 32));
+          const rf = reads.map((r, i): [number, number] => [sources[i]![rfChoice[i]!]!, r]);
+          if (local.consistent(co, rf)) {
+            budget.hold(co.length + rf.length);
+            held += co.length + rf.length;
+            options.push({ co, rf });
           }
-          return;
+          let k = reads.length - 1;
+          while (k >= 0 && rfChoice[k]! + 1 >= sources[k]!.length) rfChoice[k--] = 0;
+          if (k < 0) break;
+          rfChoice[k]!++;
         }
-        const rf = reads.map((r, i): [number, number] => [rfChoice[i]!, r]);
-        if (local.consistent(co, rf)) options.push({ co, rf });
-      };
-      walk(0);
-    }
-    if (options.length === 0) return;
-    perLocation.push(options);
-  }
-
-  let produced = 0;
-  const pick = new Array<number>(perLocation.length).fill(0);
-  function* product(k: number): Generator<BuiltExecution> {
-    if (k < perLocation.length) {
-      for (let i = 0; i < perLocation[k]!.length; i++) {
-        pick[k] = i;
-        yield* product(k + 1);
       }
-      return;
+      if (options.length === 0) return;
+      perLocation.push(options);
     }
-    const co: Record<string, number[]> = {};
-    const rf: Array<[number, number]> = [];
-    pick.forEach((i, l) => {
-      const o = perLocation[l]![i]!;
-      co[allLocs[l]!] = o.co;
-      rf.push(...o.rf);
-    });
-    produced++;
-    if (produced > budget + 1) return;
-    yield { execution: { events, rf, co, rmw, addr, data, ctrl } };
+
+    // The product of the locations' choices, as an odometer.
+    const pick = new Array<number>(perLocation.length).fill(0);
+    for (;;) {
+      budget.tick(1 + perLocation.length);
+      const co: Record<string, number[]> = {};
+      const rf: Array<[number, number]> = [];
+      pick.forEach((i, l) => {
+        const o = perLocation[l]![i]!;
+        co[allLocs[l]!] = o.co;
+        for (const pair of o.rf) rf.push(pair);
+      });
+      yield { events, rf, co, rmw, addr, data, ctrl };
+      let k = perLocation.length - 1;
+      while (k >= 0 && pick[k]! + 1 >= perLocation[k]!.length) pick[k--] = 0;
+      if (k < 0) return;
+      pick[k]!++;
+    }
+  } finally {
+    budget.release(held);
   }
-  yield* product(0);
 }
 
-/** Orders of a location's writes that keep each thread's writes in program order (coherence). */
+/**
+ * Orders of a location's writes that keep each thread's writes in program order (coherence).
+ * Iterative (a location may have thousands of writes), in the order of a depth-first search
+ * that takes the lowest-numbered thread first.
+ */
 export function* permutationsRespectingPo(writes: number[], events: ExecEvent[]): Generator<number[]> {
   const byThread = new Map<number, number[]>();
   for (const w of writes) {
@@ -499,21 +548,30 @@ export function* permutationsRespectingPo(writes: number[], events: ExecEvent[])
   const queues = [...byThread.values()].map((q) => q.sort((a, b) => events[a]!.poIndex - events[b]!.poIndex));
   const heads = queues.map(() => 0);
   const out: number[] = [];
-  function* go(): Generator<number[]> {
+  /** The queue each position of out was taken from. */
+  const takenFrom: number[] = [];
+  let next = 0;
+  for (;;) {
     if (out.length === writes.length) {
       yield [...out];
-      return;
+    } else {
+      let q = next;
+      while (q < queues.length && heads[q]! >= queues[q]!.length) q++;
+      if (q < queues.length) {
+        out.push(queues[q]![heads[q]!]!);
+        heads[q]!++;
+        takenFrom.push(q);
+        next = 0;
+        continue;
+      }
     }
-    for (let q = 0; q < queues.length; q++) {
-      if (heads[q]! >= queues[q]!.length) continue;
-      out.push(queues[q]![heads[q]!]!);
-      heads[q]!++;
-      yield* go();
-      heads[q]!--;
-      out.pop();
-    }
+    // Backtrack: undo the last choice and try the next queue at that position.
+    if (takenFrom.length === 0) return;
+    const q = takenFrom.pop()!;
+    heads[q]!--;
+    out.pop();
+    next = q + 1;
   }
-  yield* go();
 }
 
 /**

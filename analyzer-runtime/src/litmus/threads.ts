@@ -11,6 +11,7 @@
  */
 import type { Annotation, EventKind } from '../lkmm/execution';
 import { Expr, LitmusError, Scalar, Stmt, ThreadAst } from './ast';
+import { LitmusBudget, TooManyStates } from './budget';
 
 export interface ThreadEvent {
   kind: EventKind;
@@ -124,6 +125,7 @@ class ThreadRun {
     private readonly initialRegisters: Map<string, Scalar>,
     private readonly readValues: (loc: string) => Scalar[],
     private readonly choose: Chooser,
+    private readonly budget: LitmusBudget,
   ) {
     for (const [name, value] of initialRegisters) this.registers.set(name, { value, deps: [] });
   }
@@ -145,6 +147,7 @@ class ThreadRun {
   }
 
   private statement(s: Stmt): void {
+    this.budget.tick();
     switch (s.kind) {
       case 'declare':
         this.registers.set(s.name, s.init ? this.eval(s.init) : { value: 0, deps: [] });
@@ -523,30 +526,40 @@ export function threadPaths(
   thread: ThreadAst,
   initialRegisters: Map<string, Scalar>,
   readValues: (loc: string) => Scalar[],
-  limit: number,
+  budget: LitmusBudget,
   dropped: { loopBound: number } = { loopBound: 0 },
 ): ThreadPath[] {
+  const limit = budget.limits.maxCandidates;
   const paths: ThreadPath[] = [];
   const pending: number[][] = [[]];
   while (pending.length > 0) {
+    budget.tick();
     const prefix = pending.pop()!;
+    budget.release(prefix.length);
     const choices = [...prefix];
     let k = 0;
     const choose: Chooser = (alternatives) => {
+      budget.tick();
       if (alternatives <= 0) throw new LitmusError(thread.line, 'a read has no possible value');
       if (k < choices.length) return choices[k++]!;
-      for (let alt = alternatives - 1; alt >= 1; alt--) pending.push([...choices, alt]);
+      // Pending prefixes are held too: a thread with many reads has very many of them.
+      for (let alt = alternatives - 1; alt >= 1; alt--) {
+        budget.hold(choices.length + 1);
+        pending.push([...choices, alt]);
+      }
       choices.push(0);
       k++;
       return 0;
     };
     try {
-      paths.push(new ThreadRun(thread, initialRegisters, readValues, choose).run());
+      const path = new ThreadRun(thread, initialRegisters, readValues, choose, budget).run();
+      budget.hold(path.events.length + 1);
+      paths.push(path);
     } catch (e) {
       if (e instanceof LoopBoundExceeded) dropped.loopBound++;
       else if (!(e instanceof NonPointerDereference)) throw e;
     }
-    if (paths.length > limit) throw new LitmusError(thread.line, `P${thread.index} has more than ${limit} paths`);
+    if (paths.length > limit) throw new TooManyStates(`P${thread.index} has more than ${limit} paths`);
   }
   return paths;
 }

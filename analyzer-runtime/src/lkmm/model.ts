@@ -15,30 +15,9 @@
 import type { Execution, ExecEvent, ModelVerdict } from './execution';
 import { EventSet, Relation, setComplement, setMinus, setOf, setUnion, setIsEmpty } from './relation';
 
-/** Everything the model derived, for callers that want to explain a verdict. */
-export interface ModelRelations {
-  po: Relation;
-  rf: Relation;
-  co: Relation;
-  fr: Relation;
-  ppo: Relation;
-  hb: Relation;
-  pb: Relation;
-  rb: Relation;
-}
-
 const LOCK_KINDS = new Set(['LKR', 'LKW', 'UL', 'LF', 'RL', 'RU']);
 
 export function checkExecution(x: Execution): ModelVerdict {
-  return evaluate(x).verdict;
-}
-
-/** checkExecution plus the main derived relations. */
-export function explainExecution(x: Execution): { verdict: ModelVerdict; relations: ModelRelations } {
-  return evaluate(x);
-}
-
-function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelations } {
   const ev = x.events;
   const n = ev.length;
   ev.forEach((e, i) => {
@@ -296,10 +275,7 @@ function evaluate(x: Execution): { verdict: ModelVerdict; relations: ModelRelati
     if (!wwRace.union(wrRace, rwRace).isEmpty()) flags.add('data-race');
   }
 
-  return {
-    verdict: { allowed: violated.length === 0, violated: [...new Set(violated)], flags: [...flags].sort() },
-    relations: { po, rf, co, fr, ppo, hb, pb, rb },
-  };
+  return { allowed: violated.length === 0, violated: [...new Set(violated)], flags: [...flags].sort() };
 }
 
 /**

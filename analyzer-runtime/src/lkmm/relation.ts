@@ -232,10 +232,6 @@ export function setMinus(a: EventSet, b: EventSet): EventSet {
   return a.map((x, i) => x && !b[i]);
 }
 
-export function setIntersect(a: EventSet, b: EventSet): EventSet {
-  return a.map((x, i) => x && !!b[i]);
-}
-
 export function setComplement(a: EventSet): EventSet {
   return a.map((x) => !x);
 }

@@ -42,6 +42,10 @@ export async function runLitmusCommand(args: string[], out: NodeJS.WritableStrea
     const label = path.basename(file).padEnd(width);
     try {
       const r = runLitmus(text);
+      if (r.verdict === 'Unknown') {
+        out.write(`UNKNOWN  ${label}  ${file}: no verdict: ${r.reason}\n`);
+        continue;
+      }
       const expected = r.expected ?? '(no Result line)';
       const ok = r.expected === r.verdict;
       if (ok) matched++;
@@ -53,8 +57,8 @@ export async function runLitmusCommand(args: string[], out: NodeJS.WritableStrea
           `(${r.positive}+/${r.negative}-, ${r.candidates} candidates) ${r.milliseconds} ms${flags}\n`,
       );
     } catch (e) {
-      const where = e instanceof LitmusError ? `${file}:${e.line}` : file;
-      out.write(`ERROR    ${label}  ${where}: ${(e as Error).message}\n`);
+      if (!(e instanceof LitmusError)) throw e;
+      out.write(`ERROR    ${label}  ${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}\n`);
     }
   }
   const seconds = (Date.now() - started) / 1000;

@@ -137,16 +137,19 @@ export async function runSimulateCommand(args: string[], io: SimulateIo): Promis
   const text = read.text;
   if (file.endsWith('.litmus')) {
     try {
-      const r = runLitmus(text, options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {});
+      const r = runLitmus(text, { maxCandidates: options.maxCandidates, timeoutMs: options.timeoutMs });
       if (format === 'json') io.stdout.write(`${JSON.stringify({ file, ...r }, null, 2)}\n`);
       else {
-        io.stdout.write(`${r.name}: ${r.verdict} (${r.positive}+/${r.negative}-, ${r.candidates} candidates, ${r.milliseconds} ms)\n`);
+        const flags = r.flags.length > 0 ? `, flags: ${r.flags.join(',')}` : '';
+        io.stdout.write(`${r.name}: ${r.verdict} (${r.positive}+/${r.negative}-, ${r.candidates} candidates${flags}, ${r.milliseconds} ms)\n`);
+        if (r.reason) io.stdout.write(`  ${r.reason}\n`);
         for (const s of r.states) io.stdout.write(`  ${s}\n`);
       }
+      if (r.verdict === 'Unknown') return 3;
       return 0;
     } catch (e) {
-      const at = e instanceof LitmusError ? `${file}:${e.line}` : file;
-      io.stderr.write(`wakeaudit simulate: ${at}: ${(e as Error).message}\n`);
+      if (!(e instanceof LitmusError)) throw e;
+      io.stderr.write(`wakeaudit simulate: ${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}\n`);
       return 2;
     }
   }

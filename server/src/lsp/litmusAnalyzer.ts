@@ -33,7 +33,8 @@ export function checkLitmusText(file: string, text: string, settings: ServerSett
   }
   const resultWord = /Result:\s*([A-Za-z]+)/.exec(text);
   if (!test.expected || !resultWord) return { findings: [], problems: [] };
-  const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates });
+  const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs });
+  if (result.verdict === 'Unknown') return { findings: [], problems: [{ file, message: `no verdict: ${result.reason}` }] };
   if (result.verdict === test.expected) return { findings: [], problems: [] };
 
   const wordStart = resultWord.index + resultWord[0].length - resultWord[1].length;

@@ -62,7 +62,10 @@ export class RuntimeSimulator {
       }
       throw error;
     }
-    const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates, shouldStop: isCancelled });
+    const result = runParsedLitmus(test, { maxCandidates: settings.exploration.maxStates, timeoutMs: settings.exploration.timeoutMs, shouldStop: isCancelled });
+    if (result.verdict === 'Unknown') {
+      return { title: `litmus: ${result.name}`, verdict: 'unknown', message: `LKMM gives no answer: ${result.reason}.`, threads: [], steps: [] };
+    }
     // The litmus question is the final condition: `exists`/`not exists` ask whether the outcome
     // is reachable, `forall` whether it always holds. A reachable `exists` outcome (or a
     // `forall` that can fail) is what the test warns about.

@@ -28,7 +28,6 @@ for (const file of litmusFiles(suiteDir)) {
     const r = runLitmus(fs.readFileSync(path.join(suiteDir, file), 'utf8'));
     assert.ok(r.expected, 'the test has a Result: line');
     assert.equal(r.verdict, r.expected, `${r.name}: positive ${r.positive}, negative ${r.negative}`);
-    assert.ok(r.milliseconds < 2000, `${r.name} took ${r.milliseconds} ms`);
   });
 }
 
