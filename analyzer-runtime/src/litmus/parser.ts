@@ -523,6 +523,12 @@ function parseStateName(ts: TokenStream): { thread?: number; name: string; line:
     const name = ts.ident('a register name').text;
     return { thread, name, line: t.line };
   }
+  // herd7 also writes a location as [x] (diy7 does, in conditions).
+  if (ts.accept('[')) {
+    const name = ts.ident('a location name').text;
+    ts.expect(']', `to close [${name}`);
+    return { name, line: t.line };
+  }
   const name = ts.ident('a location or thread:register').text;
   return { name, line: t.line };
 }

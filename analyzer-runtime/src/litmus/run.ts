@@ -12,7 +12,7 @@ import { checkExecution } from '../lkmm/model';
 import { Relation } from '../lkmm/relation';
 import { LitmusError, LitmusTest, Prop, Scalar } from './ast';
 import { parseLitmus } from './parser';
-import { sameScalar, scalarKey, showScalar, ThreadPath, threadPaths } from './threads';
+import { sameScalar, scalarKey, showScalar, ThreadPath, threadPaths, UNDETERMINED } from './threads';
 import { SearchStopped } from '../stop';
 import { LitmusBudget, LitmusLimits, TooManyStates } from './budget';
 
@@ -114,10 +114,19 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     return result;
   };
   try {
-    const paths = pathsAtFixpoint(initial, integerLiterals(test), readValuesFrom, budget, (readValues) => {
+    const literals = integerLiterals(test);
+    const makePaths = (readValues: (loc: string) => Scalar[]): ThreadPath[][] => {
       loopBound.loopBound = 0;
       return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, budget, loopBound));
-    });
+    };
+    let paths = pathsAtFixpoint(initial, literals, readValuesFrom, budget, new Set(), makePaths);
+    // Locations some write copies a read's value into may hold an undetermined value (a cycle
+    // of copies, see UNDETERMINED): the paths are computed again with it among their values.
+    const copyTargets = new Set(paths.flatMap((tp) => tp.flatMap((p) => p.events.filter((e) => e.copyOf !== undefined).map((e) => e.loc!))));
+    if (copyTargets.size > 0) {
+      budget.release(heldByPaths(paths));
+      paths = pathsAtFixpoint(initial, literals, readValuesFrom, budget, copyTargets, makePaths);
+    }
     candidates = forEachCandidate(paths, initial, budget, (execution, chosen) => {
       const verdict = checkExecution(execution);
       if (!verdict.allowed) return;
@@ -135,6 +144,11 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
     throw e;
   }
   return finish(positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes');
+}
+
+/** Events threadPaths() holds in the budget for these paths. */
+function heldByPaths(paths: ThreadPath[][]): number {
+  return paths.reduce((sum, tp) => sum + tp.reduce((n, p) => n + p.events.length + 1, 0), 0);
 }
 
 /**
@@ -156,6 +170,7 @@ export function pathsAtFixpoint<P extends ThreadPath>(
   literals: number[],
   onNewLocation: (loc: string) => void,
   budget: LitmusBudget,
+  undetermined: Set<string>,
   makePaths: (readValues: (loc: string) => Scalar[]) => P[][],
 ): P[][] {
   const values = new Map<string, Map<string, Scalar>>();
@@ -172,6 +187,7 @@ export function pathsAtFixpoint<P extends ThreadPath>(
     if (typeof v === 'number') for (const k of literals) addValue(loc, k);
   };
   for (const [loc, v] of initial) seed(loc, v);
+  for (const loc of undetermined) addValue(loc, UNDETERMINED);
   const readValues = (loc: string): Scalar[] => {
     if (!values.has(loc)) {
       onNewLocation(loc);
@@ -180,11 +196,10 @@ export function pathsAtFixpoint<P extends ThreadPath>(
     return [...values.get(loc)!.values()];
   };
   // Each round's paths replace the previous round's: only one round is held at a time.
-  const heldBy = (paths: P[][]): number => paths.reduce((sum, tp) => sum + tp.reduce((n, p) => n + p.events.length + 1, 0), 0);
   let previous: P[][] = [];
   for (let round = 0; ; round++) {
     const paths = makePaths(readValues);
-    budget.release(heldBy(previous));
+    budget.release(heldByPaths(previous));
     previous = paths;
     let grew = false;
     for (const tp of paths) {
@@ -443,6 +458,8 @@ function* executionsOf(
   const data: Array<[number, number]> = [];
   const ctrl: Array<[number, number]> = [];
   const rmw: Array<[number, number]> = [];
+  /** Writes that store a read's value unchanged. */
+  const copies = new Set<number>();
   paths.forEach((p, thread) => {
     const base = events.length;
     p.events.forEach((e, i) => {
@@ -462,8 +479,10 @@ function* executionsOf(
       for (const d of e.data) data.push([base + d, base + i]);
       for (const d of e.ctrl) ctrl.push([base + d, base + i]);
       if (e.rmwRead !== undefined) rmw.push([base + e.rmwRead, base + i]);
+      if (e.copyOf !== undefined) copies.add(base + i);
     });
   });
+  const valueCycles = new ValueCycles(events.length, data, copies, (id) => events[id]!.value === UNDETERMINED);
 
   // Per location: every coherence order and rf map that is coherent and atomic there.
   const writesAt = new Map<string, number[]>();
@@ -523,7 +542,7 @@ function* executionsOf(
         co[allLocs[l]!] = o.co;
         for (const pair of o.rf) rf.push(pair);
       });
-      yield { events, rf, co, rmw, addr, data, ctrl };
+      if (valueCycles.allowed(rf)) yield { events, rf, co, rmw, addr, data, ctrl };
       let k = perLocation.length - 1;
       while (k >= 0 && pick[k]! + 1 >= perLocation[k]!.length) pick[k--] = 0;
       if (k < 0) return;
@@ -571,6 +590,96 @@ export function* permutationsRespectingPo(writes: number[], events: ExecEvent[])
     heads[q]!--;
     out.pop();
     next = q + 1;
+  }
+}
+
+/**
+ * herd7 computes the values of a candidate from its rf choice by solving equations: a read's
+ * value is its write's, a write's value is a function of the reads it depends on (data). An
+ * address dependency only constrains which write a read may see (herd7 checks it, as the rf
+ * choice here does), it makes no value equation. When the data dependencies run in
+ * a cycle through rf, the equations have no solution unless every step of the cycle is a plain
+ * copy, and then the value is a free symbol (UNDETERMINED). So a candidate is kept only if
+ * every such cycle is made of copies carrying UNDETERMINED; concrete guesses around a cycle,
+ * which a fixpoint would accept, are not executions herd7 knows.
+ */
+class ValueCycles {
+  /** Per event: the events whose value it depends on, without rf; copy marks a copy step. */
+  private readonly dependsOn: Array<Array<{ on: number; copy: boolean }>>;
+  private readonly any: boolean;
+
+  constructor(
+    private readonly size: number,
+    data: Array<[number, number]>,
+    copies: Set<number>,
+    private readonly undetermined: (id: number) => boolean,
+  ) {
+    this.dependsOn = Array.from({ length: size }, () => []);
+    for (const [from, to] of data) this.dependsOn[to]!.push({ on: from, copy: copies.has(to) });
+    this.any = data.length > 0;
+  }
+
+  allowed(rf: Array<[number, number]>): boolean {
+    if (!this.any) return true;
+    // Edges point from an event to what its value depends on: deps, and a read's rf source.
+    const source = new Map<number, number>();
+    for (const [w, r] of rf) source.set(r, w);
+    const next = (v: number): Array<{ to: number; copy: boolean }> => {
+      const out = this.dependsOn[v]!.map((d) => ({ to: d.on, copy: d.copy }));
+      const w = source.get(v);
+      if (w !== undefined) out.push({ to: w, copy: true });
+      return out;
+    };
+    // Tarjan's strongly connected components, iterative.
+    const index = new Array<number>(this.size).fill(-1);
+    const low = new Array<number>(this.size).fill(0);
+    const onStack = new Array<boolean>(this.size).fill(false);
+    const component = new Array<number>(this.size).fill(-1);
+    const stack: number[] = [];
+    let counter = 0;
+    let components = 0;
+    for (let root = 0; root < this.size; root++) {
+      if (index[root] !== -1) continue;
+      const frames: Array<{ v: number; edges: Array<{ to: number; copy: boolean }>; i: number }> = [];
+      const open = (v: number): void => {
+        index[v] = low[v] = counter++;
+        stack.push(v);
+        onStack[v] = true;
+        frames.push({ v, edges: next(v), i: 0 });
+      };
+      open(root);
+      while (frames.length > 0) {
+        const f = frames[frames.length - 1]!;
+        if (f.i < f.edges.length) {
+          const to = f.edges[f.i++]!.to;
+          if (index[to] === -1) open(to);
+          else if (onStack[to]) low[f.v] = Math.min(low[f.v]!, index[to]!);
+          continue;
+        }
+        frames.pop();
+        if (frames.length > 0) {
+          const parent = frames[frames.length - 1]!.v;
+          low[parent] = Math.min(low[parent]!, low[f.v]!);
+        }
+        if (low[f.v] === index[f.v]) {
+          for (;;) {
+            const w = stack.pop()!;
+            onStack[w] = false;
+            component[w] = components;
+            if (w === f.v) break;
+          }
+          components++;
+        }
+      }
+    }
+    // Within a component every edge lies on a cycle: all must be copies of an undetermined value.
+    for (let v = 0; v < this.size; v++) {
+      for (const e of next(v)) {
+        if (component[e.to] !== component[v]) continue;
+        if (!e.copy || !this.undetermined(v)) return false;
+      }
+    }
+    return true;
   }
 }
 

@@ -24,6 +24,8 @@ export interface ThreadEvent {
   ctrl: number[];
   /** For the write half of an RMW: index of its read half. */
   rmwRead?: number;
+  /** For a write: the read (index) whose value it stores unchanged (`*y = r` after `r = *x`). */
+  copyOf?: number;
   /**
    * A read that may return any of these values (value is the first): the path is the same for
    * all of them, and the write it reads from fixes the value (explorer only).
@@ -41,7 +43,17 @@ export interface ThreadPath {
 interface Tracked {
   value: Scalar;
   deps: number[];
+  /** Set when the value is a read's own value, unchanged: the read's index. */
+  origin?: number;
 }
+
+/**
+ * The value of a read in a cycle of plain copies (`r = *x; *y = r;` against `r = *y; *x = r;`,
+ * each reading the other's write): herd7 leaves it a free symbol, equal to no constant of the
+ * test, and reports the state with it (S8 and the like). Only copies carry it; a cycle through
+ * any computation has no solution, and herd7 drops the candidate (see valueCycleAllowed in run.ts).
+ */
+export const UNDETERMINED = -9_007_199_254_740_000;
 
 /** Chooses among n alternatives; the caller enumerates every sequence of choices. */
 type Chooser = (alternatives: number) => number;
@@ -56,6 +68,7 @@ export function scalarKey(v: Scalar): string {
 }
 
 export function showScalar(v: Scalar): string {
+  if (v === UNDETERMINED) return '?';
   return typeof v === 'number' ? String(v) : v.address;
 }
 
@@ -203,12 +216,13 @@ class ThreadRun {
     const options = this.readValues(loc);
     const value = options[this.choose(options.length)]!;
     const id = this.emit({ kind, annot, loc, value, addr: addrDeps, data: [], line });
-    return { value, deps: [id] };
+    return { value, deps: [id], origin: id };
   }
 
   private write(loc: string, annot: Annotation, v: Tracked, addrDeps: number[], line: number, rmwRead?: number): void {
     const e: Omit<ThreadEvent, 'ctrl'> = { kind: 'W', annot, loc, value: v.value, addr: addrDeps, data: v.deps, line };
     if (rmwRead !== undefined) e.rmwRead = rmwRead;
+    if (v.origin !== undefined) e.copyOf = v.origin;
     this.emit(e);
   }
 
@@ -279,6 +293,16 @@ class ThreadRun {
     }
     if (op === '&&') return { value: truthy(a.value) && truthy(b.value) ? 1 : 0, deps };
     if (op === '||') return { value: truthy(a.value) || truthy(b.value) ? 1 : 0, deps };
+    // An address plus an offset: diy7 writes address dependencies as *(x + (r & 128)), whose
+    // offset is 0 for the values of a real execution. Another offset names another cell (as in
+    // herd7), which no thread writes; a guess that needs one is dropped when rf is chosen.
+    if ((op === '+' || op === '-') && typeof a.value !== 'number' && typeof b.value === 'number') {
+      const offset = op === '+' ? b.value : -b.value;
+      return { value: offset === 0 ? a.value : { address: `${a.value.address}${offset > 0 ? '+' : ''}${offset}` }, deps };
+    }
+    if (op === '+' && typeof a.value === 'number' && typeof b.value !== 'number') {
+      return { value: a.value === 0 ? b.value : { address: `${b.value.address}+${a.value}` }, deps };
+    }
     const x = asNumber(a, line, op);
     const y = asNumber(b, line, op);
     const value = ((): number => {
@@ -328,12 +352,12 @@ class ThreadRun {
     const succeeds = compute(probe) !== undefined;
     if (!succeeds) {
       const id = this.emit({ kind: 'R', annot: 'once', loc, value: old, addr: addrDeps, data: [], line });
-      return { value: old, deps: [id] };
+      return { value: old, deps: [id], origin: id };
     }
     if (order === 'mb') this.fence('mb', line);
     const rAnnot: Annotation = readAnnot ?? (order === 'acquire' ? 'acquire' : 'once');
     const rid = this.emit({ kind: 'R', annot: rAnnot, loc, value: old, addr: addrDeps, data: [], line });
-    const oldTracked: Tracked = { value: old, deps: [rid] };
+    const oldTracked: Tracked = { value: old, deps: [rid], origin: rid };
     const written = compute(oldTracked)!;
     this.write(loc, order === 'release' ? 'release' : 'once', written, addrDeps, line, rid);
     if (order === 'mb') this.fence('mb', line);

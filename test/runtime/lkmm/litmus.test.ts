@@ -149,3 +149,36 @@ exists (1:n=1)
   assert.equal(r.unrollLimitHit, true);
   assert.equal(runLitmus(SB).unrollLimitHit, false);
 });
+
+test('a cycle of plain copies: the undetermined value and the data-race flag, as herd7 reports them', () => {
+  const r = runLitmus(fs.readFileSync(path.join(suiteDir, 'LB+plaincopy+plaincopy.litmus'), 'utf8'));
+  assert.deepEqual([r.verdict, r.positive, r.negative], ['Sometimes', 1, 3]);
+  assert.deepEqual(r.flags, ['data-race']);
+  assert.deepEqual(r.states, ['0:r1=0; 1:r1=0;', '0:r1=?; 1:r1=?;']);
+});
+
+test('a cycle of computed plain values has no execution (herd7 finds no solution)', () => {
+  const r = runLitmus(fs.readFileSync(path.join(suiteDir, 'LB+plainarith+plainarith.litmus'), 'utf8'));
+  assert.deepEqual([r.verdict, r.positive, r.negative, r.candidates], ['Never', 0, 3, 3]);
+  assert.deepEqual(r.flags, ['data-race']);
+});
+
+test('the same cycle with marked accesses: forbidden by the model, no race', () => {
+  const text = fs.readFileSync(path.join(suiteDir, 'LB+plaincopy+plaincopy.litmus'), 'utf8')
+    .replace(/r1 = \*(\w);/g, 'r1 = READ_ONCE(*$1);')
+    .replace(/\*(\w) = r1;/g, 'WRITE_ONCE(*$1, r1);');
+  const r = runLitmus(text);
+  assert.deepEqual([r.verdict, r.positive, r.negative, r.flags], ['Never', 0, 3, []]);
+});
+
+test('diy7 header: the quoted cycle and Key=Value lines are metadata', () => {
+  const t = parseLitmus(fs.readFileSync(path.join(suiteDir, 'LB+addroffset+addroffset.litmus'), 'utf8'));
+  assert.equal(t.info['Cycle'], 'Rfe DpAddrdW Rfe DpAddrdW');
+  assert.equal(t.info['Relax'], '');
+  assert.equal(t.info['Safe'], 'Rfe DpAddrdW');
+  assert.equal(t.info['Prefetch'], '0:a=F,0:b=W,1:b=F,1:a=W');
+  assert.equal(t.info['Com'], 'Rf Rf');
+  assert.equal(t.info['Orig'], 'DpAddrdW Rfe DpAddrdW Rfe');
+  assert.equal(t.threads.length, 2);
+  assert.equal(t.expected, 'Sometimes');
+});
