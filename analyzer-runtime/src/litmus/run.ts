@@ -468,6 +468,7 @@ function* executionsOf(
       const nv = numeric(e.value);
       if (nv !== undefined) ev.value = nv;
       if (e.value !== undefined) ev.scalar = e.value;
+      if (e.failedRmw) ev.failedRmw = true;
       events.push(ev);
       const isWrite = e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL';
       const isRead = e.kind === 'R' || e.kind === 'LKR' || e.kind === 'LF' || e.kind === 'RL' || e.kind === 'RU';

@@ -24,6 +24,8 @@ export interface ThreadEvent {
   ctrl: number[];
   /** For the write half of an RMW: index of its read half. */
   rmwRead?: number;
+  /** A failed conditional RMW's lone read (still an event of an RMW instruction). */
+  failedRmw?: boolean;
   /** For a write: the read (index) whose value it stores unchanged (`*y = r` after `r = *x`). */
   copyOf?: number;
   /**
@@ -107,6 +109,7 @@ const FENCES: Record<string, Annotation> = {
   smp_mb__after_atomic: 'after-atomic',
   smp_mb__after_spinlock: 'after-spinlock',
   smp_mb__after_unlock_lock: 'after-unlock-lock',
+  smp_mb__after_srcu_read_unlock: 'after-srcu-read-unlock',
   barrier: 'barrier',
   rcu_read_lock: 'rcu-lock',
   rcu_read_unlock: 'rcu-unlock',
@@ -120,6 +123,9 @@ const FENCES: Record<string, Annotation> = {
  * execution for it either, so the path is dropped.
  */
 class NonPointerDereference extends Error {}
+
+/** The address of a location plus a nonzero offset (see binary()): x+128. */
+const OFFSET_ADDRESS = /[+-]\d+$/;
 
 /** herd7's default -unroll: how many times a while loop body may run. */
 export const LOOP_UNROLL = 2;
@@ -213,6 +219,7 @@ class ThreadRun {
   }
 
   private read(loc: string, annot: Annotation, addrDeps: number[], line: number, kind: EventKind = 'R'): Tracked {
+    if (OFFSET_ADDRESS.test(loc)) throw new NonPointerDereference();
     const options = this.readValues(loc);
     const value = options[this.choose(options.length)]!;
     const id = this.emit({ kind, annot, loc, value, addr: addrDeps, data: [], line });
@@ -294,8 +301,9 @@ class ThreadRun {
     if (op === '&&') return { value: truthy(a.value) && truthy(b.value) ? 1 : 0, deps };
     if (op === '||') return { value: truthy(a.value) || truthy(b.value) ? 1 : 0, deps };
     // An address plus an offset: diy7 writes address dependencies as *(x + (r & 128)), whose
-    // offset is 0 for the values of a real execution. Another offset names another cell (as in
-    // herd7), which no thread writes; a guess that needs one is dropped when rf is chosen.
+    // offset is 0 for the values of a real execution. Another offset is a cell outside every
+    // location, as in herd7: a write there is kept, a read has no write to read (no initial
+    // value either), so herd7 builds no execution with it and the path is dropped (read()).
     if ((op === '+' || op === '-') && typeof a.value !== 'number' && typeof b.value === 'number') {
       const offset = op === '+' ? b.value : -b.value;
       return { value: offset === 0 ? a.value : { address: `${a.value.address}${offset > 0 ? '+' : ''}${offset}` }, deps };
@@ -345,13 +353,14 @@ class ThreadRun {
     compute: (old: Tracked) => Tracked | undefined,
     line: number,
   ): Tracked {
+    if (OFFSET_ADDRESS.test(loc)) throw new NonPointerDereference();
     // The read value decides success, so guess it before emitting any fence.
     const options = this.readValues(loc);
     const old = options[this.choose(options.length)]!;
     const probe: Tracked = { value: old, deps: [] };
     const succeeds = compute(probe) !== undefined;
     if (!succeeds) {
-      const id = this.emit({ kind: 'R', annot: 'once', loc, value: old, addr: addrDeps, data: [], line });
+      const id = this.emit({ kind: 'R', annot: 'once', loc, value: old, addr: addrDeps, data: [], failedRmw: true, line });
       return { value: old, deps: [id], origin: id };
     }
     if (order === 'mb') this.fence('mb', line);

@@ -39,6 +39,7 @@ export type Annotation =
   | 'after-atomic'
   | 'after-spinlock'
   | 'after-unlock-lock'
+  | 'after-srcu-read-unlock'
   | 'srcu-lock'
   | 'srcu-unlock'
   | 'sync-srcu';
@@ -56,6 +57,12 @@ export interface ExecEvent {
   loc?: string;
   /** Value read or written. */
   value?: number;
+  /**
+   * The lone read of a failed cmpxchg(): relaxed and unpaired, but herd7 still counts it among
+   * the events of RMW instructions (the bell's RMW set, which smp_mb__{before,after}_atomic()
+   * look for).
+   */
+  failedRmw?: boolean;
 }
 
 /**

@@ -85,6 +85,9 @@ export function checkExecution(x: Execution): ModelVerdict {
   const AfterAtomic = fenceKind('after-atomic');
   const AfterSpinlock = fenceKind('after-spinlock');
   const AfterUnlockLock = fenceKind('after-unlock-lock');
+  // smp_mb__after_srcu_read_unlock() is not in 6.1's linux-kernel.def; later kernels add it as
+  // this fence, which with the srcu_read_unlock() before it orders like smp_mb().
+  const AfterSrcuReadUnlock = fenceKind('after-srcu-read-unlock');
   const SrcuLock = srcuKind('srcu-lock');
   const SrcuUnlock = srcuKind('srcu-unlock');
   const SyncSrcu = srcuKind('sync-srcu');
@@ -118,7 +121,7 @@ export function checkExecution(x: Execution): ModelVerdict {
   const fre = fr.intersect(ext);
   // The bell's RMW set: events of atomic RMW instructions (lock acquisitions are not among them).
   const RMW = setOf(n, (i) =>
-    x.rmw.some(([r, w]) => (r === i || w === i) && !LOCK_KINDS.has(ev[r]!.kind)),
+    ev[i]!.failedRmw === true || x.rmw.some(([r, w]) => (r === i || w === i) && !LOCK_KINDS.has(ev[r]!.kind)),
   );
   const Marked = setUnion(
     setComplement(M),
@@ -173,6 +176,7 @@ export function checkExecution(x: Execution): ModelVerdict {
     R(id(M), po.opt(), id(RMW), fencerel(AfterAtomic), id(M)),
     R(id(M), po.opt(), id(LKW), fencerel(AfterSpinlock), id(M)),
     R(id(M), po, id(UL), co.union(po), id(LKW), fencerel(AfterUnlockLock), id(M)),
+    R(id(M), po.opt(), id(SrcuUnlock), fencerel(AfterSrcuReadUnlock), id(M)),
   );
   const gp = R(po, id(setUnion(SyncRcu, SyncSrcu)), po.opt());
   const strongFence = mb.union(gp);
