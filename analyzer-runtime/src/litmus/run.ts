@@ -115,9 +115,9 @@ export function runParsedLitmus(test: LitmusTest, options: LitmusOptions = {}): 
   };
   try {
     const literals = integerLiterals(test);
-    const makePaths = (readValues: (loc: string) => Scalar[]): ThreadPath[][] => {
+    const makePaths = (readValuesOf: (thread: number) => (loc: string) => Scalar[]): ThreadPath[][] => {
       loopBound.loopBound = 0;
-      return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValues, budget, loopBound));
+      return test.threads.map((t, i) => threadPaths(t, registerInit[i]!, readValuesOf(i), budget, loopBound));
     };
     let paths = pathsAtFixpoint(initial, literals, readValuesFrom, budget, new Set(), makePaths);
     // Locations some write copies a read's value into may hold an undetermined value (a cycle
@@ -171,48 +171,72 @@ export function pathsAtFixpoint<P extends ThreadPath>(
   onNewLocation: (loc: string) => void,
   budget: LitmusBudget,
   undetermined: Set<string>,
-  makePaths: (readValues: (loc: string) => Scalar[]) => P[][],
+  makePaths: (readValuesOf: (thread: number) => (loc: string) => Scalar[]) => P[][],
 ): P[][] {
-  const values = new Map<string, Map<string, Scalar>>();
-  const addValue = (loc: string, v: Scalar): boolean => {
+  /**
+   * Per location, each value with the threads that write it (undefined: seeded, any thread
+   * may read it). A thread reads what the others write; its own po-earlier writes are added
+   * per path (threads.ts), so its own later writes never feed its guesses.
+   */
+  const values = new Map<string, Map<string, { value: Scalar; writers?: Set<number> }>>();
+  const seedValue = (loc: string, v: Scalar): void => {
     let m = values.get(loc);
     if (!m) values.set(loc, (m = new Map()));
     const key = scalarKey(v);
-    if (m.has(key)) return false;
-    m.set(key, v);
-    return true;
+    const entry = m.get(key);
+    if (entry) delete entry.writers;
+    else m.set(key, { value: v });
   };
-  const seed = (loc: string, v: Scalar): void => {
-    addValue(loc, v);
-    if (typeof v === 'number') for (const k of literals) addValue(loc, k);
+  const addWritten = (loc: string, v: Scalar, thread: number): boolean => {
+    const m = values.get(loc)!;
+    const key = scalarKey(v);
+    const entry = m.get(key);
+    if (!entry) {
+      m.set(key, { value: v, writers: new Set([thread]) });
+      return true;
+    }
+    if (!entry.writers || entry.writers.has(thread)) return false;
+    entry.writers.add(thread);
+    // A second writer makes the value readable by the first.
+    return entry.writers.size === 2;
   };
-  for (const [loc, v] of initial) seed(loc, v);
-  for (const loc of undetermined) addValue(loc, UNDETERMINED);
-  const readValues = (loc: string): Scalar[] => {
+  for (const [loc, v] of initial) {
+    seedValue(loc, v);
+    if (typeof v === 'number') for (const k of literals) seedValue(loc, k);
+  }
+  for (const loc of undetermined) seedValue(loc, UNDETERMINED);
+  const known = (loc: string): void => {
     if (!values.has(loc)) {
       onNewLocation(loc);
-      addValue(loc, initial.get(loc) ?? 0);
+      seedValue(loc, initial.get(loc) ?? 0);
     }
-    return [...values.get(loc)!.values()];
+  };
+  const readValuesOf = (thread: number) => (loc: string): Scalar[] => {
+    known(loc);
+    const out: Scalar[] = [];
+    for (const { value, writers } of values.get(loc)!.values()) {
+      if (!writers || writers.size > 1 || !writers.has(thread)) out.push(value);
+    }
+    return out;
   };
   // Each round's paths replace the previous round's: only one round is held at a time.
   let previous: P[][] = [];
   for (let round = 0; ; round++) {
-    const paths = makePaths(readValues);
+    const paths = makePaths(readValuesOf);
     budget.release(heldByPaths(previous));
     previous = paths;
     let grew = false;
-    for (const tp of paths) {
+    paths.forEach((tp, thread) => {
       for (const p of tp) {
         budget.tick();
         for (const e of p.events) {
           if ((e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') && e.loc !== undefined && e.value !== undefined) {
-            if (!values.has(e.loc)) readValues(e.loc);
-            if (addValue(e.loc, e.value)) grew = true;
+            known(e.loc);
+            if (addWritten(e.loc, e.value, thread)) grew = true;
           }
         }
       }
-    }
+    });
     if (!grew) return paths;
     // Round r reads values made by chains of at most r writes; an execution has at most
     // maxWrites writes, so values first made after that round can never be read.
@@ -291,29 +315,35 @@ export function forEachCandidate<P extends ThreadPath>(
   };
   // The product of one path per thread, as an odometer (no recursion: a test may have
   // thousands of threads).
-  let t = 0;
-  choice[0] = -1;
-  while (t >= 0) {
-    budget.tick();
-    choice[t]!++;
-    if (choice[t]! >= paths[t]!.length) {
-      t--;
-      continue;
+  // Per-location rf/co choices, shared by the combinations whose events there are the same.
+  const choicesCache = new Map<string, LocationChoice[]>();
+  try {
+    let t = 0;
+    choice[0] = -1;
+    while (t >= 0) {
+      budget.tick();
+      choice[t]!++;
+      if (choice[t]! >= paths[t]!.length) {
+        t--;
+        continue;
+      }
+      if (!feasibleSoFar(t)) continue;
+      if (t < n - 1) {
+        t++;
+        choice[t] = -1;
+        continue;
+      }
+      const chosen = choice.map((c, i) => paths[i]![c]!);
+      for (const x of executionsOf(chosen, initial, locations, budget, choicesCache)) {
+        candidates++;
+        if (candidates > limit) throw new TooManyStates(`more than ${limit} candidate executions`);
+        // The model check costs about one step per event pair.
+        budget.tick(1 + Math.ceil((x.events.length * x.events.length) / 16));
+        visit(x, chosen);
+      }
     }
-    if (!feasibleSoFar(t)) continue;
-    if (t < n - 1) {
-      t++;
-      choice[t] = -1;
-      continue;
-    }
-    const chosen = choice.map((c, i) => paths[i]![c]!);
-    for (const x of executionsOf(chosen, initial, locations, budget)) {
-      candidates++;
-      if (candidates > limit) throw new TooManyStates(`more than ${limit} candidate executions`);
-      // The model check costs about one step per event pair.
-      budget.tick(1 + Math.ceil((x.events.length * x.events.length) / 16));
-      visit(x, chosen);
-    }
+  } finally {
+    for (const choices of choicesCache.values()) budget.release(choices.reduce((n, c) => n + c.co.length + c.rf.length, 0));
   }
   return { candidates };
 }
@@ -428,6 +458,7 @@ function* executionsOf(
   initial: Map<string, Scalar>,
   locations: string[],
   budget: LitmusBudget,
+  cache: Map<string, LocationChoice[]>,
 ): Generator<Execution> {
   const events: Array<ExecEvent & { scalar?: Scalar }> = [];
   const numeric = (v: Scalar | undefined): number | undefined =>
@@ -494,41 +525,36 @@ function* executionsOf(
     if (g.writeValue !== undefined && g.event.thread >= 0) (writesAt.get(l) ?? writesAt.set(l, []).get(l)!).push(g.event.id);
     if (g.readValue !== undefined) (readsAt.get(l) ?? readsAt.set(l, []).get(l)!).push(g.event.id);
   }
-  type LocationChoice = { co: number[]; rf: Array<[number, number]> };
   const perLocation: LocationChoice[][] = [];
   let held = 0;
   try {
     for (const loc of allLocs) {
       const writes = writesAt.get(loc) ?? [];
       const reads = readsAt.get(loc) ?? [];
-      const iw = initWrite.get(loc)!;
-      const options: LocationChoice[] = [];
-      const sources = reads.map((r) => {
-        budget.tick(1 + writes.length);
-        return [iw, ...writes].filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!));
-      });
-      if (sources.some((s) => s.length === 0)) return; // some read has no write of its value
-      const local = new LocationChecker(events, [iw, ...writes, ...reads], rmw);
-      const size = 1 + writes.length + reads.length;
-      for (const order of permutationsRespectingPo(writes, events)) {
-        const co = [iw, ...order];
-        // Every rf choice (one source per read), as an odometer over the reads.
-        const rfChoice = new Array<number>(reads.length).fill(0);
-        for (;;) {
-          budget.tick(1 + Math.ceil((size * size) / 32));
-          const rf = reads.map((r, i): [number, number] => [sources[i]![rfChoice[i]!]!, r]);
-          if (local.consistent(co, rf)) {
-            budget.hold(co.length + rf.length);
-            held += co.length + rf.length;
-            options.push({ co, rf });
-          }
-          let k = reads.length - 1;
-          while (k >= 0 && rfChoice[k]! + 1 >= sources[k]!.length) rfChoice[k--] = 0;
-          if (k < 0) break;
-          rfChoice[k]!++;
-        }
+      const ids = [initWrite.get(loc)!, ...writes, ...reads];
+      // The choices depend only on these events' threads, program order, kinds, values and
+      // RMW pairs: the same events in another combination of paths reuse them.
+      const localOf = new Map(ids.map((id, i) => [id, i]));
+      const signature =
+        ids.map((id) => {
+          const e = events[id]!;
+          const g = info[id]!;
+          return `${e.thread}.${e.poIndex}.${e.kind}.${g.writeValue !== undefined ? `w${scalarKey(g.writeValue)}` : `r${scalarKey(g.readValue!)}`}`;
+        }).join('|') +
+        '#' + rmw.filter(([r, w]) => localOf.has(r) && localOf.has(w)).map(([r, w]) => `${localOf.get(r)}-${localOf.get(w)}`).join(',');
+      let localChoices = cache.get(signature);
+      if (localChoices === undefined) {
+        localChoices = locationChoices(ids, 1 + writes.length, events, info, rmw, budget);
+        cache.set(signature, localChoices);
+        for (const c of localChoices) budget.hold(c.co.length + c.rf.length);
       }
-      if (options.length === 0) return;
+      if (localChoices.length === 0) return;
+      const options = localChoices.map((c) => ({
+        co: c.co.map((i) => ids[i]!),
+        rf: c.rf.map(([w, r]): [number, number] => [ids[w]!, ids[r]!]),
+      }));
+      for (const o of options) held += o.co.length + o.rf.length;
+      budget.hold(options.reduce((n, o) => n + o.co.length + o.rf.length, 0));
       perLocation.push(options);
     }
 
@@ -552,6 +578,50 @@ function* executionsOf(
   } finally {
     budget.release(held);
   }
+}
+
+type LocationChoice = { co: number[]; rf: Array<[number, number]> };
+
+/**
+ * Every coherence order and rf map of one location that is coherent and atomic there, over
+ * `ids` (the initial write, then `writeCount - 1` writes, then the reads), as indices into ids.
+ */
+function locationChoices(
+  ids: number[],
+  writeCount: number,
+  events: ExecEvent[],
+  info: GlobalEvent[],
+  rmw: Array<[number, number]>,
+  budget: LitmusBudget,
+): LocationChoice[] {
+  const writes = ids.slice(1, writeCount);
+  const reads = ids.slice(writeCount);
+  const localOf = new Map(ids.map((id, i) => [id, i]));
+  const sources = reads.map((r) => {
+    budget.tick(1 + writes.length);
+    return ids.slice(0, writeCount).filter((w) => sameScalar(info[w]!.writeValue!, info[r]!.readValue!));
+  });
+  if (sources.some((s) => s.length === 0)) return []; // some read has no write of its value
+  const checker = new LocationChecker(events, ids, rmw);
+  const size = ids.length;
+  const options: LocationChoice[] = [];
+  for (const order of permutationsRespectingPo(writes, events)) {
+    const co = [ids[0]!, ...order];
+    // Every rf choice (one source per read), as an odometer over the reads.
+    const rfChoice = new Array<number>(reads.length).fill(0);
+    for (;;) {
+      budget.tick(1 + Math.ceil((size * size) / 32));
+      const rf = reads.map((r, i): [number, number] => [sources[i]![rfChoice[i]!]!, r]);
+      if (checker.consistent(co, rf)) {
+        options.push({ co: co.map((id) => localOf.get(id)!), rf: rf.map(([w, r]): [number, number] => [localOf.get(w)!, localOf.get(r)!]) });
+      }
+      let k = reads.length - 1;
+      while (k >= 0 && rfChoice[k]! + 1 >= sources[k]!.length) rfChoice[k--] = 0;
+      if (k < 0) break;
+      rfChoice[k]!++;
+    }
+  }
+  return options;
 }
 
 /**

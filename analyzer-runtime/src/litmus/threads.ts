@@ -220,10 +220,21 @@ class ThreadRun {
 
   private read(loc: string, annot: Annotation, addrDeps: number[], line: number, kind: EventKind = 'R'): Tracked {
     if (OFFSET_ADDRESS.test(loc)) throw new NonPointerDereference();
-    const options = this.readValues(loc);
+    const options = this.valuesAt(loc);
     const value = options[this.choose(options.length)]!;
     const id = this.emit({ kind, annot, loc, value, addr: addrDeps, data: [], line });
     return { value, deps: [id], origin: id };
+  }
+
+  /** What a read of loc may return: the values others write, and this path's own earlier writes. */
+  private valuesAt(loc: string): Scalar[] {
+    const options = this.readValues(loc);
+    for (const e of this.events) {
+      if (e.loc !== loc || e.value === undefined || (e.kind !== 'W' && e.kind !== 'LKW' && e.kind !== 'UL')) continue;
+      const v = e.value;
+      if (!options.some((o) => sameScalar(o, v))) options.push(v);
+    }
+    return options;
   }
 
   private write(loc: string, annot: Annotation, v: Tracked, addrDeps: number[], line: number, rmwRead?: number): void {
@@ -355,7 +366,7 @@ class ThreadRun {
   ): Tracked {
     if (OFFSET_ADDRESS.test(loc)) throw new NonPointerDereference();
     // The read value decides success, so guess it before emitting any fence.
-    const options = this.readValues(loc);
+    const options = this.valuesAt(loc);
     const old = options[this.choose(options.length)]!;
     const probe: Tracked = { value: old, deps: [] };
     const succeeds = compute(probe) !== undefined;
