@@ -206,6 +206,10 @@ class ThreadRun {
 
   /** The shared location a pointer-valued expression designates. */
   private location(pointer: Expr): { loc: string; deps: number[] } {
+    if (pointer.kind === 'name' && !this.registers.has(pointer.name) && !this.thread.params.includes(pointer.name)) {
+      // Not a register holding 0 here: a pointer nobody declared is a mistake in the test.
+      throw new LitmusError(pointer.line, `unknown name '${pointer.name}' in P${this.thread.index}`);
+    }
     const p = this.eval(pointer);
     if (typeof p.value === 'number') throw new NonPointerDereference();
     return { loc: p.value.address, deps: p.deps };
@@ -256,7 +260,8 @@ class ThreadRun {
         const r = this.registers.get(e.name);
         if (r) return r;
         if (this.thread.params.includes(e.name)) return { value: { address: e.name }, deps: [] };
-        throw new LitmusError(e.line, `unknown name '${e.name}' in P${this.thread.index}`);
+        // A register declared by use and read before any assignment holds 0, as in herd7.
+        return { value: 0, deps: [] };
       }
       case 'addressOf':
         return { value: { address: e.name }, deps: [] };

@@ -104,7 +104,7 @@ exists (x=9 \\/ 0:r0=5)
 test('parse errors name the line', () => {
   const cases: Array<[string, number, RegExp]> = [
     ['C bad\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1)\n}\nexists (x=1)\n', 6, /expected ';'/],
-    ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, r9); }\nexists (x=1)\n', 3, /unknown name 'r9'/],
+    ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*q, 1); }\nexists (x=1)\n', 3, /unknown name 'q'/],
     ['C bad\n{}\nP0(int *x) { frobnicate(x); }\nexists (x=1)\n', 3, /unknown function 'frobnicate'/],
     ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n', 4, /missing final condition/],
     ['C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (x 1)\n', 4, /expected '='/],
@@ -181,4 +181,15 @@ test('diy7 header: the quoted cycle and Key=Value lines are metadata', () => {
   assert.equal(t.info['Orig'], 'DpAddrdW Rfe DpAddrdW Rfe');
   assert.equal(t.threads.length, 2);
   assert.equal(t.expected, 'Sometimes');
+});
+
+test('registers declared by use: an untyped register read before any assignment holds 0 (as in herd7)', () => {
+  const r = runLitmus(`C declared-by-use
+{}
+P0(int *x, int *y) { r1 = READ_ONCE(*y); WRITE_ONCE(*x, r4); r2 = r1 + r4; }
+P1(int *x, int *y) { WRITE_ONCE(*y, 1); }
+exists (0:r2=1 /\\ x=0)
+`);
+  // herd7 7.58: Sometimes, Positive: 1 Negative: 1.
+  assert.deepEqual([r.verdict, r.positive, r.negative], ['Sometimes', 1, 1]);
 });
