@@ -7,7 +7,7 @@
 // each, start-up included), per-test median (wakeaudit's own timing, herd7's `Time` lines),
 // the ratios, and how many verdicts agree.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,9 +65,10 @@ if (herd && model && existsSync(herd) && existsSync(join(model, 'linux-kernel.cf
     const tm = /^Time \S+ ([\d.]+)/.exec(line);
     if (tm) herdMs.push(Number(tm[1]) * 1000);
   }
-  // Files are named after their test in test/litmus and in generated sets.
+  // herd7 names a test by its `C name` line, wakeaudit by its file.
+  const testName = new Map(files.map((f) => [f.slice(f.lastIndexOf('/') + 1), /^\s*C\s+(\S+)/m.exec(readFileSync(f, 'utf8'))?.[1]]));
   let agree = 0;
-  for (const [file, verdict] of ourVerdicts) if (herdVerdicts.get(file.replace(/\.litmus$/, '')) === verdict) agree++;
+  for (const [file, verdict] of ourVerdicts) if (herdVerdicts.get(testName.get(file)) === verdict) agree++;
   figures.herd7 = { wallMs: Math.round(h.ms), medianMsPerTest: median(herdMs), verdicts: herdVerdicts.size };
   figures.wallRatio = +(ours.ms / h.ms).toFixed(2);
   figures.agree = agree;
