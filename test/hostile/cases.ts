@@ -319,44 +319,43 @@ export const CASES: HostileCase[] = [
     status: 0,
     expect: [/sub\/loop: skipped: a symbolic link to a directory already walked/, /pipe\.litmus: skipped: a FIFO, not a regular file/, /^ok +SB\.litmus/, /^1\/1 match/],
   },
-  // The litmus engine's budgets (issue 23, another branch): measured by `npm run hostile`, not
-  // asserted by `npm test` until they hold on main.
+  // The litmus engine's budgets (issue 23): past a budget simulate answers Unknown, exit 3.
   {
     name: 'litmus engine: 1,000 threads',
-    inNpmTest: false,
+    inNpmTest: true,
     setup: (dir) => {
       writeFileSync(join(dir, 'T1000.litmus'), thousandThreadLitmus());
       return ['simulate', join(dir, 'T1000.litmus')];
     },
-    status: 0,
-    expect: [/unknown|budget/i],
+    status: 3,
+    expect: [/: Unknown \(/, /\((maxHeld|maxWork|timeoutMs|maxCandidates)\)$/],
   },
   {
     name: 'litmus engine: 2,000 registers in two threads',
-    inNpmTest: false,
+    inNpmTest: true,
     setup: (dir) => {
       const regs = (n: number) => `${Array.from({ length: n }, (_, k) => `\tint r${k};\n`).join('')}\n${Array.from({ length: n }, (_, k) => `\tr${k} = READ_ONCE(*${k % 2 ? 'x' : 'y'});\n`).join('')}`;
       writeFileSync(join(dir, 'Regs.litmus'), litmus('Regs', [`\tWRITE_ONCE(*x, 1);\n\tWRITE_ONCE(*y, 1);\n`, regs(2000)], '1:r0=0'));
       return ['simulate', join(dir, 'Regs.litmus')];
     },
-    status: 0,
-    expect: [/unknown|budget/i],
+    status: 3,
+    expect: [/: Unknown \(/, /\((maxHeld|maxWork|timeoutMs|maxCandidates)\)$/],
   },
   {
     name: 'litmus engine: 4 lock-heavy threads',
-    inNpmTest: false,
+    inNpmTest: true,
     setup: (dir) => {
       const body = Array.from({ length: 6 }, (_, k) => `\tspin_lock(lk);\n\tr${k} = READ_ONCE(*x);\n\tWRITE_ONCE(*x, r${k} + 1);\n\tspin_unlock(lk);\n`).join('');
       const decl = Array.from({ length: 6 }, (_, k) => `\tint r${k};\n`).join('');
       writeFileSync(join(dir, 'Locks4.litmus'), litmus('Locks4', Array.from({ length: 4 }, () => `${decl}\n${body}`), '0:r5=0'));
       return ['simulate', '--timeout', '1000', join(dir, 'Locks4.litmus')];
     },
-    status: 0,
-    expect: [/unknown|budget|Locks4/i],
+    status: 3,
+    expect: [/^Locks4: Unknown \(/, /\((maxHeld|maxWork|timeoutMs|maxCandidates)\)$/],
   },
   {
     name: 'litmus engine: 3,000 nested parentheses in .litmus text',
-    inNpmTest: false,
+    inNpmTest: true,
     setup: (dir) => {
       writeFileSync(join(dir, 'Deep.litmus'), litmus('Deep', [`\tint r0;\n\n\tr0 = ${'('.repeat(3000)}READ_ONCE(*x)${')'.repeat(3000)};\n`], '0:r0=0'));
       return ['simulate', join(dir, 'Deep.litmus')];
