@@ -514,6 +514,8 @@ function* executionsOf(
       if (e.copyOf !== undefined) copies.add(base + i);
     });
   });
+  // Building the combination's events costs a step per event.
+  budget.tick(events.length);
   const valueCycles = new ValueCycles(events.length, data, copies, (id) => events[id]!.value === UNDETERMINED);
 
   // Per location: every coherence order and rf map that is coherent and atomic there.
@@ -610,7 +612,8 @@ function locationChoices(
     // Every rf choice (one source per read), as an odometer over the reads.
     const rfChoice = new Array<number>(reads.length).fill(0);
     for (;;) {
-      budget.tick(1 + Math.ceil((size * size) / 32));
+      // The check is a transitive closure over the location's events: cubic in their number.
+      budget.tick(1 + Math.ceil((size * size * size) / 1024));
       const rf = reads.map((r, i): [number, number] => [sources[i]![rfChoice[i]!]!, r]);
       if (checker.consistent(co, rf)) {
         options.push({ co: co.map((id) => localOf.get(id)!), rf: rf.map(([w, r]): [number, number] => [localOf.get(w)!, localOf.get(r)!]) });
