@@ -40,9 +40,12 @@ test('a hostile workspace and a 1,000-thread litmus document leave the server an
     const stats = await answered('wakeaudit/stats', client.connection.sendRequest('wakeaudit/stats'));
     assert.ok(stats && typeof stats === 'object');
     const deadline = Date.now() + HANG_LIMIT_MS;
-    while (!client.logs.some((l) => /T1000\.litmus: the LKMM check did not end within 3000 ms \(timeoutMs/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // The litmus engine's own budgets (work, states, events held) usually end it first; on a
+    // slow machine the worker's wall-clock safety net may: either way one line names the file.
+    const ended = /T1000\.litmus: (?:no verdict: .*\((?:maxWork|maxStates|maxHeld|timeoutMs)\)|the LKMM check did not end within 3000 ms \(timeoutMs, a wall-clock safety net)/;
+    while (!client.logs.some((l) => ended.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const log = client.logs.join('\n');
-    assert.match(log, /T1000\.litmus: the LKMM check did not end within 3000 ms \(timeoutMs, a wall-clock safety net/, log);
+    assert.match(log, ended, log);
     assert.match(log, /a\/loop: skipped: a symbolic link to a directory already walked/, log);
     assert.match(log, /x\.c: skipped: a FIFO, not a regular file \(never read\)/, log);
     assert.match(log, /foo\.c: skipped: a symbolic link to a character device, not a regular file/, log);
