@@ -41,6 +41,7 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
   }
   if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
   if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
+  if (plan.notes?.leftOut?.length) return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: a violation was found, but ${plan.notes.leftOut.join('; ')})`, trace: [], fixes: [], proof };
   let advice = '';
   if (plan.deferred && run(plan.deferred).verdict === 'safe') {
     advice = '. Verified alternative: defer the sleeping part to a work item (the wake function only queues it; one more context switch on the wakeup path)';

@@ -44,14 +44,20 @@ export class ProgramBuilder {
 
   /** What the program takes for granted about code it does not model (named in the finding). */
   readonly assumptions: string[] = [];
+  readonly omissions: string[] = [];
 
   assume(what: string): void {
     if (!this.assumptions.includes(what)) this.assumptions.push(what);
   }
 
+  /** Something the program leaves out that could forbid the violation it finds (PlanNotes.leftOut). */
+  leaveOut(what: string): void {
+    if (!this.omissions.includes(what)) this.omissions.push(what);
+  }
+
   /** The plan's notes of what the programs built here assume (the finding names them). */
   notes(): PlanNotes {
-    return this.assumptions.length ? { assumptions: [...this.assumptions] } : {};
+    return { ...(this.assumptions.length ? { assumptions: [...this.assumptions] } : {}), ...(this.omissions.length ? { leftOut: [...this.omissions] } : {}) };
   }
 
   /** The snapshot loads collected since the last call (they belong to one sleeper). */
@@ -782,6 +788,9 @@ export function waitOp(b: ProgramBuilder, site: Site<E<'wait'>>, queueName: stri
     // that breaks on signal_pending() does not, so modelling it as the macro would hide the loss.
     throw new ExtractionError(`the open-coded wait at ${site.file}:${site.event.span.line} leaves on a signal without the macros' dequeue; not modelled`);
   }
+  // wait_event_lock_irq() and the *_locked waits test the condition holding a lock the program's
+  // wait does not take: a schedule the lock forbids could be the one found.
+  if (site.event.info.locked) b.leaveOut(`the sleeper at ${site.file}:${site.event.span.line} tests its condition holding ${site.event.ctx.locksHeld.at(-1) ?? 'a lock'}, which the model of ${site.event.name}() does not take`);
   switch (site.event.info.queue) {
     case 'waitqueue':
       return { op: 'wait_event', wq: b.object('waitqueue', queueName), cond, exclusive: site.event.info.exclusive, exit, src };

@@ -23,6 +23,11 @@ export interface PlanNotes {
   assumptions?: string[];
   /** The sleeper's timeout the program leaves out, and what the loss becomes with it. */
   timeout?: string;
+  /**
+   * What the program leaves out that could forbid a violation it finds (a sleeper's own lock
+   * around its condition): a violation is then not a proof, and the finding stays unknown.
+   */
+  leftOut?: string[];
 }
 
 export interface Plan {
