@@ -25,6 +25,8 @@ import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
 import { applyPreferredFixes } from '../analysis/fixes';
 import { DEFAULT_MAX_FILE_MB, MIB, readUtf8Source, walkSourceTree } from '../analysis/sourceTree';
 import { toSarif } from './sarif';
+import { PatchSource, PatchedTree, jobTouches, readPatchedTree, touchesLines } from './patch';
+import { fingerprints, readBaseline, writeBaseline } from './baseline';
 
 const USAGE = `usage: wakeaudit check [options] PATH...
   --format text|json|sarif   output format (default text)
@@ -36,7 +38,13 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --max-work N               exploration budget per proof (search steps; default ${DEFAULT_PROOF_BOUNDS.maxWork}; past it: unknown)
   --timeout-ms N             wall-clock safety net per proof (default ${DEFAULT_PROOF_BOUNDS.timeoutMs}; past it: unknown, said to depend on the machine)
   --max-file-mb N            skip (never read) files larger than this many MB (default ${DEFAULT_MAX_FILE_MB})
-  --jobs N                   index files and explore proofs on N threads (default: one per core)`;
+  --jobs N                   index files and explore proofs on N threads (default: one per core)
+  --patch FILE|-             patch mode: apply a unified diff or git format-patch series in memory to
+                             the tree and report only the findings it introduces or changes
+  --since REV                patch mode for \`git diff REV\` of the git work tree
+  --tree DIR                 the tree a patch applies to (default .); the whole tree is the context
+  --write-baseline FILE      record the findings as the tree's baseline and exit 0
+  --baseline FILE            report only findings not in the baseline FILE`;
 
 export interface CheckIo {
   stdout: NodeJS.WritableStream;
@@ -53,6 +61,13 @@ interface CheckOptions {
   maxFileBytes: number;
   jobs: number;
   paths: string[];
+  /** Patch mode: where the patch comes from, and the tree it applies to. */
+  patch?: PatchSource;
+  tree?: string;
+  baseline?: string;
+  writeBaseline?: string;
+  /** Patch mode: only the proof jobs this accepts are explored (the others cannot touch the patch). */
+  selectJob?: (job: ProofJob) => boolean;
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
@@ -86,12 +101,23 @@ function parseArgs(args: string[]): CheckOptions | string {
       else if (a === '--timeout-ms') o.proof.timeoutMs = positive(value(), a);
       else if (a === '--max-file-mb') o.maxFileBytes = Math.floor(positive(value(), a) * MIB);
       else if (a === '--jobs' || a === '-j') o.jobs = Math.floor(positive(value(), a));
+      else if (a === '--patch') o.patch = { kind: 'patch', from: value() };
+      else if (a === '--since') o.patch = { kind: 'since', rev: value() };
+      else if (a === '--tree') o.tree = value();
+      else if (a === '--baseline') o.baseline = value();
+      else if (a === '--write-baseline') o.writeBaseline = value();
       else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
       else o.paths.push(a);
     } catch (error) {
       return (error as Error).message;
     }
   }
+  if (o.patch) {
+    if (o.paths.length) return `with ${o.patch.kind === 'since' ? '--since' : '--patch'}, name the tree with --tree DIR (default .), not as PATH`;
+    if (o.fix) return '--fix cannot be used with a patch: the tree on disk stays untouched';
+    o.paths = [o.tree ?? '.'];
+  } else if (o.tree !== undefined) return '--tree needs --patch or --since';
+  if (o.baseline !== undefined && o.writeBaseline !== undefined) return '--baseline and --write-baseline exclude each other';
   if (o.paths.length === 0) return 'no PATH given';
   return o;
 }
@@ -129,6 +155,15 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const options = parseArgs(args);
   if (typeof options === 'string') {
     io.stderr.write(`wakeaudit check: ${options}\n${USAGE}\n`);
+    return 2;
+  }
+  let patched: PatchedTree | undefined;
+  let knownFindings: Set<string> | undefined;
+  try {
+    if (options.patch) patched = readPatchedTree(options.paths[0], options.patch);
+    if (options.baseline !== undefined) knownFindings = readBaseline(options.baseline);
+  } catch (error) {
+    io.stderr.write(`wakeaudit check: ${(error as Error).message}\n`);
     return 2;
   }
   const started = performance.now();
@@ -173,7 +208,8 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     if (r.text !== undefined) texts.set(r.file, r.text);
   }
   const indexedAt = performance.now();
-  const proved = await proveFiles(workspace, analysed, options, progress);
+  const patchRun = patched ? await provePatch(workspace, analysed, texts, patched, options, progress) : undefined;
+  const proved = patchRun?.proved ?? (await proveFiles(workspace, analysed, options, progress));
   const bounds = proofBounds(options.proof);
   // The fixes' own proofs ran above; each is now checked against every rule (analysis/fixCheck.ts).
   const findings = await keepFixesSafeUnderEveryRule(
@@ -184,14 +220,29 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
       prove: async (jobs) => jobs.map((job) => decide(job, bounds)),
       // Every analysed file's candidates were proved above (safe ones are not findings, and
       // the comparison counts only proved violations); a file not analysed has no candidates.
-      known: (files) => proved.findings.filter((f) => files.includes(f.file)),
+      // A patch's run proved every candidate of the files it changes, reported or not.
+      known: (files) => (patchRun?.provedAfter ?? proved.findings).filter((f) => files.includes(f.file)),
     },
     proved.findings,
   );
   problems.push(...proved.problems);
   if (progress) io.stderr.write('\r\x1b[K');
-  const shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));
+  let shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));
   for (const p of problems) io.stderr.write(`${p.file}: ${p.message}\n`);
+  let prints = fingerprints(shown, (f) => workspace.enclosingFunction(f.file, f.line, f.column)?.name);
+  if (options.writeBaseline !== undefined) {
+    writeBaseline(options.writeBaseline, shown, prints);
+    io.stderr.write(`wakeaudit: wrote ${shown.length} finding${shown.length === 1 ? '' : 's'} to the baseline ${options.writeBaseline}\n`);
+    return ioError ? 2 : 0;
+  }
+  if (knownFindings) {
+    const isNew = prints.map((p) => !knownFindings.has(p));
+    const known = isNew.filter((n) => !n).length;
+    shown = shown.filter((_, i) => isNew[i]);
+    prints = prints.filter((_, i) => isNew[i]);
+    if (known) io.stderr.write(`wakeaudit: ${known} finding${known === 1 ? '' : 's'} of the baseline not shown\n`);
+  }
+  if (patchRun) for (const line of patchRun.summary(shown)) io.stderr.write(line + '\n');
 
   const milliseconds = Math.round(performance.now() - started);
   const stats = {
@@ -218,9 +269,10 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   if (options.fix) applyFixes(shown, texts, io);
   const source = new SourceExcerpts(texts, options.maxFileBytes);
   if (options.format === 'json') {
-    io.stdout.write(JSON.stringify({ findings: shown, problems, stats }, null, 2) + '\n');
+    const patch = patchRun ? { patch: { removed: patchRun.removed } } : {};
+    io.stdout.write(JSON.stringify({ findings: shown, problems, stats, ...patch }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
-    io.stdout.write(JSON.stringify(toSarif(shown, problems), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(toSarif(shown, problems, prints), null, 2) + '\n');
   } else {
     for (const f of shown) {
       const level = f.severity === 'hint' || f.severity === 'information' ? 'note' : 'warning';
@@ -302,7 +354,8 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
       phaseClock.rules += planning - ruling;
       for (const c of candidates) {
         const planned = planCandidate(workspace.index, c);
-        entry.items.push('finding' in planned ? planned.finding : jobs.push(planned.job) - 1);
+        if ('finding' in planned) entry.items.push(planned.finding);
+        else if (!options.selectJob || options.selectJob(planned.job)) entry.items.push(jobs.push(planned.job) - 1);
       }
     } catch (error) {
       entry.error = (error as Error).message;
@@ -357,6 +410,61 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
     else findings.push(...fileFindings.filter((f) => f.verdict !== 'safe'));
   }
   return { findings, problems, proofs: jobs.length, planMilliseconds: planned - started };
+}
+
+/**
+ * Patch mode's two passes over the same index: the tree before the patch (the texts it changes
+ * put back as they were), then after it (its texts overlaid), each exploring only the proofs
+ * that touch a changed file. Reported: the findings after it with their site or a trace step on
+ * a line it added or changed; besides, what it removes (found before, gone after).
+ */
+async function provePatch(workspace: Workspace, analysed: string[], texts: Map<string, string>, patched: PatchedTree, options: CheckOptions, progress: ((n: number, total: number, what: string) => void) | undefined) {
+  const onDisk = new Set(analysed);
+  const side = (which: 'before' | 'after') => {
+    const files = [...analysed];
+    for (const p of patched.files.values()) {
+      const text = p[which];
+      if (text === undefined) workspace.remove(p.file);
+      else {
+        workspace.setFile(p.file, text, true);
+        if (!onDisk.has(p.file)) files.push(p.file);
+      }
+    }
+    const absent = new Set([...patched.files.values()].filter((p) => p[which] === undefined).map((p) => p.file));
+    return files.filter((f) => !absent.has(f));
+  };
+  const select = { ...options, selectJob: jobTouches(patched) };
+  const shownFilter = (f: Finding) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown');
+  const functionAt = (f: Finding) => workspace.enclosingFunction(f.file, f.line, f.column)?.name;
+  const before = await proveFiles(workspace, side('before'), select, undefined);
+  const beforePrints = fingerprints(before.findings, functionAt);
+  const beforeSet = new Set(beforePrints);
+  const after = await proveFiles(workspace, side('after'), select, progress);
+  for (const p of patched.files.values()) if (p.after !== undefined) texts.set(p.file, p.after);
+  const afterPrints = fingerprints(after.findings, functionAt);
+  const afterSet = new Set(afterPrints);
+  const removed = before.findings.filter((f, i) => shownFilter(f) && !afterSet.has(beforePrints[i]));
+  // A finding is the patch's when a line it added or changed is on its trace, or when it was not
+  // there before (a deleted barrier leaves no added line behind).
+  const added = (file: string) => patched.files.get(file)?.added;
+  // By place and rule: the fix check after this pass copies the findings.
+  const status = new Map<string, 'introduced' | 'changed'>();
+  const place = (f: Finding) => `${f.code}\0${f.file}\0${f.line}\0${f.column}`;
+  after.findings.forEach((f, i) => {
+    if (!beforeSet.has(afterPrints[i])) status.set(place(f), 'introduced');
+    else if (touchesLines(f, added)) status.set(place(f), 'changed');
+  });
+  const reported = after.findings.filter((f) => status.has(place(f)));
+  const proved = { ...after, findings: reported, problems: [...before.problems.filter((p) => !after.problems.some((q) => q.file === p.file && q.message === p.message)), ...after.problems], proofs: before.proofs + after.proofs, planMilliseconds: before.planMilliseconds + after.planMilliseconds };
+  /** The summary lines on stderr: each finding the patch removes, and the counts. */
+  const summary = (shown: Finding[]) => {
+    const changed = shown.filter((f) => status.get(place(f)) === 'changed').length;
+    const lines = removed.map((f) => `${f.file}:${f.line}:${f.column}: note: the patch removes this finding: ${f.message} [${f.code}]`);
+    const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+    lines.push(`wakeaudit: the patch changes ${n(patched.files.size, 'file')}: ${n(shown.length - changed, 'finding')} introduced, ${changed} changed, ${removed.length} removed`);
+    return lines;
+  };
+  return { proved, provedAfter: after.findings, removed, summary };
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FileProblem, Finding } from '../analysis/findings';
 import { RULE_CODES, RULES, rulePagePath } from '../rules/registry';
+import { FINGERPRINT_KEY } from './baseline';
 
 /** Where a rule's page is read online: its folder's README.md in the repository. */
 const REPOSITORY = 'https://github.com/wakeaudit/wakeaudit/blob/main/';
@@ -19,7 +20,8 @@ function region(s: { line: number; column: number; endLine: number; endColumn: n
   return { startLine: s.line, startColumn: s.column, endLine: s.endLine, endColumn: s.endColumn };
 }
 
-export function toSarif(findings: Finding[], problems: FileProblem[]) {
+/** `fingerprints[i]`: findings[i]'s baseline fingerprint (baseline.ts), as SARIF's partialFingerprints. */
+export function toSarif(findings: Finding[], problems: FileProblem[], fingerprints?: string[]) {
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -32,8 +34,9 @@ export function toSarif(findings: Finding[], problems: FileProblem[]) {
             rules: RULES.map((r) => ({ id: r.code, shortDescription: { text: r.summary }, helpUri: `${REPOSITORY}${rulePagePath(r.code)}` })),
           },
         },
-        results: findings.map((f) => ({
+        results: findings.map((f, i) => ({
           ruleId: f.code,
+          ...(fingerprints ? { partialFingerprints: { [FINGERPRINT_KEY]: fingerprints[i] } } : {}),
           ruleIndex: (RULE_CODES as readonly string[]).indexOf(f.code),
           level: f.verdict === 'violated' || f.verdict === 'unproved' ? 'warning' : 'note',
           message: { text: f.message },
