@@ -29,6 +29,9 @@ test('--explain walks the proved schedule, each step under the line of C it stan
   // The finding's own line, tabs as 8 columns, and a caret under column 6 (`waitqueue_active`).
   assert.equal(lines[warning + 1], '   14 |         if (waitqueue_active(&req->wait))        /* expect: waitqueue-active-no-barrier */');
   assert.equal(lines[warning + 2], '      |             ^');
+  // The warning line is the one-line form; the whole message follows the excerpt as a note.
+  assert.match(lines[warning], / warning: waitqueue_active\(\) can miss a sleeper: no full barrier orders the store to req->completed \(line 13\) before this check\. Proved: lost wakeup \[waitqueue-active-no-barrier\]$/);
+  assert.match(lines[warning + 3], /plain-store-then-check\.c:14:6: note: waitqueue_active\(\) can miss a sleeper: .*, so a waiter can test the old condition .* Proved: lost wakeup: waiter sleeps forever/);
   const steps = lines.filter((l) => / note: step \d+ \[(?:waker|waiter\d*)\] /.test(l));
   assert.ok(steps.length >= 4, r.stdout);
   // The store the check is not ordered after comes first, with its line under it.

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Finding } from '../../server/src/analysis/findings';
 import { LruCache, contentHash } from '../../server/src/lsp/cache';
-import { findingKey, rangesOverlap, severityOf, toCodeActions, toDiagnostic, toRange } from '../../server/src/lsp/convert';
+import { findingKey, rangesOverlap, severityOf, toCodeActions, toDiagnostic, toHoverMarkdown, toRange } from '../../server/src/lsp/convert';
+import { headline } from '../../server/src/analysis/headline';
 import { GlobFilter, globToRegExp } from '../../server/src/lsp/globs';
 import { DEFAULT_SETTINGS, isRuleEnabled, parseSettings } from '../../server/src/lsp/settings';
 
@@ -81,6 +82,30 @@ test('a diagnostic carries code, rule link, and one related entry per located tr
     ],
   );
   assert.deepEqual(diagnostic.data, { findingKey: findingKey(finding()) });
+});
+
+test('the list shows the one-line form; the whole message is the first related entry and the hover', () => {
+  const message =
+    'waitqueue_active() can miss a sleeper: no full barrier orders the store to r->ready (line 24) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue. Proved: lost wakeup: waiter sleeps forever in wait_event(q, r.ready)';
+  const diagnostic = toDiagnostic(finding({ message }), names, docs);
+  assert.equal(diagnostic?.message, 'waitqueue_active() can miss a sleeper: no full barrier orders the store to r->ready (line 24) before this check. Proved: lost wakeup');
+  assert.deepEqual(diagnostic?.relatedInformation?.[0], { location: { uri: names.uriOf(finding().file), range: toRange(finding()) }, message });
+  assert.match(diagnostic?.relatedInformation?.[1].message ?? '', /^step 1: /);
+  const hover = toHoverMarkdown(finding({ message }));
+  assert.ok(hover.startsWith('**waitqueue-active-no-barrier** (violated): waitqueue\\_active() can miss a sleeper'), hover);
+  assert.match(hover, /Proved: lost wakeup: waiter sleeps forever/);
+  assert.match(hover, /^1\. `waiter` prepare\\_to\\_wait \(line 4\)$/m);
+  assert.match(hover, /^Verified fixes: add smp\\_mb\(\); task pointer$/m);
+  // Already one line: no repeat in related information.
+  assert.equal(toDiagnostic(finding({ message: 'short' }), names, docs)?.relatedInformation?.[0].message, 'step 1: waiter: prepare_to_wait');
+});
+
+test('headlines of the rules\' message shapes: the clause before the explanation, the proof\'s kind, the reason a finding is undecided', () => {
+  assert.equal(headline('swake_up_all() called from a hard-IRQ handler: it drops and retakes the queue lock with raw_spin_lock_irq(), which re-enables interrupts, and it may wake an unbounded number of tasks that wait on it for a long time. Proved: waker calls swake_up_all(q) in hard-IRQ context'), 'swake_up_all() called from a hard-IRQ handler. Proved: waker calls swake_up_all');
+  assert.equal(headline('only one task ever sleeps on &n.wq (the sleeper\'s own stack: n is a local struct tok_node of tok_wait()): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue'), 'only one task ever sleeps on &n.wq (the sleeper\'s own stack: n is a local struct tok_node of tok_wait())');
+  assert.equal(headline('x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)'), 'x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)');
+  // Past 160 characters the first clause boundary outside parentheses ends it.
+  assert.equal(headline(`${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again; ${'z'.repeat(80)}. Proved: lost wakeup: more`), `${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again. Proved: lost wakeup`);
 });
 
 test('code actions: only verified fixes, preferred marked, multi-file fix is one WorkspaceEdit', () => {

@@ -113,7 +113,10 @@ describe('language server over stdio', () => {
     assert.ok(href.startsWith('file:') && fileURLToPath(href).endsWith(path.join('dist', 'rules', `${FLAGGED_CODE}.md`)), href);
     const related = diagnostic.relatedInformation ?? [];
     assert.ok(related.length >= 2, `trace steps: ${JSON.stringify(related)}`);
-    for (const info of related) assert.match(info.message, /^step \d+: [^:]+: .+/);
+    // The whole message first (the list shows its one-line form), then one entry per step.
+    assert.ok(related[0].message.startsWith(diagnostic.message.replace(/\. Proved: .*$/, '')), related[0].message);
+    assert.match(related[0].message, /Proved: lost wakeup: /);
+    for (const info of related.slice(1)) assert.match(info.message, /^step \d+: [^:]+: .+/);
   });
 
   test('the preferred quick fix removes the diagnostic once applied', async (t) => {
@@ -230,7 +233,8 @@ describe('language server over stdio', () => {
     const resultLine = text.split('\n').findIndex((line) => line.includes('Result: Never'));
     assert.equal(diagnostic.range.start.line, resultLine);
     assert.match(diagnostic.message, /answers Sometimes/);
-    const [step] = diagnostic.relatedInformation ?? [];
+    // After the whole message (the list shows its first sentence), the steps.
+    const step = (diagnostic.relatedInformation ?? []).find((r) => r.message.startsWith('step '));
     assert.match(step?.message ?? '', /^step 1: LKMM: allowed final states: .*1:r0=1; 1:r1=0;/);
 
     const actions = (await client.connection.sendRequest(CodeActionRequest.type, {

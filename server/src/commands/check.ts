@@ -25,6 +25,7 @@ import { phaseClock, phasesSince, roundPhases } from '../analysis/phases';
 import { applyPreferredFixes } from '../analysis/fixes';
 import { DEFAULT_MAX_FILE_MB, MIB, readUtf8Source, walkSourceTree } from '../analysis/sourceTree';
 import { toSarif } from './sarif';
+import { headline } from '../analysis/headline';
 import { PatchSource, PatchedTree, jobTouches, readPatchedTree, touchesLines } from './patch';
 import { fingerprints, readBaseline, writeBaseline } from './baseline';
 
@@ -276,9 +277,12 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   } else {
     for (const f of shown) {
       const level = f.severity === 'hint' || f.severity === 'information' ? 'note' : 'warning';
-      io.stdout.write(`${f.file}:${f.line}:${f.column}: ${level}: ${f.message} [${f.code}]${f.verdict === 'violated' ? '' : ` (${f.verdict})`}\n`);
+      // The one-line form in the list; --explain gives the whole message under the excerpt.
+      const short = headline(f.message);
+      io.stdout.write(`${f.file}:${f.line}:${f.column}: ${level}: ${short} [${f.code}]${f.verdict === 'violated' ? '' : ` (${f.verdict})`}\n`);
       if (options.explain) {
         io.stdout.write(source.excerpt(f.file, f.line, f.column));
+        if (short !== f.message) io.stdout.write(`${f.file}:${f.line}:${f.column}: note: ${f.message}\n`);
         for (const step of f.trace) {
           const { file, line, column } = step.location ?? f;
           io.stdout.write(`${file}:${line}:${column}: note: step ${step.index + 1} [${step.thread}] ${step.text}\n`);

@@ -11,6 +11,7 @@ import {
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import type { Finding, Fix, SourceSpan, TextEdit } from '../analysis/findings';
+import { headline } from '../analysis/headline';
 
 export const DIAGNOSTIC_SOURCE = 'wakeaudit';
 
@@ -66,6 +67,9 @@ export function toDiagnostic(finding: Finding, names: FileNames, options: Diagno
   const severity = severityOf(finding, options.showUnknown);
   if (severity === undefined) return undefined;
   const relatedInformation: DiagnosticRelatedInformation[] = [];
+  // The list shows the one-line form; the whole message is the first related entry (and the hover).
+  const short = headline(finding.message);
+  if (short !== finding.message) relatedInformation.push({ location: { uri: names.uriOf(finding.file), range: toRange(finding) }, message: finding.message });
   for (const step of finding.trace) {
     if (!step.location) continue;
     relatedInformation.push({
@@ -85,10 +89,26 @@ export function toDiagnostic(finding: Finding, names: FileNames, options: Diagno
     source: DIAGNOSTIC_SOURCE,
     code: finding.code,
     ...(href ? { codeDescription: { href } } : {}),
-    message: finding.message + verdictNote,
+    message: short + verdictNote,
     ...(relatedInformation.length > 0 ? { relatedInformation } : {}),
     data,
   };
+}
+
+/**
+ * The hover over a finding: the whole message, the schedule step by step (the thread, what it
+ * does, its line) and the verified fixes, as Markdown.
+ */
+export function toHoverMarkdown(finding: Finding): string {
+  const escape = (text: string) => text.replace(/[\\`*_{}[\]<>#|]/g, (c) => `\\${c}`);
+  const lines = [`**${escape(finding.code)}** (${finding.verdict}): ${escape(finding.message)}`];
+  if (finding.trace.length) {
+    lines.push('', 'Schedule:');
+    for (const step of finding.trace) lines.push(`${step.index + 1}. \`${step.thread}\` ${escape(step.text)}${step.location ? ` (line ${step.location.line})` : ''}`);
+  }
+  const fixes = finding.fixes.filter((f) => f.verified);
+  if (fixes.length) lines.push('', `Verified fix${fixes.length === 1 ? '' : 'es'}: ${fixes.map((f) => escape(f.title)).join('; ')}`);
+  return lines.join('\n');
 }
 
 /** One WorkspaceEdit for all files a fix touches, edits of a file in the order given. */

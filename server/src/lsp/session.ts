@@ -12,6 +12,9 @@ import {
   Diagnostic,
   DidChangeConfigurationNotification,
   ExecuteCommandParams,
+  Hover,
+  HoverParams,
+  MarkupKind,
   InitializeParams,
   InitializeResult,
   ResponseError,
@@ -25,7 +28,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileProblem, Finding, Verdict } from '../analysis/findings';
 import { Analyzer, CancelledError, IsCancelled } from './analyzer';
 import { LruCache, contentHash } from './cache';
-import { DiagnosticData, FileNames, findingKey, rangesOverlap, toCodeActions, toDiagnostic, toRange } from './convert';
+import { DiagnosticData, FileNames, findingKey, rangesOverlap, toCodeActions, toDiagnostic, toHoverMarkdown, toRange } from './convert';
 import { GlobFilter } from './globs';
 import {
   COMMAND_REINDEX,
@@ -151,6 +154,7 @@ export class Session {
       if (validDocument(event.document)) this.documentClosed(event.document).catch((error) => this.log(`didClose failed: ${describe(error)}`));
     });
     connection.onCodeAction((params) => this.guard('codeAction', () => this.codeActions(params), []));
+    connection.onHover((params) => this.guard('hover', () => this.hover(params), null));
     connection.onExecuteCommand((params, token) => this.executeCommand(params, token));
     connection.onRequest(STATS_REQUEST, (): StatsResult => ({
       files: this.fileHashes.size,
@@ -180,6 +184,7 @@ export class Session {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        hoverProvider: true,
         // Our own VS Code client registers palette commands with these names and forwards them;
         // advertising them would make its LSP library register them a second time.
         executeCommandProvider: { commands: clientRegistersCommands ? [] : [COMMAND_SIMULATE, COMMAND_SHOW_TRACE, COMMAND_REINDEX] },
@@ -505,6 +510,14 @@ export class Session {
     }
     if (params.context.only) return actions.filter((action) => params.context.only?.some((kind) => action.kind?.startsWith(kind)));
     return actions;
+  }
+
+  /** The whole message, the schedule and the fixes of the findings under the cursor. */
+  private hover(params: HoverParams): Hover | null {
+    const at = { start: params.position, end: params.position };
+    const hits = this.diagnosticsOf(this.fileOf(params.textDocument.uri)).filter((e) => rangesOverlap(e.diagnostic.range, at));
+    if (hits.length === 0) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: hits.map((e) => toHoverMarkdown(e.finding)).join('\n\n---\n\n') }, range: hits[0].diagnostic.range };
   }
 
   // ---------------------------------------------------------------- commands
