@@ -58,6 +58,11 @@ export interface TraceRead {
   value: number;
   /** Index of the trace step whose write it reads, or 'init'. */
   from: number | 'init';
+  /**
+   * A stale read: the trace step of another thread's store to the same location that comes
+   * earlier in the trace and later in coherence, which this read did not see.
+   */
+  missed?: number;
 }
 
 export interface TraceWrite {
@@ -655,9 +660,9 @@ export function buildTrace(program: Program, x: Execution, chosen: ExplorerPath[
         const w = source.get(id)!;
         const wn = nodeOf(w);
         const from = wn ? stepIndex.get(key(wn))! : 'init';
-        reads.push({ loc: e.loc!, value: e.value ?? 0, from });
         const stale = staleNote(program, x, chosen, id, w, stepIndex, i + 1, nodeOf);
-        if (stale) notes.push(stale);
+        reads.push({ loc: e.loc!, value: e.value ?? 0, from, ...(stale ? { missed: stale.missed } : {}) });
+        if (stale) notes.push(stale.text);
       } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {
         writes.push({ loc: e.loc!, value: e.value ?? 0, order: coPos.get(id)! });
       }
@@ -680,7 +685,7 @@ function staleNote(
   stepIndex: Map<string, number>,
   here: number,
   nodeOf: (id: number) => Node | undefined,
-): string | undefined {
+): { text: string; missed: number } | undefined {
   const r = x.events[readId]!;
   if (r.kind !== 'R') return undefined;
   const order = x.co[r.loc!]!;
@@ -721,7 +726,7 @@ function staleNote(
       }
     }
     const why = own ?? (laterMb ? `nothing orders ${readerName}'s read after it` : `no full barrier in ${writerName} orders it before ${laterRead}`);
-    return `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`;
+    return { text: `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`, missed: at };
   }
   return undefined;
 }

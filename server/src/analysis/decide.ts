@@ -10,6 +10,7 @@ import { explore, ExploreResult, Program, SearchStopped } from '../../../analyze
 import type { ProofBounds } from './bounds';
 import type { Finding, Fix, TraceStep } from './findings';
 import type { Plan, PlanNotes, ProofJob } from './plan';
+import { traceDiagram } from './traceData';
 
 /**
  * Explores the plan (and, while it comes out safe, its alternatives), then the deferred program
@@ -46,14 +47,17 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
   if (plan.deferred && run(plan.deferred).verdict === 'safe') {
     advice = '. Verified alternative: defer the sleeping part to a work item (the wake function only queues it; one more context switch on the wakeup path)';
   }
+  const trace = traceOf(result);
+  const fixes = verifiedFixes(plan, run);
   return {
     ...base,
     severity: 'warning',
     verdict: 'violated',
     message: `${message}. Proved: ${result.property?.message ?? 'property violated'}${timeoutNote(plan.notes)}${assumptionNote(plan.notes)}${advice}`,
-    trace: traceOf(result),
-    fixes: verifiedFixes(plan, run),
+    trace,
+    fixes,
     proof,
+    ...(result.trace.length ? { diagram: traceDiagram(result.trace, trace, fixes) } : {}),
   };
 }
 

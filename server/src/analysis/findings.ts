@@ -55,7 +55,43 @@ export interface Finding extends SourceSpan {
   /** Exploration statistics behind the verdict, when a proof ran. */
   /** `work`: the search steps taken, what the maxWork budget bounds (the same on every machine). */
   proof?: { states: number; work?: number; milliseconds: number; bound?: string };
+  /** A proved schedule as a sequence diagram's data (traceData.ts); not in `check`'s JSON. */
+  diagram?: TraceDiagram;
 }
+
+/** One step of a diagram: a row, in its thread's column. */
+export interface DiagramStep {
+  /** 1-based, the trace's order: the row. */
+  index: number;
+  thread: string;
+  /** The runtime's label of the operation (`WRITE_ONCE(ring.ready, 1)`); renderers may show the C line instead. */
+  label: string;
+  /** What the step does, in full (the trace text): the hover. */
+  text: string;
+  location?: { file: string; line: number };
+}
+
+export interface DiagramArrow {
+  /** The step whose store is read. */
+  from: number;
+  /** The step that reads it. */
+  to: number;
+  loc: string;
+  value: number;
+  /** `missed`: not a read-from but the store a stale read did not see (drawn as its own mark). */
+  kind: 'reads-from' | 'missed';
+}
+
+export interface TraceDiagram {
+  threads: string[];
+  steps: DiagramStep[];
+  arrows: DiagramArrow[];
+  /** The stale read (the step that read an old value) and the store it missed. */
+  stale?: { read: number; missed: number; loc: string };
+  /** The preferred fix's barrier: drawn in `thread`'s column just above step `before`. */
+  barrier?: { thread: string; before: number; text: string; title: string };
+}
+
 
 /** A file the analysis could not handle, with a one-line reason; the run goes on without it. */
 export interface FileProblem {

@@ -26,6 +26,7 @@ import { applyPreferredFixes } from '../analysis/fixes';
 import { DEFAULT_MAX_FILE_MB, MIB, readUtf8Source, walkSourceTree } from '../analysis/sourceTree';
 import { toSarif } from './sarif';
 import { headline } from '../analysis/headline';
+import { writeDiagrams } from './diagrams';
 import { PatchSource, PatchedTree, jobTouches, readPatchedTree, touchesLines } from './patch';
 import { fingerprints, readBaseline, writeBaseline } from './baseline';
 
@@ -45,7 +46,8 @@ const USAGE = `usage: wakeaudit check [options] PATH...
   --since REV                patch mode for \`git diff REV\` of the git work tree
   --tree DIR                 the tree a patch applies to (default .); the whole tree is the context
   --write-baseline FILE      record the findings as the tree's baseline and exit 0
-  --baseline FILE            report only findings not in the baseline FILE`;
+  --baseline FILE            report only findings not in the baseline FILE
+  --svg DIR                  with --explain: write each proved schedule as an SVG sequence diagram to DIR`;
 
 export interface CheckIo {
   stdout: NodeJS.WritableStream;
@@ -67,6 +69,7 @@ interface CheckOptions {
   tree?: string;
   baseline?: string;
   writeBaseline?: string;
+  svgDir?: string;
   /** Patch mode: only the proof jobs this accepts are explored (the others cannot touch the patch). */
   selectJob?: (job: ProofJob) => boolean;
 }
@@ -107,6 +110,7 @@ function parseArgs(args: string[]): CheckOptions | string {
       else if (a === '--tree') o.tree = value();
       else if (a === '--baseline') o.baseline = value();
       else if (a === '--write-baseline') o.writeBaseline = value();
+      else if (a === '--svg') o.svgDir = value();
       else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
       else o.paths.push(a);
     } catch (error) {
@@ -119,6 +123,7 @@ function parseArgs(args: string[]): CheckOptions | string {
     o.paths = [o.tree ?? '.'];
   } else if (o.tree !== undefined) return '--tree needs --patch or --since';
   if (o.baseline !== undefined && o.writeBaseline !== undefined) return '--baseline and --write-baseline exclude each other';
+  if (o.svgDir !== undefined && !o.explain) return '--svg needs --explain';
   if (o.paths.length === 0) return 'no PATH given';
   return o;
 }
@@ -269,9 +274,19 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
 
   if (options.fix) applyFixes(shown, texts, io);
   const source = new SourceExcerpts(texts, options.maxFileBytes);
+  if (options.svgDir !== undefined) {
+    try {
+      const written = writeDiagrams(shown, options.svgDir, (file, line) => source.line(file, line));
+      io.stderr.write(`wakeaudit: wrote ${written.length} trace diagram${written.length === 1 ? '' : 's'} to ${options.svgDir}\n`);
+    } catch (error) {
+      io.stderr.write(`wakeaudit check: ${(error as Error).message}\n`);
+      ioError = true;
+    }
+  }
   if (options.format === 'json') {
     const patch = patchRun ? { patch: { removed: patchRun.removed } } : {};
-    io.stdout.write(JSON.stringify({ findings: shown, problems, stats, ...patch }, null, 2) + '\n');
+    // The diagram's data is drawn by --svg; the JSON keeps its documented shape.
+    io.stdout.write(JSON.stringify({ findings: shown.map(({ diagram: _diagram, ...f }) => f), problems, stats, ...patch }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
     io.stdout.write(JSON.stringify(toSarif(shown, problems, prints), null, 2) + '\n');
   } else {
@@ -314,14 +329,19 @@ class SourceExcerpts {
     private readonly maxFileBytes: number,
   ) {}
 
-  excerpt(file: string, line: number, column: number): string {
+  /** The text of a 1-based line, without its line end. */
+  line(file: string, line: number): string | undefined {
     let lines = this.lines.get(file);
     if (lines === undefined) {
       const text = this.texts.get(file) ?? readUtf8Source(file, this.maxFileBytes);
       lines = typeof text === 'string' ? text.split('\n') : 'text' in text ? text.text.split('\n') : null;
       this.lines.set(file, lines);
     }
-    const text = lines?.[line - 1];
+    return lines?.[line - 1]?.replace(/\r$/, '');
+  }
+
+  excerpt(file: string, line: number, column: number): string {
+    const text = this.line(file, line);
     if (text === undefined) return '';
     const shown = text.replace(/\r$/, '').replace(/\t/g, '        ');
     const before = text.slice(0, Math.max(0, column - 1)).replace(/\t/g, '        ');
