@@ -48,6 +48,8 @@ export interface TraceResult {
   threads: string[];
   steps: TraceViewStep[];
   proof?: { states: number; milliseconds: number; bound?: string };
+  /** The proved schedule as an SVG sequence diagram (server/src/render/traceSvg.ts), when there is one. */
+  svg?: string;
 }
 
 export interface StatusParams {

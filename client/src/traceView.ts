@@ -1,5 +1,7 @@
-// The trace webview: the verdict on top, then one lane (column) per thread and one row per step,
-// so the interleaving reads top to bottom. Each step is a link that reveals its source line.
+// The trace webview: the verdict on top, the server's sequence diagram of the schedule (columns
+// of threads, read-from arrows, the stale read, the fix's barrier; hover a box for its whole
+// text), then one lane (column) per thread and one row per step, so the interleaving reads top
+// to bottom. Each step is a link that reveals its source line.
 // The page runs no remote code: a strict CSP allows only our nonce'd inline script and style.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -38,6 +40,10 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
       return `<div class="step col-${column} row-${row + 2}" data-thread="${escapeHtml(step.thread)}">${body}</div>`;
     })
     .join('');
+  // The server's diagram (every text in it escaped there); anything that is not one plain <svg>
+  // element without scripts is left out rather than trusted.
+  const svg = trace.svg && /^<svg [^>]*class="wakeaudit-trace"/.test(trace.svg) && !/<script|<foreignObject|\son\w+=|javascript:/i.test(trace.svg) ? trace.svg : undefined;
+  const diagram = svg ? `<div class="diagram">${svg}</div>` : '';
   const proof = trace.proof ? `<div class="proof">${trace.proof.states} states, ${trace.proof.milliseconds} ms${trace.proof.bound ? `, bound ${escapeHtml(trace.proof.bound)}` : ''}</div>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -63,6 +69,8 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
   .step-model { color: var(--vscode-descriptionForeground); font-style: italic; }
   .step-number { display: inline-block; min-width: 1.6em; color: var(--vscode-descriptionForeground); }
   .empty { color: var(--vscode-descriptionForeground); }
+  .diagram { overflow-x: auto; margin-bottom: 16px; }
+  .diagram svg { background: #ffffff; border-radius: 4px; }
   ${placement}
 </style>
 </head>
@@ -70,6 +78,7 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
 <div class="verdict ${trace.verdict}" data-verdict="${trace.verdict}">${escapeHtml(trace.code ? `${trace.code}: ` : '')}${escapeHtml(VERDICT_LABEL[trace.verdict])}</div>
 <div class="message">${escapeHtml(trace.message)}</div>
 ${proof}
+${diagram}
 ${trace.steps.length > 0 ? `<div class="lanes">${header}${laneBodies}${steps}</div>` : '<div class="empty">No schedule to show.</div>'}
 <script nonce="${nonce}">
   const vscode = acquireVsCodeApi();

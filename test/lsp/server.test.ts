@@ -14,6 +14,9 @@ import {
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   ExecuteCommandRequest,
+  Hover,
+  HoverRequest,
+  MarkupContent,
   TextDocumentSyncKind,
   TextEdit,
 } from 'vscode-languageserver-protocol/node';
@@ -269,6 +272,31 @@ describe('language server over stdio', () => {
       client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.showTrace', arguments: [{ uri, position: { line: 0, character: 0 } }] }),
       /no wakeaudit finding at this position/,
     );
+  });
+
+  test('a C finding: hover with the whole message and the schedule; its trace carries the sequence diagram', async (t) => {
+    if (skipWithoutC(t)) return;
+    // ready_flag.c's text under another name: the quick-fix test above edited the original.
+    const uri = await open(client, 'diagram-probe.c', fixtureText('ready_flag.c'));
+    const [diagnostic] = ours(await client.waitForDiagnostics(uri, (d) => ours(d).length > 0));
+    assert.match(diagnostic.message, /Proved: lost wakeup$/);
+    const hover = (await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: diagnostic.range.start })) as Hover | null;
+    const markdown = (hover?.contents as MarkupContent | undefined)?.value ?? '';
+    assert.match(markdown, /^\*\*waitqueue-active-no-barrier\*\* \(violated\): .*Proved: lost wakeup: /);
+    assert.match(markdown, /^1\. `waker` /m);
+    assert.equal(await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 0 } }), null);
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.showTrace', arguments: [{ uri, position: diagnostic.range.start }] })) as {
+      threads: string[];
+      steps: unknown[];
+      svg?: string;
+    };
+    const svg = trace.svg ?? '';
+    assert.equal((svg.match(/<g class="column"/g) ?? []).length, trace.threads.length);
+    assert.equal((svg.match(/<g class="step[ "]/g) ?? []).length, trace.steps.length);
+    assert.equal((svg.match(/<g class="step stale-read"/g) ?? []).length, 1);
+    assert.equal((svg.match(/<g class="arrow missed"/g) ?? []).length, 1);
+    // Labels are the editor's C text.
+    assert.match(svg, /> WRITE_ONCE\(dev-&gt;ready, 1\);<\/text>/);
   });
 
   test('a rule turned off in the settings disappears, and comes back', async () => {

@@ -1,7 +1,7 @@
 // The language server's state and behaviour: which files exist and with what text, which
 // findings each has, and the LSP handlers that expose them. server.ts only creates the
 // connection and hands it here. Analysis itself is behind the Analyzer interface.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -26,6 +26,8 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileProblem, Finding, Verdict } from '../analysis/findings';
+import { headline } from '../analysis/headline';
+import { traceSvg } from '../render/traceSvg';
 import { Analyzer, CancelledError, IsCancelled } from './analyzer';
 import { LruCache, contentHash } from './cache';
 import { DiagnosticData, FileNames, findingKey, rangesOverlap, toCodeActions, toDiagnostic, toHoverMarkdown, toRange } from './convert';
@@ -644,6 +646,26 @@ export class Session {
         ...(step.location ? { uri: this.names.uriOf(step.location.file), range: toRange(step.location) } : {}),
       })),
       ...(finding.proof ? { proof: finding.proof } : {}),
+      ...(finding.diagram ? { svg: traceSvg(finding.diagram, { lineText: this.lineReader(), title: `${path.basename(finding.file)}:${finding.line}: ${headline(finding.message)}` }) } : {}),
+    };
+  }
+
+  /** Lines of files for the diagram's labels: the editor's text when open, else the disk's (each file read once). */
+  private lineReader(): (file: string, line: number) => string | undefined {
+    const texts = new Map<string, string[] | undefined>();
+    return (file, line) => {
+      if (!texts.has(file)) {
+        let text = this.documents.get(this.names.uriOf(file))?.getText();
+        if (text === undefined) {
+          try {
+            text = readFileSync(file, 'utf8');
+          } catch {
+            // No label from the source: the model's label is shown.
+          }
+        }
+        texts.set(file, text?.split('\n'));
+      }
+      return texts.get(file)?.[line - 1]?.replace(/\r$/, '');
     };
   }
 
