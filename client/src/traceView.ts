@@ -70,7 +70,7 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
   .step-number { display: inline-block; min-width: 1.6em; color: var(--vscode-descriptionForeground); }
   .empty { color: var(--vscode-descriptionForeground); }
   .diagram { overflow-x: auto; margin-bottom: 16px; }
-  .diagram svg { background: #ffffff; border-radius: 4px; }
+  .diagram svg { background: #ffffff; border-radius: 4px; max-width: 100%; height: auto; }
   ${placement}
 </style>
 </head>

@@ -148,6 +148,27 @@ describe('wakeaudit in code-server', { skip }, () => {
       await webview.locator(`.verdict[data-verdict="violated"]`, { hasText: finding.code }).waitFor({ timeout: 15_000 });
       assert.ok((await webview.locator('.lane').count()) >= 1);
       await screenshot(page, `03-show-trace-${caseNumber}`);
+      if (finding.analysis !== 'c') return;
+      // The sequence diagram, compared by structure (not by pixels): a column per lane, a row per
+      // step, the stale read and the store it missed marked, the arrow between them, the fix's
+      // barrier; then drawn in the real webview (boxes laid out in their columns) and saved.
+      const diagram = webview.locator('.diagram svg.wakeaudit-trace');
+      await diagram.waitFor({ timeout: 15_000 });
+      const lanes = await webview.locator('.lane').count();
+      const stepRows = await webview.locator('.lanes .step').count();
+      assert.equal(await diagram.locator('g.column').count(), lanes);
+      assert.equal(await diagram.locator('g.step').count(), stepRows);
+      assert.equal(await diagram.getAttribute('data-columns'), String(lanes));
+      assert.equal(await diagram.locator('g.step.stale-read').count(), 1);
+      assert.equal(await diagram.locator('g.step.missed-store').count(), 1);
+      assert.equal(await diagram.locator('g.arrow.missed').count(), 1);
+      assert.equal(await diagram.locator('g.barrier').count(), 1);
+      const stale = await diagram.locator('g.step.stale-read rect').boundingBox();
+      const missed = await diagram.locator('g.step.missed-store rect').boundingBox();
+      assert.ok(stale && missed && stale.y > missed.y, 'the stale read is drawn below the store it missed');
+      assert.ok(stale && missed && Math.abs(stale.x - missed.x) > 100, 'the stale read and the store it missed are in different columns');
+      assert.match((await diagram.locator('g.step.stale-read title').textContent()) ?? '', /has not propagated to this CPU yet/);
+      await diagram.screenshot({ path: path.join(artifactsDir, `03-trace-diagram-${caseNumber}.png`) });
     });
 
     test(`${finding.file}: the preferred quick fix applies from the keyboard and the diagnostic goes`, async (t) => {

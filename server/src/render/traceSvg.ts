@@ -11,13 +11,13 @@
  */
 import type { DiagramStep, TraceDiagram } from '../analysis/findings';
 
-const COLUMN = 300;
+const COLUMN = 340;
 const ROW = 40;
-const BOX_W = 260;
+const BOX_W = 290;
 const BOX_H = 28;
 const TOP = 56;
 const LEFT = 50;
-const LABEL_CHARS = 38;
+const LABEL_CHARS = 32;
 
 export interface SvgOptions {
   /** The C text of a step's source line, when the caller has the file (the label shown). */
