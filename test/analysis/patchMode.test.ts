@@ -36,8 +36,8 @@ function treeTexts(dir: string): Map<string, string> {
 
 const patches = readdirSync(fixtures).filter((f) => f.endsWith('.patch')).sort();
 
-test('the patch-mode fixtures: one adds a lost wakeup, one fixes the tree\'s, one touches unrelated code, one does not apply', () => {
-  assert.deepEqual(patches, ['adds-lost-wakeup.patch', 'does-not-apply.patch', 'fixes-lost-wakeup.patch', 'unrelated.patch']);
+test('the patch-mode fixtures: one adds a lost wakeup, one fixes the tree\'s, one changes a line of its trace, one touches unrelated code, one does not apply', () => {
+  assert.deepEqual(patches, ['adds-lost-wakeup.patch', 'changes-old-finding.patch', 'does-not-apply.patch', 'fixes-lost-wakeup.patch', 'unrelated.patch']);
   // The tree has a finding of its own, which only a patch that changes it may report or remove.
   const whole = check(['--format', 'json', tree]);
   assert.equal(whole.status, 1, whole.stderr);
@@ -71,6 +71,9 @@ for (const name of patches) {
     const removed = expectations(text, 'Expect-removed').length;
     assert.match(t.stderr, new RegExp(`: ${introduced} findings? introduced, ${wanted.length - introduced} changed, ${removed} removed$`, 'm'));
     assert.equal((t.stderr.match(/note: the patch removes this finding: /g) ?? []).length, removed);
+    // SARIF says the same per result: an introduced finding is `new`, a changed one `updated`.
+    const sarif = JSON.parse(check(['--format', 'sarif', '--tree', tree, '--patch', join(fixtures, name)]).stdout);
+    assert.deepEqual(sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState), wanted.map((e) => (e.endsWith(' changed') ? 'updated' : 'new')));
   });
 }
 
@@ -83,6 +86,8 @@ test('--patch - reads the patch from standard input, and SARIF is the same findi
   assert.match(fromStdin.stdout, /tree\/drivers\/demo\/ring\.c:25:6: warning: .* \[waitqueue-active-no-barrier\]$/m);
   const sarif = JSON.parse(check(['--format', 'sarif', '--tree', tree, '--patch', '-'], { input: patch }).stdout);
   assert.deepEqual(sarif.runs[0].results.map((x: { locations: Array<{ physicalLocation: { region: { startLine: number } } }> }) => x.locations[0].physicalLocation.region.startLine), [25]);
+  // Code scanning's view of a patch: the finding is new (not a changed old one).
+  assert.equal(sarif.runs[0].results[0].baselineState, 'new');
 });
 
 test('--tree defaults to the current directory', () => {
@@ -168,6 +173,9 @@ test('a baseline keeps the tree\'s findings out, even after lines move, and lets
     const prints = sarif.runs[0].results.map((x: { partialFingerprints: Record<string, string> }) => x.partialFingerprints['wakeaudit/v1']);
     assert.equal(prints.length, 2);
     assert.ok(prints.includes(recorded[0]), JSON.stringify(prints));
+    assert.equal(sarif.runs[0].results[0].baselineState, undefined, 'no baseline given: no baseline state');
+    const against = JSON.parse(check(['--format', 'sarif', '--baseline', baseline, '.'], { cwd: dir }).stdout);
+    assert.deepEqual(against.runs[0].results.map((x: { baselineState: string }) => x.baselineState), ['new']);
     writeFileSync(baseline, '{"findings": 3}');
     const broken = check(['--baseline', baseline, '.'], { cwd: dir });
     assert.equal(broken.status, 2);

@@ -288,7 +288,8 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     // The diagram's data is drawn by --svg; the JSON keeps its documented shape.
     io.stdout.write(JSON.stringify({ findings: shown.map(({ diagram: _diagram, ...f }) => f), problems, stats, ...patch }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
-    io.stdout.write(JSON.stringify(toSarif(shown, problems, prints), null, 2) + '\n');
+    const states = patchRun ? shown.map((f) => (patchRun.statusOf(f) === 'changed' ? 'updated' : 'new')) : knownFindings ? shown.map(() => 'new' as const) : undefined;
+    io.stdout.write(JSON.stringify(toSarif(shown, problems, prints, states), null, 2) + '\n');
   } else {
     for (const f of shown) {
       const level = f.severity === 'hint' || f.severity === 'information' ? 'note' : 'warning';
@@ -488,7 +489,7 @@ async function provePatch(workspace: Workspace, analysed: string[], texts: Map<s
     lines.push(`wakeaudit: the patch changes ${n(patched.files.size, 'file')}: ${n(shown.length - changed, 'finding')} introduced, ${changed} changed, ${removed.length} removed`);
     return lines;
   };
-  return { proved, provedAfter: after.findings, removed, summary };
+  return { proved, provedAfter: after.findings, removed, summary, statusOf: (f: Finding) => status.get(place(f)) };
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {

@@ -20,8 +20,12 @@ function region(s: { line: number; column: number; endLine: number; endColumn: n
   return { startLine: s.line, startColumn: s.column, endLine: s.endLine, endColumn: s.endColumn };
 }
 
-/** `fingerprints[i]`: findings[i]'s baseline fingerprint (baseline.ts), as SARIF's partialFingerprints. */
-export function toSarif(findings: Finding[], problems: FileProblem[], fingerprints?: string[]) {
+/**
+ * `fingerprints[i]`: findings[i]'s baseline fingerprint (baseline.ts), as SARIF's
+ * partialFingerprints; `baselineStates[i]`: against a baseline or a patch's tree before it,
+ * whether the finding is `new` or `updated` (a finding the patch changed).
+ */
+export function toSarif(findings: Finding[], problems: FileProblem[], fingerprints?: string[], baselineStates?: Array<'new' | 'updated' | undefined>) {
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -37,6 +41,7 @@ export function toSarif(findings: Finding[], problems: FileProblem[], fingerprin
         results: findings.map((f, i) => ({
           ruleId: f.code,
           ...(fingerprints ? { partialFingerprints: { [FINGERPRINT_KEY]: fingerprints[i] } } : {}),
+          ...(baselineStates?.[i] ? { baselineState: baselineStates[i] } : {}),
           ruleIndex: (RULE_CODES as readonly string[]).indexOf(f.code),
           level: f.verdict === 'violated' || f.verdict === 'unproved' ? 'warning' : 'note',
           message: { text: f.message },
