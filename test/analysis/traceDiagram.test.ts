@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TraceStep as RuntimeTraceStep } from '../../analyzer-runtime/src';
 import type { Fix, TraceStep } from '../../server/src/analysis/findings';
-import { traceDiagram } from '../../server/src/analysis/traceData';
+import { forOfferedFixes, traceDiagram } from '../../server/src/analysis/traceData';
 import { traceSvg } from '../../server/src/render/traceSvg';
 
 const root = join(__dirname, '..', '..', '..');
@@ -45,6 +45,9 @@ test('the diagram data: a column per thread, a row per step, read-from arrows ac
   assert.deepEqual(d.barrier && [d.barrier.thread, d.barrier.before, d.barrier.text], ['waker', 3, 'smp_mb();']);
   assert.equal(traceDiagram(runtime, steps, [fixes[0]]).barrier?.text, 'Wake unconditionally', 'without a barrier fix, the preferred one, by its title');
   assert.equal(traceDiagram(runtime, steps, []).barrier, undefined);
+  // A fix withdrawn after the proof takes its barrier with it.
+  assert.equal(forOfferedFixes(d, [fixes[0]]).barrier, undefined);
+  assert.equal(forOfferedFixes(d, fixes), d);
 });
 
 function structure(svg: string) {

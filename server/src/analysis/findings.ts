@@ -89,7 +89,7 @@ export interface TraceDiagram {
   /** The stale read (the step that read an old value) and the store it missed. */
   stale?: { read: number; missed: number; loc: string };
   /** The preferred fix's barrier: drawn in `thread`'s column just above step `before`. */
-  barrier?: { thread: string; before: number; text: string; title: string };
+  barrier?: { thread: string; before: number; text: string; title: string; fix: string };
 }
 
 

@@ -42,6 +42,16 @@ export function traceDiagram(trace: RuntimeTraceStep[], steps: TraceStep[], fixe
   return { threads, steps: out, arrows, ...(stale ? { stale } : {}), ...(barrier ? { barrier } : {}) };
 }
 
+/**
+ * The diagram for the fixes a finding still offers: fixes can be withdrawn after its proof (one
+ * that another rule finds unsafe), and a withdrawn fix's barrier is not drawn.
+ */
+export function forOfferedFixes(d: TraceDiagram, fixes: Fix[]): TraceDiagram {
+  if (!d.barrier || fixes.some((f) => f.verified && f.title === d.barrier!.fix)) return d;
+  const { barrier: _withdrawn, ...rest } = d;
+  return rest;
+}
+
 /** A fix's text that orders memory: a full barrier, or a helper with one inside. */
 const BARRIER = /\b(?:smp_mb\w*|wq_has_sleeper|swq_has_sleeper|set_current_state|smp_store_mb)\s*\(/;
 
@@ -60,5 +70,5 @@ function barrierOf(steps: DiagramStep[], fix: Fix | undefined): TraceDiagram['ba
   if (!best) return undefined;
   const lines = edit.newText.split('\n').map((l) => l.trim());
   const text = lines.find((l) => BARRIER.test(l)) ?? (lines.find(Boolean) || fix.title);
-  return { thread: best.thread, before: best.index, text, title: `The fix (${fix.title}) goes here: it forbids the stale read.` };
+  return { thread: best.thread, before: best.index, text, title: `The fix (${fix.title}) goes here: it forbids the stale read.`, fix: fix.title };
 }

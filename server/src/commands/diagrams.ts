@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Finding } from '../analysis/findings';
 import { headline } from '../analysis/headline';
 import { traceSvg } from '../render/traceSvg';
+import { forOfferedFixes } from '../analysis/traceData';
 
 /** Writes the diagrams; returns the files written. Throws with a one-line reason when DIR cannot be made. */
 export function writeDiagrams(findings: Finding[], dir: string, lineText: (file: string, line: number) => string | undefined): string[] {
@@ -24,7 +25,7 @@ export function writeDiagrams(findings: Finding[], dir: string, lineText: (file:
     for (let n = 2; used.has(name); n++) name = `${stem}-${n}.svg`;
     used.add(name);
     const file = path.join(dir, name);
-    fs.writeFileSync(file, traceSvg(f.diagram, { lineText, title: `${f.file}:${f.line}: ${headline(f.message)} [${f.code}]` }));
+    fs.writeFileSync(file, traceSvg(forOfferedFixes(f.diagram, f.fixes), { lineText, title: `${f.file}:${f.line}: ${headline(f.message)} [${f.code}]` }));
     written.push(file);
   }
   return written;

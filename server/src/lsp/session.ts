@@ -28,6 +28,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileProblem, Finding, Verdict } from '../analysis/findings';
 import { headline } from '../analysis/headline';
 import { traceSvg } from '../render/traceSvg';
+import { forOfferedFixes } from '../analysis/traceData';
 import { Analyzer, CancelledError, IsCancelled } from './analyzer';
 import { LruCache, contentHash } from './cache';
 import { DiagnosticData, FileNames, findingKey, rangesOverlap, toCodeActions, toDiagnostic, toHoverMarkdown, toRange } from './convert';
@@ -646,7 +647,7 @@ export class Session {
         ...(step.location ? { uri: this.names.uriOf(step.location.file), range: toRange(step.location) } : {}),
       })),
       ...(finding.proof ? { proof: finding.proof } : {}),
-      ...(finding.diagram ? { svg: traceSvg(finding.diagram, { lineText: this.lineReader(), title: `${path.basename(finding.file)}:${finding.line}: ${headline(finding.message)}` }) } : {}),
+      ...(finding.diagram ? { svg: traceSvg(forOfferedFixes(finding.diagram, finding.fixes), { lineText: this.lineReader(), title: `${path.basename(finding.file)}:${finding.line}: ${headline(finding.message)}` }) } : {}),
     };
   }
 
