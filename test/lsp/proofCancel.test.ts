@@ -85,7 +85,7 @@ describe('cancelling a C proof', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'wakeaudit-proof-cancel-'));
-    client = await startServer({ settings: { exploration: { timeoutMs: 600_000, maxStates: 1_000_000_000 }, showUnknown: true } });
+    client = await startServer({ settings: { exploration: { timeoutMs: 600_000, maxStates: 1_000_000_000, maxWork: 1e15 }, showUnknown: true } });
     const push = client.logs.push.bind(client.logs);
     client.logs.push = (...messages: string[]) => {
       const at = performance.now();
