@@ -532,6 +532,12 @@ class BodyWalker {
   /** `branch`: an if's consequence, whether it exits is asked only for a check that is kept. */
   private readonly pending: Array<{ event: FactEvent; node: Node; branch?: Node | null }> = [];
   private readonly returnNodes: Node[] = [];
+  /**
+   * Struct views: a pointer local initialised with a cast of another struct pointer
+   * (`struct __qspinlock *l = (void *)lock;`) names the same object through another struct's
+   * fields. Local name -> the variable it views, until the local is assigned again.
+   */
+  private readonly views = new Map<string, string>();
 
   constructor(
     private readonly fn: FunctionFacts,
@@ -840,6 +846,8 @@ class BodyWalker {
       for (const name of declaratorNames(d)) {
         this.fn.locals.push({ name: name.name, ...typeInfo(type, name.pointer), isStatic: false, span: this.span(d) });
         const init = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+        const local = this.fn.locals[this.fn.locals.length - 1];
+        if (init && local.pointer && local.structName) this.viewOf(local.name, init);
         if (init) {
           this.snapshot(name.name, init);
           this.localValue(name.name, init, d);
@@ -998,6 +1006,7 @@ class BodyWalker {
     // Assignments to a plain local are private to the thread: not a store others can see; a
     // local taking a snapshot of shared state is recorded (a wait condition may compare with it).
     if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) {
+      this.views.delete(target.root);
       const right = node.childForFieldName('right');
       if (right) this.snapshot(target.root, right);
       this.localValue(target.root, node.childForFieldName('operator')?.text === '=' ? right : null, node);
@@ -1092,6 +1101,17 @@ class BodyWalker {
     return { ...v, fields: [...v.fields, VAR_QUEUE_FIELD], text: `${v.text.replace(/^&/, '')}:${VAR_QUEUE_FIELD}`, addressOf: true };
   }
 
+  /** Records `name` as a view of the struct pointer its initialiser casts (see `views`). */
+  private viewOf(name: string, init: Node): void {
+    if (init.type !== 'cast_expression') return;
+    let v = init.childForFieldName('value');
+    while (v && v.type === 'parenthesized_expression') v = v.namedChildren[0] ?? null;
+    if (!v || v.type !== 'identifier') return;
+    const source = this.fn.locals.find((l) => l.name === v!.text && l.name !== name) ?? this.fn.params.find((p) => p.name === v!.text);
+    if (!source?.pointer || !source.structName) return;
+    this.views.set(name, this.views.get(source.name) ?? source.name);
+  }
+
   access(node: Node): AccessPath {
     let n: Node = node;
     let addressOf = false;
@@ -1118,11 +1138,15 @@ class BodyWalker {
         cur = cur.namedChildren[0] ?? null;
       } else break;
     }
-    const root = cur && cur.type === 'identifier' ? cur.text : cur ? normaliseText(cur.text) : '?';
+    const written = cur && cur.type === 'identifier' ? cur.text : cur ? normaliseText(cur.text) : '?';
+    const local0 = this.fn.locals.find((p) => p.name === written);
+    const decl = local0 ?? this.fn.params.find((p) => p.name === written) ?? this.globals.get(written);
+    // A field through a view is a field of the object viewed: the root is that object's
+    // variable; the struct stays the view's, whose fields the path names.
+    const root = (fields.length > 0 && this.views.get(written)) || written;
     const param = this.fn.params.find((p) => p.name === root);
-    const local = this.fn.locals.find((p) => p.name === root);
+    const local = root === written ? local0 : this.fn.locals.find((p) => p.name === root);
     const global = this.globals.get(root);
-    const decl = local ?? param ?? global;
     return {
       text: normaliseText(this.userText(node)),
       root,
