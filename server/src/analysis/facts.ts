@@ -38,6 +38,11 @@ export interface VarDecl {
   structName?: string;
   pointer: boolean;
   isStatic: boolean;
+  /**
+   * A pointer local initialised straight from a parameter (`struct foo *f = arg;`, with or
+   * without a cast) and never assigned again: that parameter's object.
+   */
+  initFrom?: string;
   /** Dropped once facts are collected (memory): declarations are found by name. */
   span?: Span;
 }
@@ -847,7 +852,7 @@ class BodyWalker {
         this.fn.locals.push({ name: name.name, ...typeInfo(type, name.pointer), isStatic: false, span: this.span(d) });
         const init = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
         const local = this.fn.locals[this.fn.locals.length - 1];
-        if (init && local.pointer && local.structName) this.viewOf(local.name, init);
+        if (init && local.pointer && local.structName) this.viewOf(local, init);
         if (init) {
           this.snapshot(name.name, init);
           this.localValue(name.name, init, d);
@@ -1007,6 +1012,8 @@ class BodyWalker {
     // local taking a snapshot of shared state is recorded (a wait condition may compare with it).
     if (target.rootKind === 'local' && target.fields.length === 0 && !target.addressOf) {
       this.views.delete(target.root);
+      const decl = this.fn.locals.find((l) => l.name === target.root);
+      if (decl) delete decl.initFrom;
       const right = node.childForFieldName('right');
       if (right) this.snapshot(target.root, right);
       this.localValue(target.root, node.childForFieldName('operator')?.text === '=' ? right : null, node);
@@ -1101,14 +1108,20 @@ class BodyWalker {
     return { ...v, fields: [...v.fields, VAR_QUEUE_FIELD], text: `${v.text.replace(/^&/, '')}:${VAR_QUEUE_FIELD}`, addressOf: true };
   }
 
-  /** Records `name` as a view of the struct pointer its initialiser casts (see `views`). */
-  private viewOf(name: string, init: Node): void {
-    if (init.type !== 'cast_expression') return;
-    let v = init.childForFieldName('value');
-    while (v && v.type === 'parenthesized_expression') v = v.namedChildren[0] ?? null;
+  /**
+   * A struct pointer local initialised from another pointer variable: records the parameter it
+   * comes from (initFrom) and, for a cast of another struct pointer, the view (see `views`).
+   */
+  private viewOf(local: VarDecl, init: Node): void {
+    let v: Node | null = init;
+    while (v && (v.type === 'parenthesized_expression' || v.type === 'cast_expression')) v = v.type === 'cast_expression' ? v.childForFieldName('value') : (v.namedChildren[0] ?? null);
     if (!v || v.type !== 'identifier') return;
+    const name = local.name;
     const source = this.fn.locals.find((l) => l.name === v!.text && l.name !== name) ?? this.fn.params.find((p) => p.name === v!.text);
-    if (!source?.pointer || !source.structName) return;
+    if (!source?.pointer) return;
+    const param = this.fn.params.includes(source) ? source.name : source.initFrom;
+    if (param) local.initFrom = param;
+    if (init.type !== 'cast_expression' || !source.structName) return;
     this.views.set(name, this.views.get(source.name) ?? source.name);
   }
 

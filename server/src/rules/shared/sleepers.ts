@@ -39,15 +39,55 @@ const SINGLE_OWNER_STRUCTS = new Set(['kvm_vcpu', 'task_struct']);
  * not a pointer: no other task can be running that function's frame).
  */
 export function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<Site<E<'wait'>>>): string | undefined {
-  if (waits.length !== 1) return undefined;
-  const w = waits[0];
   const struct = /^struct (\w+)\./.exec(queue)?.[1];
+  if (waits.length > 1) {
+    // Several wait sites, each on the queue of the object a kthread was started with: one
+    // kthread per object, so one sleeper per object's queue, whichever site it sleeps at.
+    const owners = new Set(waits.map((x) => kthreadOwning(index, x)));
+    const [owner] = owners;
+    return struct && owners.size === 1 && owner ? `the kthread ${owner}(), one per struct ${struct} it is started with, the only task sleeping on its own object's queue` : undefined;
+  }
+  const w = waits[0];
+  if (!w) return undefined;
   if (struct && SINGLE_OWNER_STRUCTS.has(struct)) return `struct ${struct}`;
   if (index.contextOf(w.fn) === 'kthread') return `the kthread ${w.fn.name}()`;
   const q = w.event.queue;
   const local = q?.rootKind === 'local' && q.fields.length > 0 ? w.fn.locals.find((l) => l.name === q.root) : undefined;
   if (local && !local.pointer && !local.isStatic && local.structName) return `the sleeper's own stack: ${local.name} is a local struct ${local.structName} of ${w.fn.name}()`;
   return undefined;
+}
+
+/**
+ * The kthread whose own object the wait's queue belongs to: the queue's root is the kthread
+ * function's data parameter (or a local taken straight from it), or the first parameter of a
+ * static helper every caller of which passes such an object (up to three calls deep). The
+ * queue must be a field of that object, not of an object reached from it.
+ */
+function kthreadOwning(index: WorkspaceIndex, w: Site<E<'wait'>>): string | undefined {
+  const q = w.event.queue;
+  if (!q || q.fields.length !== 1 || !q.rootStruct || (q.rootKind !== 'param' && q.rootKind !== 'local')) return undefined;
+  const owner = (file: string, fn: FunctionFacts, root: string, depth: number): string | undefined => {
+    const param = fn.params.find((p) => p.name === root)?.name ?? fn.locals.find((l) => l.name === root)?.initFrom;
+    if (!param) return undefined;
+    if (index.contextOf(fn) === 'kthread') return fn.params[0]?.name === param && fn.params.length === 1 ? fn.name : undefined;
+    if (!fn.isStatic || depth >= 3 || fn.params[0]?.name !== param) return undefined;
+    // The facts keep few calls' arguments: without it, the caller's only variable of the
+    // parameter's struct type is the one it passes.
+    const struct = fn.params[0].structName;
+    const passed = (c: { fn: FunctionFacts; event: E<'call'> }): string | undefined => {
+      if (c.event.arg0) return c.event.arg0.fields.length === 0 && !c.event.arg0.addressOf ? c.event.arg0.root : undefined;
+      const same = [...c.fn.params, ...c.fn.locals].filter((v) => v.pointer && v.structName === struct);
+      return same.length === 1 ? same[0].name : undefined;
+    };
+    const callers = index.callersOf(file, fn);
+    const found = new Set(callers.map((c) => {
+      const root = struct ? passed(c) : undefined;
+      return root ? owner(c.file, c.fn, root, depth + 1) : undefined;
+    }));
+    const [k] = found;
+    return found.size === 1 ? k : undefined;
+  };
+  return owner(w.file, w.fn, q.root, 0);
 }
 
 export function firstWaiterWithCondition(waits: Array<Site<E<'wait'>>>, what: string): Site<E<'wait'>> {

@@ -14,6 +14,8 @@ export interface SingleWaiterSubject {
   wait: Site<E<'wait'>>;
   wakes: Array<Site<E<'wake'>>>;
   owner: string;
+  /** How many wait sites the one sleeper has (a kthread waiting at several sites of its loop). */
+  waitSites: number;
 }
 
 export function detectSingleWaiters(index: WorkspaceIndex, file: string): Array<Candidate<SingleWaiterSubject>> {
@@ -40,7 +42,7 @@ export function detectSingleWaiters(index: WorkspaceIndex, file: string): Array<
       file,
       span: w.event.span,
       message: `only one task ever sleeps on ${w.event.queue?.text ?? 'this queue'} (${owner}): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue`,
-      subject: { queue: w.queue, wait: w, wakes, owner },
+      subject: { queue: w.queue, wait: w, wakes, owner, waitSites: waits.length },
     });
   }
   return out;

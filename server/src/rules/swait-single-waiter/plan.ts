@@ -13,10 +13,10 @@ import { threadContext, wakerPrefix, writesTracked } from '../shared/programs';
 import type { SingleWaiterSubject } from './detect';
 
 export function planSingleWaiter(index: WorkspaceIndex, c: Candidate<SingleWaiterSubject>): Plan {
-  return singleWaiterPlan(index, c.subject.wait, c.subject.wakes);
+  return singleWaiterPlan(index, c.subject.wait, c.subject.wakes, c.subject.waitSites);
 }
 
-function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: Array<Site<E<'wake'>>>): Plan {
+function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: Array<Site<E<'wake'>>>, waitSites: number): Plan {
   // The task-pointer form of the same code: the sole sleeper in rcuwait_wait_event(), the
   // wakers in rcuwait_wake_up(). Safe means the conversion loses nothing.
   const b = new ProgramBuilder(index);
@@ -32,7 +32,9 @@ function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }] });
   b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, { op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
   const program = b.build(`task pointer for ${wait.queue}`, { check: ['lost-wakeup'] }, [cond]);
-  const edits = taskPointerEdits(index, wait, wakes);
+  // The proof runs one sleeper site: a conversion of several sites (each with its own
+  // condition) is not what it checked, so none is offered there.
+  const edits = waitSites === 1 ? taskPointerEdits(index, wait, wakes) : undefined;
   return { program, claim: 'safe-alternative', fixes: edits ? [{ title: `Convert to an rcuwait (task pointer): field, sleeper and ${wakes.length} waker${wakes.length === 1 ? '' : 's'}`, program, edits }] : [] };
 }
 
