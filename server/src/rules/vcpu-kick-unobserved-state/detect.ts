@@ -28,10 +28,28 @@ const KICK_SET = new Set(KICKS);
 /** The runnable predicates a blocking vCPU loop re-checks after every wakeup. */
 export const RUNNABLE_PREDICATES = ['kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block'];
 
-export function runnablePredicate(index: WorkspaceIndex): { file: string; fn: FunctionFacts } | undefined {
+/**
+ * The architecture directory of a file: `arch/<arch>/...`, or `virt/kvm/<arch>/...` (arm's KVM
+ * code of 4.x, shared by arm and arm64, lived there).
+ */
+const ARCH_DIR = /(?:^|\/)(?:arch|virt\/kvm)\/([^/]+)\//;
+
+function archOf(file: string): string | undefined {
+  const arch = ARCH_DIR.exec(file)?.[1];
+  return arch === 'arm64' ? 'arm' : arch;
+}
+
+/**
+ * The runnable predicate the vCPU woken by a kick in `kickFile` re-checks: the only definition
+ * in the workspace, or, where every architecture defines its own, the one of the kick's
+ * architecture (a kick in generic code, with several, has none).
+ */
+export function runnablePredicate(index: WorkspaceIndex, kickFile: string): { file: string; fn: FunctionFacts } | undefined {
+  const arch = archOf(kickFile);
   for (const name of RUNNABLE_PREDICATES) {
     const defs = index.functionsNamed(name).filter((d) => d.fn.returns.length > 0);
-    if (defs.length === 1) return defs[0];
+    const own = defs.length > 1 ? defs.filter((d) => arch !== undefined && archOf(d.file) === arch) : defs;
+    if (own.length === 1) return own[0];
   }
   return undefined;
 }
@@ -42,7 +60,7 @@ export function runnablePredicate(index: WorkspaceIndex): { file: string; fn: Fu
  * (kvm_make_request) is what the predicate is supposed to see instead.
  */
 function vcpuKicks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: Array<Candidate<VcpuKickSubject>>): void {
-  const predicate = runnablePredicate(index);
+  const predicate = runnablePredicate(index, file);
   if (!predicate) return;
   let from = 0;
   fn.events.forEach((e, i) => {
