@@ -100,6 +100,9 @@ function buildWaitTable(): Map<string, WaitMacro> {
   t.set('prepare_to_wait_exclusive', { queue: 'waitqueue', exclusive: true, exits: [], manual: true });
   t.set('prepare_to_wait_event', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });
   t.set('prepare_to_swait_exclusive', { queue: 'swait', exclusive: true, exits: [], manual: true });
+  // Before 4.19 the same call was prepare_to_swait() (every swait sleeper is exclusive); the
+  // name was not reused after the rename.
+  t.set('prepare_to_swait', { queue: 'swait', exclusive: true, exits: [], manual: true });
   t.set('prepare_to_swait_event', { queue: 'swait', exclusive: true, exits: [], manual: true });
   t.set('prepare_to_rcuwait', { queue: 'rcuwait', exclusive: true, exits: [], manual: true });
   t.set('add_wait_queue', { queue: 'waitqueue', exclusive: false, exits: [], manual: true });

@@ -51,6 +51,8 @@ export function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<S
   if (!w) return undefined;
   if (struct && SINGLE_OWNER_STRUCTS.has(struct)) return `struct ${struct}`;
   if (index.contextOf(w.fn) === 'kthread') return `the kthread ${w.fn.name}()`;
+  const kthread = kthreadOwning(index, w);
+  if (kthread) return `the kthread ${kthread}(), one per struct ${w.event.queue?.rootStruct} it is started with`;
   const q = w.event.queue;
   const local = q?.rootKind === 'local' && q.fields.length > 0 ? w.fn.locals.find((l) => l.name === q.root) : undefined;
   if (local && !local.pointer && !local.isStatic && local.structName) return `the sleeper's own stack: ${local.name} is a local struct ${local.structName} of ${w.fn.name}()`;
