@@ -40,15 +40,22 @@ function archOf(file: string): string | undefined {
 }
 
 /**
- * The runnable predicate the vCPU woken by a kick in `kickFile` re-checks: the only definition
- * in the workspace, or, where every architecture defines its own, the one of the kick's
+ * The runnable predicate the vCPU woken by a kick in `kickFile` re-checks: the first of the
+ * predicates with one definition in the workspace (the generic kvm_vcpu_check_block() of newer
+ * releases wraps the architecture's kvm_arch_vcpu_runnable() and more: when it can be read it is
+ * the loop's test); else, where every architecture defines its own, the one of the kick's
  * architecture (a kick in generic code, with several, has none).
  */
 export function runnablePredicate(index: WorkspaceIndex, kickFile: string): { file: string; fn: FunctionFacts } | undefined {
-  const arch = archOf(kickFile);
+  const defsOf = (name: string) => index.functionsNamed(name).filter((d) => d.fn.returns.length > 0);
   for (const name of RUNNABLE_PREDICATES) {
-    const defs = index.functionsNamed(name).filter((d) => d.fn.returns.length > 0);
-    const own = defs.length > 1 ? defs.filter((d) => arch !== undefined && archOf(d.file) === arch) : defs;
+    const defs = defsOf(name);
+    if (defs.length === 1) return defs[0];
+  }
+  const arch = archOf(kickFile);
+  if (arch === undefined) return undefined;
+  for (const name of RUNNABLE_PREDICATES) {
+    const own = defsOf(name).filter((d) => archOf(d.file) === arch);
     if (own.length === 1) return own[0];
   }
   return undefined;
