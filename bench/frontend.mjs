@@ -66,6 +66,12 @@ const plain = measure((t) => t);
 const sanitized = measure((t) => sanitize(t).text);
 const mb = bytes / 1048576;
 console.log(`files: ${files.length} (${mb.toFixed(1)} MB)${all ? '' : ' kept by the prefilter'}`);
-console.log(`without sanitize: ${plain.errors} ERROR/MISSING nodes, ${plain.clean} error-free files (${((100 * plain.clean) / files.length).toFixed(1)}%), ${(mb / plain.seconds).toFixed(2)} MB/s`);
-console.log(`with sanitize:    ${sanitized.errors} ERROR/MISSING nodes, ${sanitized.clean} error-free files (${((100 * sanitized.clean) / files.length).toFixed(1)}%), ${(mb / sanitized.seconds).toFixed(2)} MB/s (sanitize + parse)`);
-console.log(`ratio: ERROR nodes with/without = ${(sanitized.errors / plain.errors).toFixed(3)}; throughput with/without = ${(plain.seconds / sanitized.seconds).toFixed(3)}`);
+console.log(
+  `without sanitize: ${plain.errors} ERROR/MISSING nodes, ${plain.clean} error-free files (${((100 * plain.clean) / files.length).toFixed(1)}%), ${(mb / plain.seconds).toFixed(2)} MB/s`,
+);
+console.log(
+  `with sanitize:    ${sanitized.errors} ERROR/MISSING nodes, ${sanitized.clean} error-free files (${((100 * sanitized.clean) / files.length).toFixed(1)}%), ${(mb / sanitized.seconds).toFixed(2)} MB/s (sanitize + parse)`,
+);
+console.log(
+  `ratio: ERROR nodes with/without = ${(sanitized.errors / plain.errors).toFixed(3)}; throughput with/without = ${(plain.seconds / sanitized.seconds).toFixed(3)}`,
+);

@@ -40,7 +40,9 @@ const tree = args.find((a, i) => !a.startsWith('--') && !['--subset', '--jobs'].
 const jobs = Number(opt('--jobs', '2'));
 const target = opt('--subset') ? join(tree, opt('--subset')) : tree;
 if (!existsSync(target)) {
-  console.error(`bench/kernel: ${target} not found. Get a tree with: apt-get install linux-source-6.1 && mkdir -p /work/kernel && tar xf /usr/src/linux-source-6.1.tar.xz -C /work/kernel`);
+  console.error(
+    `bench/kernel: ${target} not found. Get a tree with: apt-get install linux-source-6.1 && mkdir -p /work/kernel && tar xf /usr/src/linux-source-6.1.tar.xz -C /work/kernel`,
+  );
   process.exit(2);
 }
 
@@ -83,15 +85,32 @@ console.log(`bench/kernel: ${files.length} .c/.h files under ${target}`);
 // 1. wakeaudit check
 // The CLI runs check in a child under a 1.2 GB old-space cap (cli.ts); giving the cap here
 // keeps it in the measured process, so its peak RSS is the analysis' own.
-const check = await measure(process.execPath, ['--max-old-space-size=1200', join(root, 'dist', 'cli.js'), 'check', '--format', 'json', '--show-unknown', '--jobs', String(jobs), target]);
+const check = await measure(process.execPath, [
+  '--max-old-space-size=1200',
+  join(root, 'dist', 'cli.js'),
+  'check',
+  '--format',
+  'json',
+  '--show-unknown',
+  '--jobs',
+  String(jobs),
+  target,
+]);
 const report = JSON.parse(check.out);
-const proofMs = report.findings.filter((f) => f.proof).map((f) => f.proof.milliseconds).sort((a, b) => a - b);
-console.log(`check: ${check.seconds.toFixed(1)} s, peak RSS ${check.rssMb.toFixed(0)} MB, ${report.stats.parsed} parsed, ${report.stats.skippedByPrefilter} skipped by the prefilter, ${report.findings.length} findings`);
+const proofMs = report.findings
+  .filter((f) => f.proof)
+  .map((f) => f.proof.milliseconds)
+  .sort((a, b) => a - b);
+console.log(
+  `check: ${check.seconds.toFixed(1)} s, peak RSS ${check.rssMb.toFixed(0)} MB, ${report.stats.parsed} parsed, ${report.stats.skippedByPrefilter} skipped by the prefilter, ${report.findings.length} findings`,
+);
 const { PHASES, ANALYSIS_PHASES } = require(join(root, 'out', 'server', 'src', 'analysis', 'phases.js'));
 const phases = report.stats.phaseMilliseconds;
 const analysisMs = ANALYSIS_PHASES.reduce((sum, p) => sum + phases[p], 0);
 const parseMs = phases.parse;
-console.log(`check phases (ms, summed over threads): ${PHASES.map((p) => `${p} ${phases[p]}`).join(', ')}; analysis (${ANALYSIS_PHASES.join(' + ')}) ${analysisMs} = ${Math.round((100 * analysisMs) / parseMs)}% of parse`);
+console.log(
+  `check phases (ms, summed over threads): ${PHASES.map((p) => `${p} ${phases[p]}`).join(', ')}; analysis (${ANALYSIS_PHASES.join(' + ')}) ${analysisMs} = ${Math.round((100 * analysisMs) / parseMs)}% of parse`,
+);
 
 // 2. reading only
 let started = performance.now();
@@ -115,16 +134,27 @@ const parseWorker = `
   })();`;
 started = performance.now();
 await Promise.all(
-  Array.from({ length: jobs }, (_, j) =>
-    new Promise((resolve, reject) => {
-      const w = new Worker(parseWorker, { eval: true, workerData: { treeSitter: require.resolve('web-tree-sitter'), grammar: require.resolve('tree-sitter-c/tree-sitter-c.wasm'), files: parsedFiles.filter((_, i) => i % jobs === j) } });
-      w.on('message', resolve);
-      w.on('error', reject);
-    }),
+  Array.from(
+    { length: jobs },
+    (_, j) =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(parseWorker, {
+          eval: true,
+          workerData: {
+            treeSitter: require.resolve('web-tree-sitter'),
+            grammar: require.resolve('tree-sitter-c/tree-sitter-c.wasm'),
+            files: parsedFiles.filter((_, i) => i % jobs === j),
+          },
+        });
+        w.on('message', resolve);
+        w.on('error', reject);
+      }),
   ),
 );
 const parseSeconds = (performance.now() - started) / 1000;
-console.log(`read only: ${readSeconds.toFixed(1)} s; raw tree-sitter parse of the ${parsedFiles.length} parsed files on ${jobs} threads: ${parseSeconds.toFixed(1)} s`);
+console.log(
+  `read only: ${readSeconds.toFixed(1)} s; raw tree-sitter parse of the ${parsedFiles.length} parsed files on ${jobs} threads: ${parseSeconds.toFixed(1)} s`,
+);
 
 // 4. the peer: spatch over the same files, same jobs, twice. As a user runs it: spatch first
 // looks for the semantic patch's tokens in each file and parses only the files that contain
@@ -139,7 +169,20 @@ if (!args.includes('--no-coccinelle') && spawnSync('spatch', ['--version']).stat
   // One file per group (groups are separated by blank lines): a single group of thousands of
   // files makes spatch give up at once.
   writeFileSync(list, parsedFiles.join('\n\n') + '\n');
-  const spatch = (extra) => measure('spatch', ['--sp-file', join(here, 'wq_active_after_store.cocci'), '--file-groups', list, '--jobs', String(jobs), '--very-quiet', '--no-includes', '--timeout', '60', ...extra]);
+  const spatch = (extra) =>
+    measure('spatch', [
+      '--sp-file',
+      join(here, 'wq_active_after_store.cocci'),
+      '--file-groups',
+      list,
+      '--jobs',
+      String(jobs),
+      '--very-quiet',
+      '--no-includes',
+      '--timeout',
+      '60',
+      ...extra,
+    ]);
   const cocci = await spatch([]);
   coccinelleSeconds = cocci.seconds;
   coccinelleMatches = cocci.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
@@ -148,7 +191,9 @@ if (!args.includes('--no-coccinelle') && spawnSync('spatch', ['--version']).stat
     const every = await spatch(['--disable-worth-trying-opt']);
     coccinelleEveryFileSeconds = every.seconds;
     const matches = every.out.split('\n').filter((l) => l.includes('waitqueue_active after a store')).length;
-    console.log(`spatch parsing every one of the ${parsedFiles.length} files: ${every.seconds.toFixed(1)} s, ${matches} matches; that is ${(every.seconds / check.seconds).toFixed(1)}x check's whole run and ${(every.seconds / parseSeconds).toFixed(1)}x the raw tree-sitter parse of the files`);
+    console.log(
+      `spatch parsing every one of the ${parsedFiles.length} files: ${every.seconds.toFixed(1)} s, ${matches} matches; that is ${(every.seconds / check.seconds).toFixed(1)}x check's whole run and ${(every.seconds / parseSeconds).toFixed(1)}x the raw tree-sitter parse of the files`,
+    );
   }
 } else {
   console.log('spatch: not run (not installed or --no-coccinelle)');

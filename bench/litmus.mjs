@@ -23,7 +23,10 @@ const herd = option('--herd', process.env.HERD7);
 const model = option('--model', process.env.HERD7_MODEL);
 const dir = resolve(args[0] ?? join(root, 'test', 'litmus'));
 // Every .litmus file under DIR, as `wakeaudit litmus DIR` finds them.
-const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.litmus')).sort().map((f) => join(dir, f));
+const files = readdirSync(dir, { recursive: true })
+  .filter((f) => f.endsWith('.litmus'))
+  .sort()
+  .map((f) => join(dir, f));
 
 const median = (xs) => {
   if (xs.length === 0) return NaN;

@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let status = 0;
-for (const [script, args] of [['runtime.mjs', []], ['litmus.mjs', []], ['kernel.mjs', process.argv.slice(2)]]) {
+for (const [script, args] of [
+  ['runtime.mjs', []],
+  ['litmus.mjs', []],
+  ['kernel.mjs', process.argv.slice(2)],
+]) {
   console.log(`== bench/${script}`);
   const r = spawnSync(process.execPath, [join(here, script), ...args], { stdio: 'inherit' });
   if (r.status !== 0) status = r.status ?? 1;

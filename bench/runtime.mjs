@@ -24,17 +24,17 @@ exists (0:r0=0 /\\ 1:r1=0)
 // The memory-model core of each pattern: the store-buffering shape between the condition and
 // the queue (or task state); three-thread patterns against a three-thread shape.
 const SHAPES = {
-  'waitqueue_active_no_barrier': SB('SB+relaxed+mb', '', 'smp_mb();'),
-  'waitqueue_active_mb': SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
-  'wq_has_sleeper': SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
-  'set_current_state_no_barrier': SB('SB+mb+relaxed', 'smp_mb();', ''),
-  'set_current_state_barrier': SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
-  'rcuwait': SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
-  'completion': readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
-  'swake_up_all_irqsave': readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
-  'swake_up_all_unlocked': readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
-  'swake_up_one_two_waiters': readFileSync(join(root, 'test/litmus/Z6.0+mb+mb+mb.litmus'), 'utf8'),
-  'swake_up_all_two_waiters': readFileSync(join(root, 'test/litmus/Z6.0+mb+mb+mb.litmus'), 'utf8'),
+  waitqueue_active_no_barrier: SB('SB+relaxed+mb', '', 'smp_mb();'),
+  waitqueue_active_mb: SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
+  wq_has_sleeper: SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
+  set_current_state_no_barrier: SB('SB+mb+relaxed', 'smp_mb();', ''),
+  set_current_state_barrier: SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
+  rcuwait: SB('SB+mb+mb', 'smp_mb();', 'smp_mb();'),
+  completion: readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
+  swake_up_all_irqsave: readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
+  swake_up_all_unlocked: readFileSync(join(root, 'test/litmus/SB+locks.litmus'), 'utf8'),
+  swake_up_one_two_waiters: readFileSync(join(root, 'test/litmus/Z6.0+mb+mb+mb.litmus'), 'utf8'),
+  swake_up_all_two_waiters: readFileSync(join(root, 'test/litmus/Z6.0+mb+mb+mb.litmus'), 'utf8'),
 };
 
 function time(fn, runs = RUNS) {
@@ -54,11 +54,16 @@ console.log(`explorer on examples/programs (${RUNS} runs each; times in ms)`);
 console.log(`${'program'.padEnd(30)} thr  verdict   loop  median     max   paths  combos  cands | litmus shape          median  ratio`);
 const dir = join(root, 'examples/programs');
 const rows = [];
-for (const file of readdirSync(dir).filter((n) => n.endsWith('.wake')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((n) => n.endsWith('.wake'))
+  .sort()) {
   const name = file.replace(/\.wake$/, '');
   const program = rt.parseProgram(readFileSync(join(dir, file), 'utf8'));
   for (const loopBound of [1, 2]) {
-    const e = time(() => rt.explore(program, { loopBound, timeoutMs: 60_000, maxCandidates: 10_000_000 }), program.threads.length > 2 && loopBound === 2 ? Math.min(RUNS, 3) : RUNS);
+    const e = time(
+      () => rt.explore(program, { loopBound, timeoutMs: 60_000, maxCandidates: 10_000_000 }),
+      program.threads.length > 2 && loopBound === 2 ? Math.min(RUNS, 3) : RUNS,
+    );
     const shape = SHAPES[name];
     const l = shape ? time(() => rt.runLitmus(shape)) : undefined;
     const s = e.result.stats;
@@ -72,26 +77,38 @@ for (const file of readdirSync(dir).filter((n) => n.endsWith('.wake')).sort()) {
 // Three-thread programs extracted from real findings (waker + two waiters), at loopBound 1.
 const data = join(root, 'test/runtime/explorer/data');
 console.log(`\nextracted three-thread programs (test/runtime/explorer/data, loopBound 1, ${RUNS} runs each)`);
-for (const file of readdirSync(data).filter((n) => n.endsWith('.json')).sort()) {
+for (const file of readdirSync(data)
+  .filter((n) => n.endsWith('.json'))
+  .sort()) {
   const program = JSON.parse(readFileSync(join(data, file), 'utf8'));
   const e = time(() => rt.explore(program, { loopBound: 1, timeoutMs: 60_000 }));
   const s = e.result.stats;
-  console.log(`${file.padEnd(34)} ${e.result.verdict.padEnd(8)} trace ${String(e.result.trace.length).padStart(3)} ${f(e.median)} ${f(e.max)} ms  paths ${s.paths} combos ${s.combinations} cands ${s.candidates}`);
+  console.log(
+    `${file.padEnd(34)} ${e.result.verdict.padEnd(8)} trace ${String(e.result.trace.length).padStart(3)} ${f(e.median)} ${f(e.max)} ms  paths ${s.paths} combos ${s.combinations} cands ${s.candidates}`,
+  );
 }
 for (const n of [2, 3]) {
-  const ms = rows.filter((r) => r.threads === n).map((r) => r.ms).sort((a, b) => a - b);
-  if (ms.length) console.log(`${n}-thread patterns: median ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, max ${ms[ms.length - 1].toFixed(1)} ms over ${ms.length} runs`);
+  const ms = rows
+    .filter((r) => r.threads === n)
+    .map((r) => r.ms)
+    .sort((a, b) => a - b);
+  if (ms.length)
+    console.log(`${n}-thread patterns: median ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, max ${ms[ms.length - 1].toFixed(1)} ms over ${ms.length} runs`);
 }
 
 console.log(`\nlitmus engine on test/litmus (${RUNS} runs each)`);
 const lit = join(root, 'test/litmus');
 const times = [];
 let slowest = { name: '', ms: 0 };
-for (const file of readdirSync(lit).filter((n) => n.endsWith('.litmus')).sort()) {
+for (const file of readdirSync(lit)
+  .filter((n) => n.endsWith('.litmus'))
+  .sort()) {
   const text = readFileSync(join(lit, file), 'utf8');
   const t = time(() => rt.runLitmus(text));
   times.push(t.median);
   if (t.max > slowest.ms) slowest = { name: file, ms: t.max };
 }
 times.sort((a, b) => a - b);
-console.log(`${times.length} tests: median ${times[Math.floor(times.length / 2)].toFixed(2)} ms, max ${times[times.length - 1].toFixed(1)} ms (slowest run: ${slowest.name} ${slowest.ms.toFixed(1)} ms), total ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
+console.log(
+  `${times.length} tests: median ${times[Math.floor(times.length / 2)].toFixed(2)} ms, max ${times[times.length - 1].toFixed(1)} ms (slowest run: ${slowest.name} ${slowest.ms.toFixed(1)} ms), total ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
+);

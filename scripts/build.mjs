@@ -48,4 +48,3 @@ for (const code of readdirSync(rulesDir)) {
   const page = join(rulesDir, code, 'README.md');
   if (existsSync(page)) copyFileSync(page, join(dist, 'rules', `${code}.md`));
 }
-

@@ -28,7 +28,9 @@ for (const c of CASES) {
   if ((r.maxRssKb ?? 0) > g.peak.kb) g.peak = { kb: r.maxRssKb, name: c.name };
   const last = r.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
   const rss = r.maxRssKb !== undefined && !r.hung ? `${Math.round(r.maxRssKb / 1024)} MB` : '? MB';
-  process.stdout.write(`${wrong.length ? 'FAIL' : 'ok  '} ${String(r.milliseconds).padStart(6)} ms ${rss.padStart(7)}  ${c.inNpmTest ? '' : '[litmus engine] '}${c.name}\n`);
+  process.stdout.write(
+    `${wrong.length ? 'FAIL' : 'ok  '} ${String(r.milliseconds).padStart(6)} ms ${rss.padStart(7)}  ${c.inNpmTest ? '' : '[litmus engine] '}${c.name}\n`,
+  );
   if (wrong.length) process.stdout.write(`       ${wrong.join('; ')}\n       last line: ${last.slice(0, 300)}\n`);
 }
 process.stdout.write('\n');

@@ -12,7 +12,15 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : join(root, `${manifest.name}-${manifest.version}.vsix`);
 
-for (const needed of ['dist/rules/waitqueue-active-no-barrier.md', 'dist/client.js', 'dist/server.js', 'dist/indexWorker.js', 'dist/proofWorker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
+for (const needed of [
+  'dist/rules/waitqueue-active-no-barrier.md',
+  'dist/client.js',
+  'dist/server.js',
+  'dist/indexWorker.js',
+  'dist/proofWorker.js',
+  'dist/tree-sitter.wasm',
+  'dist/tree-sitter-c.wasm',
+]) {
   if (!existsSync(join(root, needed))) {
     console.error(`package: ${needed} is missing; run \`npm run build\` first`);
     process.exit(1);
@@ -26,9 +34,18 @@ const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 // resolve against the repository named in package.json.
 const base = String(manifest.repository?.url ?? '').replace(/\.git$/, '');
 const bases = base ? ['--baseContentUrl', `${base}/blob/main`, '--baseImagesUrl', `${base}/raw/main`] : [];
-execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', ...bases, '--out', out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', ...bases, '--out', out], {
+  cwd: root,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
 
 const listing = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
-console.log(`package: files in the VSIX:\n${listing.trim().split('\n').map((line) => `  ${line}`).join('\n')}`);
+console.log(
+  `package: files in the VSIX:\n${listing
+    .trim()
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')}`,
+);
 const bytes = statSync(out).size;
 console.log(`package: ${out} ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes)`);

@@ -21,7 +21,9 @@ if (checkStatus !== 0 && checkStatus !== 1) failed = true;
 
 const programs = join(root, 'examples', 'programs');
 if (existsSync(programs)) {
-  for (const name of readdirSync(programs).filter((n) => n.endsWith('.wake')).sort()) {
+  for (const name of readdirSync(programs)
+    .filter((n) => n.endsWith('.wake'))
+    .sort()) {
     // simulate: 0 safe, 1 violated, 3 unknown are all answers; 2 is an error.
     if (run(['simulate', join('examples', 'programs', name)]) === 2) failed = true;
   }

@@ -38,11 +38,31 @@ function resolveImport(from: string, spec: string): string | undefined {
 }
 
 function graph(files: string[]): Map<string, string[]> {
-  return new Map(files.map((f) => [f, imports(f).map((s) => resolveImport(f, s)).filter((t): t is string => t !== undefined)]));
+  return new Map(
+    files.map((f) => [
+      f,
+      imports(f)
+        .map((s) => resolveImport(f, s))
+        .filter((t): t is string => t !== undefined),
+    ]),
+  );
 }
 
 /** The front end: what turns text into facts and the index. It must not know any rule. */
-const FRONT_END = ['sanitize', 'parser', 'shape', 'facts', 'factsPolicy', 'index', 'wrappers', 'contentHash', 'phases', 'workspace', 'indexer', 'indexWorker'].map((m) => join(analysisDir, `${m}.ts`));
+const FRONT_END = [
+  'sanitize',
+  'parser',
+  'shape',
+  'facts',
+  'factsPolicy',
+  'index',
+  'wrappers',
+  'contentHash',
+  'phases',
+  'workspace',
+  'indexer',
+  'indexWorker',
+].map((m) => join(analysisDir, `${m}.ts`));
 
 test('analyzer-runtime imports only itself, and no I/O', () => {
   const dir = join(root, 'analyzer-runtime', 'src');
@@ -61,7 +81,11 @@ test('the analysis and the rules do not import the LSP layer, the commands or th
     for (const spec of imports(file)) {
       assert.ok(!/vscode-languageserver|vscode-languageclient|^vscode$|client\//.test(spec), `${relative(root, file)} imports ${spec}`);
       const target = resolveImport(file, spec);
-      if (target) assert.ok(target.startsWith(analysisDir) || target.startsWith(rulesDir) || target.startsWith(join(root, 'analyzer-runtime')), `${relative(root, file)} imports ${relative(root, target)}`);
+      if (target)
+        assert.ok(
+          target.startsWith(analysisDir) || target.startsWith(rulesDir) || target.startsWith(join(root, 'analyzer-runtime')),
+          `${relative(root, file)} imports ${relative(root, target)}`,
+        );
     }
   }
 });
@@ -69,7 +93,8 @@ test('the analysis and the rules do not import the LSP layer, the commands or th
 test('the front end reaches no rule, no extraction and no proof through its imports', () => {
   for (const f of FRONT_END) assert.ok(existsSync(f), `front-end module ${relative(root, f)} is gone: update FRONT_END`);
   const g = graph([...sources(analysisDir), ...sources(rulesDir)]);
-  const backEnd = (f: string) => f.startsWith(rulesDir) || ['extract', 'prove', 'decide', 'plan', 'proofPool', 'proofWorker'].some((m) => f === join(analysisDir, `${m}.ts`));
+  const backEnd = (f: string) =>
+    f.startsWith(rulesDir) || ['extract', 'prove', 'decide', 'plan', 'proofPool', 'proofWorker'].some((m) => f === join(analysisDir, `${m}.ts`));
   for (const start of FRONT_END) {
     const seen = new Set<string>([start]);
     const stack = [start];
@@ -132,6 +157,9 @@ test('every rule of the registry is a folder of its own with its page and its fi
   // And no folder of a rule the registry does not list (shared code and pages of other analyses aside).
   for (const name of readdirSync(rulesDir)) {
     if (!statSync(join(rulesDir, name)).isDirectory() || name === 'shared' || !existsSync(join(rulesDir, name, 'index.ts'))) continue;
-    assert.ok(RULES.some((r) => r.code === name), `rules/${name}/ is not in the registry`);
+    assert.ok(
+      RULES.some((r) => r.code === name),
+      `rules/${name}/ is not in the registry`,
+    );
   }
 });

@@ -22,7 +22,10 @@ test('wakeaudit rules --format json lists every rule with an existing page; a ba
   const r = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'rules', '--format', 'json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const listed = JSON.parse(r.stdout) as Array<{ code: string; page: string; summary: string }>;
-  assert.deepEqual(listed.map((x) => x.code), [...RULES, ...OTHER_RULES].map((x) => x.code));
+  assert.deepEqual(
+    listed.map((x) => x.code),
+    [...RULES, ...OTHER_RULES].map((x) => x.code),
+  );
   for (const x of listed) assert.ok(existsSync(join(root, x.page)), `${x.code}: ${x.page} is missing`);
   assert.equal(spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'rules', '--bogus'], { encoding: 'utf8' }).status, 2);
 });

@@ -11,10 +11,13 @@
 export class SearchStopped extends Error {
   constructor(readonly why: 'stopped' | 'timeout' | 'work' | 'memory') {
     super(
-      why === 'stopped' ? 'search stopped by its caller'
-      : why === 'timeout' ? 'search deadline passed'
-      : why === 'work' ? 'search work budget used up'
-      : 'search memory budget used up',
+      why === 'stopped'
+        ? 'search stopped by its caller'
+        : why === 'timeout'
+          ? 'search deadline passed'
+          : why === 'work'
+            ? 'search work budget used up'
+            : 'search memory budget used up',
     );
     this.name = 'SearchStopped';
   }
@@ -26,7 +29,10 @@ export class SearchStopped extends Error {
  * Cheap between checks (one decrement), so it may sit in the innermost loop. A step that costs
  * more than one unit of work (a whole model check) says so with `units`.
  */
-export function stopCheck(options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined; work?: WorkCounter }, every = 1): (units?: number) => void {
+export function stopCheck(
+  options: { shouldStop?: (() => boolean) | undefined; deadline?: number | undefined; work?: WorkCounter },
+  every = 1,
+): (units?: number) => void {
   const { shouldStop, deadline, work } = options;
   if (!shouldStop && deadline === undefined && !work) return () => {};
   let countdown = every;

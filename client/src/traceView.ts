@@ -42,9 +42,14 @@ export function renderTraceHtml(trace: TraceResult, nonce: string, cspSource: st
     .join('');
   // The server's diagram (every text in it escaped there); anything that is not one plain <svg>
   // element without scripts is left out rather than trusted.
-  const svg = trace.svg && /^<svg [^>]*class="wakeaudit-trace"/.test(trace.svg) && !/<script|<foreignObject|\son\w+=|javascript:/i.test(trace.svg) ? trace.svg : undefined;
+  const svg =
+    trace.svg && /^<svg [^>]*class="wakeaudit-trace"/.test(trace.svg) && !/<script|<foreignObject|\son\w+=|javascript:/i.test(trace.svg)
+      ? trace.svg
+      : undefined;
   const diagram = svg ? `<div class="diagram">${svg}</div>` : '';
-  const proof = trace.proof ? `<div class="proof">${trace.proof.states} states, ${trace.proof.milliseconds} ms${trace.proof.bound ? `, bound ${escapeHtml(trace.proof.bound)}` : ''}</div>` : '';
+  const proof = trace.proof
+    ? `<div class="proof">${trace.proof.states} states, ${trace.proof.milliseconds} ms${trace.proof.bound ? `, bound ${escapeHtml(trace.proof.bound)}` : ''}</div>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -103,11 +108,16 @@ export class TracePanel {
   show(trace: TraceResult): void {
     this.trace = trace;
     if (!this.panel) {
-      this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, trace.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-        enableScripts: true,
-        // The page loads nothing from disk: everything is inline.
-        localResourceRoots: [],
-      });
+      this.panel = vscode.window.createWebviewPanel(
+        VIEW_TYPE,
+        trace.title,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: true,
+          // The page loads nothing from disk: everything is inline.
+          localResourceRoots: [],
+        },
+      );
       this.panel.onDidDispose(() => (this.panel = undefined));
       this.panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(message));
     }

@@ -27,7 +27,11 @@ function heapLimitSet(): boolean {
 }
 
 function runCheckInCappedChild(argv: string[]): number {
-  const run = (mb: number) => spawnSync(process.execPath, [`--max-old-space-size=${mb}`, __filename, ...argv], { stdio: 'inherit', env: { ...process.env, WAKEAUDIT_HEAP_MB: String(mb) } });
+  const run = (mb: number) =>
+    spawnSync(process.execPath, [`--max-old-space-size=${mb}`, __filename, ...argv], {
+      stdio: 'inherit',
+      env: { ...process.env, WAKEAUDIT_HEAP_MB: String(mb) },
+    });
   let r = run(HEAP_CAP_MB);
   // V8 aborts (SIGABRT) when the heap limit is reached; nothing was written to stdout yet
   // (output is written once the analysis is done).

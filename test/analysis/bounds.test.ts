@@ -45,12 +45,15 @@ test('a proof past its work budget is unknown, names the budget, and took exactl
   assert.deepEqual(new Set([full, ...[1, 2].map(() => explore(plan.program, { loopBound: 1, timeoutMs: 600_000 }))].map((r) => r.stats.work)).size, 1);
 });
 
-test('the default bounds decide the corpus\' heaviest proof and its fix by work, not by the clock', async () => {
+test("the default bounds decide the corpus' heaviest proof and its fix by work, not by the clock", async () => {
   const { ws, cand } = await heaviestFixtureProgram();
   const planned = planCandidate(ws.index, cand);
   assert.ok('job' in planned);
   const finding = decide(planned.job, proofBounds());
   assert.equal(finding.verdict, 'violated');
   assert.ok(finding.proof!.work! < DEFAULT_PROOF_BOUNDS.maxWork, `${finding.proof!.work} steps`);
-  assert.ok(finding.fixes.some((f) => f.verified), 'the wake-all fix is verified within the work budget');
+  assert.ok(
+    finding.fixes.some((f) => f.verified),
+    'the wake-all fix is verified within the work budget',
+  );
 });

@@ -29,7 +29,10 @@ interface GoldenSlice {
 /** The run cut into its slices: one per rule folder with fixtures, then the rest. */
 function slices(run: CorpusRun): GoldenSlice[] {
   const codes = readdirSync(rulesDir).filter((c) => existsSync(join(rulesDir, c, 'fixtures')));
-  const out: GoldenSlice[] = codes.map((c) => ({ path: join(rulesDir, c, 'fixtures', 'corpus.golden.json'), findings: run.findings.filter((f) => f.file.startsWith(`server/src/rules/${c}/`)) }));
+  const out: GoldenSlice[] = codes.map((c) => ({
+    path: join(rulesDir, c, 'fixtures', 'corpus.golden.json'),
+    findings: run.findings.filter((f) => f.file.startsWith(`server/src/rules/${c}/`)),
+  }));
   const inRule = new Set(out.flatMap((s) => s.findings));
   out.push({ path: restPath, findings: run.findings.filter((f) => !inRule.has(f)), problems: run.problems });
   return out;
@@ -72,7 +75,9 @@ export function assertMatchesCorpusGolden(run: CorpusRun, what: string): void {
     assert.ok(existsSync(path), `${path} is missing (WAKEAUDIT_UPDATE_GOLDEN=1 writes it)`);
     const golden = JSON.parse(readFileSync(path, 'utf8')) as Omit<GoldenSlice, 'path'>;
     assert.equal(content.findings.length, golden.findings.length, `${what}: number of findings in ${path}`);
-    golden.findings.forEach((f, i) => assert.equal(JSON.stringify(content.findings[i]), JSON.stringify(f), `${what}: finding ${i} (${f.file}:${f.line} ${f.code}) differs from the golden`));
+    golden.findings.forEach((f, i) =>
+      assert.equal(JSON.stringify(content.findings[i]), JSON.stringify(f), `${what}: finding ${i} (${f.file}:${f.line} ${f.code}) differs from the golden`),
+    );
     assert.equal(JSON.stringify(content), JSON.stringify(golden), `${what}: ${path} differs from the golden (problems)`);
   }
 }

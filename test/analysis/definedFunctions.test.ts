@@ -8,7 +8,30 @@ import fc from 'fast-check';
 import { definedFunctionNames } from '../../server/src/analysis/indexer';
 
 const NAMES = ['lnk_is_up', 'foo', 'if', 'x1', '_y'];
-const pieces = fc.constantFrom(...NAMES, '1', '(', ')', '{', '}', ';', ' ', '\t', '\n', '\r\n', ',', 'int ', '*', '->', '#define ', '/*', '*/', '"', 'static inline bool ', 'struct s *p', '9');
+const pieces = fc.constantFrom(
+  ...NAMES,
+  '1',
+  '(',
+  ')',
+  '{',
+  '}',
+  ';',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  ',',
+  'int ',
+  '*',
+  '->',
+  '#define ',
+  '/*',
+  '*/',
+  '"',
+  'static inline bool ',
+  'struct s *p',
+  '9',
+);
 
 test('definedFunctionNames() finds a name exactly when the definition regex matches it', () => {
   fc.assert(

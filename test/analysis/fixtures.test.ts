@@ -28,7 +28,15 @@ async function analyse(files: Array<{ path: string; text: string }>): Promise<Fi
   // As check and the editor do: a fix stays only if its text is safe under every rule.
   const texts = new Map(files.map((f) => [f.path, f.text]));
   const bounds = proofBounds({});
-  return keepFixesSafeUnderEveryRule({ workspace: ws, textOf: (file) => texts.get(file), prove: async (jobs) => jobs.map((j) => decide(j, bounds)), known: (paths) => findings.filter((f) => paths.includes(f.file)) }, findings);
+  return keepFixesSafeUnderEveryRule(
+    {
+      workspace: ws,
+      textOf: (file) => texts.get(file),
+      prove: async (jobs) => jobs.map((j) => decide(j, bounds)),
+      known: (paths) => findings.filter((f) => paths.includes(f.file)),
+    },
+    findings,
+  );
 }
 
 /** The golden text of a case's findings: what a reviewer reads, one block per finding. */
@@ -39,7 +47,10 @@ function goldenOf(c: FixtureCase, findings: Finding[]): string {
     lines.push(`${f.file}:${f.line}:${f.column}-${f.endLine}:${f.endColumn} ${f.severity} ${f.verdict} [${f.code}]`);
     lines.push(`  message: ${f.message}`);
     if (f.verdict === 'violated') lines.push(`  trace: ${f.trace.length} steps`);
-    for (const fix of f.fixes) lines.push(`  fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified' : ''}: ${fix.title} (${fix.edits.length} edit${fix.edits.length === 1 ? '' : 's'})`);
+    for (const fix of f.fixes)
+      lines.push(
+        `  fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified' : ''}: ${fix.title} (${fix.edits.length} edit${fix.edits.length === 1 ? '' : 's'})`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -17,7 +17,10 @@ function run(...args: string[]) {
 test('text is file:line:col: warning: message [code]', () => {
   const r = run();
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /^server\/src\/rules\/waitqueue-active-no-barrier\/fixtures\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m);
+  assert.match(
+    r.stdout,
+    /^server\/src\/rules\/waitqueue-active-no-barrier\/fixtures\/plain-store-then-check\.c:14:6: warning: .+ \[waitqueue-active-no-barrier\]/m,
+  );
 });
 
 test('--explain walks the proved schedule, each step under the line of C it stands for, then the verified fixes', () => {
@@ -30,8 +33,14 @@ test('--explain walks the proved schedule, each step under the line of C it stan
   assert.equal(lines[warning + 1], '   14 |         if (waitqueue_active(&req->wait))        /* expect: waitqueue-active-no-barrier */');
   assert.equal(lines[warning + 2], '      |             ^');
   // The warning line is the one-line form; the whole message follows the excerpt as a note.
-  assert.match(lines[warning], / warning: waitqueue_active\(\) can miss a sleeper: no full barrier orders the store to req->completed \(line 13\) before this check\. Proved: lost wakeup \[waitqueue-active-no-barrier\]$/);
-  assert.match(lines[warning + 3], /plain-store-then-check\.c:14:6: note: waitqueue_active\(\) can miss a sleeper: .*, so a waiter can test the old condition .* Proved: lost wakeup: waiter sleeps forever/);
+  assert.match(
+    lines[warning],
+    / warning: waitqueue_active\(\) can miss a sleeper: no full barrier orders the store to req->completed \(line 13\) before this check\. Proved: lost wakeup \[waitqueue-active-no-barrier\]$/,
+  );
+  assert.match(
+    lines[warning + 3],
+    /plain-store-then-check\.c:14:6: note: waitqueue_active\(\) can miss a sleeper: .*, so a waiter can test the old condition .* Proved: lost wakeup: waiter sleeps forever/,
+  );
   const steps = lines.filter((l) => / note: step \d+ \[(?:waker|waiter\d*)\] /.test(l));
   assert.ok(steps.length >= 4, r.stdout);
   // The store the check is not ordered after comes first, with its line under it.
@@ -68,7 +77,10 @@ test('json has findings with 1-based positions, verdict, trace, fixes, and stats
 test('json stats time every phase of the run (stats.phaseMilliseconds): whole non-negative milliseconds, parse and facts above zero when files were parsed', () => {
   // Inline (--jobs 1) and on workers (--jobs 2: server/src/rules' fixtures have enough files for indexing
   // workers, and its proofs go to proof workers): both report every phase.
-  for (const [jobs, dir] of [['1', 'examples'], ['2', 'server/src/rules']]) {
+  for (const [jobs, dir] of [
+    ['1', 'examples'],
+    ['2', 'server/src/rules'],
+  ]) {
     const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--jobs', jobs, dir], { cwd: root, encoding: 'utf8' });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const stats = JSON.parse(r.stdout).stats;
@@ -104,7 +116,11 @@ test('--jobs 1 (one thread) reports exactly the corpus golden, in its order (pro
 });
 
 test('check runs under a heap cap and, when the cap is too small, says so and runs again with more', () => {
-  const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', fixture], { cwd: root, encoding: 'utf8', env: { ...process.env, WAKEAUDIT_HEAP_CAP_MB: '4' } });
+  const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', fixture], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, WAKEAUDIT_HEAP_CAP_MB: '4' },
+  });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /needed more than 4 MB of heap; running it again/);
   assert.equal(JSON.parse(r.stdout).findings[0].line, 14);

@@ -16,8 +16,15 @@ for (const jobs of [1, 2]) {
   test(`${jobs} job(s): a file not adoptable stays out of the workspace and the answer; every other one is in both, with its text's hash`, async () => {
     const ws = await createWorkspace({ keepTrees: false });
     const skipped = files[5].path;
-    const indexed = await indexFiles(ws, files.map((f) => f.path), { jobs, keepText: false, hashText: true, adoptable: (f) => f !== skipped });
-    assert.deepEqual(indexed.map((r) => r.file), files.map((f) => f.path).filter((f) => f !== skipped));
+    const indexed = await indexFiles(
+      ws,
+      files.map((f) => f.path),
+      { jobs, keepText: false, hashText: true, adoptable: (f) => f !== skipped },
+    );
+    assert.deepEqual(
+      indexed.map((r) => r.file),
+      files.map((f) => f.path).filter((f) => f !== skipped),
+    );
     assert.equal(ws.facts(skipped), undefined);
     for (const r of indexed) {
       assert.ok(ws.facts(r.file), r.file);
@@ -28,9 +35,21 @@ for (const jobs of [1, 2]) {
   test(`${jobs} job(s): cancelled part-way, the answer is exactly the files that entered the workspace, in order`, async () => {
     const ws = await createWorkspace({ keepTrees: false });
     let asked = 0;
-    const indexed = await indexFiles(ws, files.map((f) => f.path), { jobs, keepText: false, isCancelled: () => ++asked > 20 });
+    const indexed = await indexFiles(
+      ws,
+      files.map((f) => f.path),
+      { jobs, keepText: false, isCancelled: () => ++asked > 20 },
+    );
     assert.ok(indexed.length > 0 && indexed.length < files.length, `${indexed.length} of ${files.length}`);
-    assert.deepEqual(indexed.map((r) => r.file), files.slice(0, indexed.length).map((f) => f.path));
-    for (const f of files) assert.equal(ws.facts(f.path) !== undefined, indexed.some((r) => r.file === f.path), f.path);
+    assert.deepEqual(
+      indexed.map((r) => r.file),
+      files.slice(0, indexed.length).map((f) => f.path),
+    );
+    for (const f of files)
+      assert.equal(
+        ws.facts(f.path) !== undefined,
+        indexed.some((r) => r.file === f.path),
+        f.path,
+      );
   });
 }

@@ -15,16 +15,22 @@ function snapshot(index: WorkspaceIndex): Record<string, string> {
   const i = index as unknown as { sites(): Record<string, unknown>; decls(): Record<string, unknown> };
   const sites = i.sites();
   const decls = i.decls();
-  const site = (x: { file: string; fn: { name: string }; event?: { span: { start: number } }; index?: number }) => `${x.file}|${x.fn.name}|${x.event?.span.start ?? ''}|${x.index ?? ''}`;
-  const lists = (m: Map<string, Array<Parameters<typeof site>[0]>>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.map(site)]);
+  const site = (x: { file: string; fn: { name: string }; event?: { span: { start: number } }; index?: number }) =>
+    `${x.file}|${x.fn.name}|${x.event?.span.start ?? ''}|${x.index ?? ''}`;
+  const lists = (m: Map<string, Array<Parameters<typeof site>[0]>>) =>
+    [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.map(site)]);
   const maps: Record<string, unknown> = {
     waits: lists(sites.waits as never),
     wakes: lists(sites.wakes as never),
     actives: lists(sites.actives as never),
     calls: lists(sites.calls as never),
-    wakers: (sites.wakers as Array<Parameters<typeof site>[0] & { taskWakingHelpers: Set<string> }>).map((w) => `${site(w)}|${[...w.taskWakingHelpers].join(',')}`),
+    wakers: (sites.wakers as Array<Parameters<typeof site>[0] & { taskWakingHelpers: Set<string> }>).map(
+      (w) => `${site(w)}|${[...w.taskWakingHelpers].join(',')}`,
+    ),
     functions: lists(decls.functions as never),
-    fields: [...(decls.fields as Map<string, { typeSpan?: { line: number } }>).entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.typeSpan?.line]),
+    fields: [...(decls.fields as Map<string, { typeSpan?: { line: number } }>).entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, v.typeSpan?.line]),
   };
   return Object.fromEntries(Object.entries(maps).map(([k, v]) => [k, JSON.stringify(v)]));
 }

@@ -28,20 +28,26 @@ function expectations(text: string, key: string): string[] {
 function treeTexts(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(join(d, e.name)) : out.set(join(d, e.name), readFileSync(join(d, e.name), 'utf8'));
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      e.isDirectory() ? walk(join(d, e.name)) : out.set(join(d, e.name), readFileSync(join(d, e.name), 'utf8'));
   };
   walk(dir);
   return out;
 }
 
-const patches = readdirSync(fixtures).filter((f) => f.endsWith('.patch')).sort();
+const patches = readdirSync(fixtures)
+  .filter((f) => f.endsWith('.patch'))
+  .sort();
 
-test('the patch-mode fixtures: one adds a lost wakeup, one fixes the tree\'s, one changes a line of its trace, one touches unrelated code, one does not apply', () => {
+test("the patch-mode fixtures: one adds a lost wakeup, one fixes the tree's, one changes a line of its trace, one touches unrelated code, one does not apply", () => {
   assert.deepEqual(patches, ['adds-lost-wakeup.patch', 'changes-old-finding.patch', 'does-not-apply.patch', 'fixes-lost-wakeup.patch', 'unrelated.patch']);
   // The tree has a finding of its own, which only a patch that changes it may report or remove.
   const whole = check(['--format', 'json', tree]);
   assert.equal(whole.status, 1, whole.stderr);
-  assert.deepEqual(JSON.parse(whole.stdout).findings.map((f: Finding) => `${relative(tree, f.file)}:${f.line} ${f.code}`), ['drivers/demo/cache.c:28 waitqueue-active-no-barrier']);
+  assert.deepEqual(
+    JSON.parse(whole.stdout).findings.map((f: Finding) => `${relative(tree, f.file)}:${f.line} ${f.code}`),
+    ['drivers/demo/cache.c:28 waitqueue-active-no-barrier'],
+  );
 });
 
 for (const name of patches) {
@@ -62,9 +68,16 @@ for (const name of patches) {
     const out = JSON.parse(r.stdout);
     const reported = out.findings.map((f: Finding) => `${relative(tree, f.file)}:${f.line} ${f.code}`);
     const wanted = expectations(text, 'Expect-report');
-    assert.deepEqual(reported, wanted.map((e) => e.split(' ').slice(0, 2).join(' ')), r.stderr);
+    assert.deepEqual(
+      reported,
+      wanted.map((e) => e.split(' ').slice(0, 2).join(' ')),
+      r.stderr,
+    );
     assert.equal(r.status, reported.length ? 1 : 0, r.stderr);
-    assert.deepEqual(out.patch.removed.map((f: Finding) => `${relative(tree, f.file)}:${f.line} ${f.code}`), expectations(text, 'Expect-removed'));
+    assert.deepEqual(
+      out.patch.removed.map((f: Finding) => `${relative(tree, f.file)}:${f.line} ${f.code}`),
+      expectations(text, 'Expect-removed'),
+    );
     // The text form says the same on stderr: the counts, and each removed finding as a note.
     const t = check(['--tree', tree, '--patch', join(fixtures, name)]);
     const introduced = wanted.filter((e) => e.endsWith(' introduced')).length;
@@ -73,7 +86,10 @@ for (const name of patches) {
     assert.equal((t.stderr.match(/note: the patch removes this finding: /g) ?? []).length, removed);
     // SARIF says the same per result: an introduced finding is `new`, a changed one `updated`.
     const sarif = JSON.parse(check(['--format', 'sarif', '--tree', tree, '--patch', join(fixtures, name)]).stdout);
-    assert.deepEqual(sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState), wanted.map((e) => (e.endsWith(' changed') ? 'updated' : 'new')));
+    assert.deepEqual(
+      sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState),
+      wanted.map((e) => (e.endsWith(' changed') ? 'updated' : 'new')),
+    );
   });
 }
 
@@ -85,7 +101,12 @@ test('--patch - reads the patch from standard input, and SARIF is the same findi
   assert.equal(fromStdin.stdout, fromFile.stdout);
   assert.match(fromStdin.stdout, /tree\/drivers\/demo\/ring\.c:25:6: warning: .* \[waitqueue-active-no-barrier\]$/m);
   const sarif = JSON.parse(check(['--format', 'sarif', '--tree', tree, '--patch', '-'], { input: patch }).stdout);
-  assert.deepEqual(sarif.runs[0].results.map((x: { locations: Array<{ physicalLocation: { region: { startLine: number } } }> }) => x.locations[0].physicalLocation.region.startLine), [25]);
+  assert.deepEqual(
+    sarif.runs[0].results.map(
+      (x: { locations: Array<{ physicalLocation: { region: { startLine: number } } }> }) => x.locations[0].physicalLocation.region.startLine,
+    ),
+    [25],
+  );
   // Code scanning's view of a patch: the finding is new (not a changed old one).
   assert.equal(sarif.runs[0].results[0].baselineState, 'new');
 });
@@ -138,7 +159,10 @@ test('--since REV checks `git diff REV` of a work tree as --patch checks the sam
     spawnSync('git', ['apply', join(fixtures, 'adds-lost-wakeup.patch')], { cwd: dir });
     const r = check(['--format', 'json', '--since', 'HEAD'], { cwd: dir });
     assert.equal(r.status, 1, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).findings.map((f: Finding) => `${f.file}:${f.line}`), ['drivers/demo/ring.c:25']);
+    assert.deepEqual(
+      JSON.parse(r.stdout).findings.map((f: Finding) => `${f.file}:${f.line}`),
+      ['drivers/demo/ring.c:25'],
+    );
     const bad = check(['--since', 'no-such-rev'], { cwd: dir });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^wakeaudit check: git diff no-such-rev failed in \.: /);
@@ -147,7 +171,7 @@ test('--since REV checks `git diff REV` of a work tree as --patch checks the sam
   }
 });
 
-test('a baseline keeps the tree\'s findings out, even after lines move, and lets new ones through', () => {
+test("a baseline keeps the tree's findings out, even after lines move, and lets new ones through", () => {
   const dir = gitTree();
   try {
     const baseline = join(dir, 'wakeaudit-baseline.json');
@@ -166,7 +190,13 @@ test('a baseline keeps the tree\'s findings out, even after lines move, and lets
     spawnSync('git', ['apply', join(fixtures, 'adds-lost-wakeup.patch')], { cwd: dir });
     const added = check(['--baseline', baseline, '.'], { cwd: dir });
     assert.equal(added.status, 1, added.stderr);
-    assert.deepEqual(added.stdout.trim().split('\n').map((l) => l.split(': ')[0]), ['drivers/demo/ring.c:25:6']);
+    assert.deepEqual(
+      added.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ')[0]),
+      ['drivers/demo/ring.c:25:6'],
+    );
     // SARIF carries the same fingerprints as partialFingerprints.
     const sarif = JSON.parse(check(['--format', 'sarif', '.'], { cwd: dir }).stdout);
     const recorded = JSON.parse(readFileSync(baseline, 'utf8')).findings.map((e: { fingerprint: string }) => e.fingerprint);
@@ -175,7 +205,10 @@ test('a baseline keeps the tree\'s findings out, even after lines move, and lets
     assert.ok(prints.includes(recorded[0]), JSON.stringify(prints));
     assert.equal(sarif.runs[0].results[0].baselineState, undefined, 'no baseline given: no baseline state');
     const against = JSON.parse(check(['--format', 'sarif', '--baseline', baseline, '.'], { cwd: dir }).stdout);
-    assert.deepEqual(against.runs[0].results.map((x: { baselineState: string }) => x.baselineState), ['new']);
+    assert.deepEqual(
+      against.runs[0].results.map((x: { baselineState: string }) => x.baselineState),
+      ['new'],
+    );
     writeFileSync(baseline, '{"findings": 3}');
     const broken = check(['--baseline', baseline, '.'], { cwd: dir });
     assert.equal(broken.status, 2);
@@ -186,12 +219,31 @@ test('a baseline keeps the tree\'s findings out, even after lines move, and lets
 });
 
 test('fingerprints: no line numbers, the function counts, identical findings get an occurrence index', () => {
-  assert.equal(normalisedMessage('orders the store to c->x (line 27) before this check (drivers/a.c:17), lines 3 and 4'), 'orders the store to c->x before this check (drivers/a.c), line');
-  const f = (line: number, message = 'm (line 1)'): Finding => ({ file: 'a.c', line, column: 1, endLine: line, endColumn: 2, code: 'r', severity: 'warning', message, verdict: 'violated', trace: [], fixes: [] });
+  assert.equal(
+    normalisedMessage('orders the store to c->x (line 27) before this check (drivers/a.c:17), lines 3 and 4'),
+    'orders the store to c->x before this check (drivers/a.c), line',
+  );
+  const f = (line: number, message = 'm (line 1)'): Finding => ({
+    file: 'a.c',
+    line,
+    column: 1,
+    endLine: line,
+    endColumn: 2,
+    code: 'r',
+    severity: 'warning',
+    message,
+    verdict: 'violated',
+    trace: [],
+    fixes: [],
+  });
   const [a, b] = fingerprints([f(10), f(20, 'm (line 11)')], () => 'fn');
   assert.equal(a.split(':')[0], b.split(':')[0]);
   assert.deepEqual([a.split(':')[1], b.split(':')[1]], ['0', '1']);
-  assert.deepEqual(fingerprints([f(30)], () => 'fn'), [a], 'the same finding moved keeps its fingerprint');
+  assert.deepEqual(
+    fingerprints([f(30)], () => 'fn'),
+    [a],
+    'the same finding moved keeps its fingerprint',
+  );
   assert.notEqual(fingerprints([f(10)], () => 'other')[0], a);
 });
 

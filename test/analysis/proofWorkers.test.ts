@@ -22,13 +22,22 @@ const root = join(__dirname, '..', '..', '..');
 test('check: indexing and proofs on worker threads (--jobs 2) give byte-identical output to the corpus golden (made by --jobs 1, inline), and the process exits', () => {
   const workers = runCorpus(2);
   assert.ok((workers.stats.proofs as number) > 20, `${workers.stats.proofs} proofs: too few to keep two workers busy`);
-  assert.ok(workers.findings.filter((f) => f.verdict === 'violated' && f.trace.length > 0 && f.fixes.length > 0).length > 10, 'too few proved findings with traces and fixes to compare');
+  assert.ok(
+    workers.findings.filter((f) => f.verdict === 'violated' && f.trace.length > 0 && f.fixes.length > 0).length > 10,
+    'too few proved findings with traces and fixes to compare',
+  );
   assertMatchesCorpusGolden(workers, 'check --jobs 2');
 });
 
 async function fixturePlans(): Promise<ProofJob[]> {
   const ws = await createWorkspace({ keepTrees: false });
-  const { files } = collectSources([join(root, 'server', 'src', 'rules', 'swake-exclusive-multi-waiter', 'fixtures'), join(root, 'server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures')], []);
+  const { files } = collectSources(
+    [
+      join(root, 'server', 'src', 'rules', 'swake-exclusive-multi-waiter', 'fixtures'),
+      join(root, 'server', 'src', 'rules', 'waitqueue-active-no-barrier', 'fixtures'),
+    ],
+    [],
+  );
   const indexed = await indexFiles(ws, files, { jobs: 1, keepText: false });
   const jobs: ProofJob[] = [];
   for (const r of indexed) {
@@ -41,7 +50,7 @@ async function fixturePlans(): Promise<ProofJob[]> {
   return jobs;
 }
 
-test('the pool returns each plan\'s finding in order, as decide() on this thread does', async () => {
+test("the pool returns each plan's finding in order, as decide() on this thread does", async () => {
   const jobs = await fixturePlans();
   assert.ok(jobs.length > 10, `${jobs.length} plans`);
   const bounds = proofBounds({ timeoutMs: 120_000 });
@@ -84,7 +93,9 @@ test('a request whose isCancelled() turns true stops within the bound and gives 
     cancelled = true;
     assert.equal(await result, 'stopped');
     const latency = performance.now() - at;
-    console.log(`pool request stopped ${latency.toFixed(1)} ms after isCancelled() turned true (worker side: ${stoppedAfter.toFixed(1)} ms after the flag was set)`);
+    console.log(
+      `pool request stopped ${latency.toFixed(1)} ms after isCancelled() turned true (worker side: ${stoppedAfter.toFixed(1)} ms after the flag was set)`,
+    );
     assert.ok(latency < 250, `stopping took ${latency.toFixed(1)} ms`);
     // The worker is free again at once.
     const next = await pool.prove(jobs.slice(0, 1), proofBounds({ timeoutMs: 120_000 }));

@@ -84,12 +84,19 @@ test('a check run leaves the tree byte-identical; --fix writes only the fixed fi
   const reported = new Set(fixable.flatMap((f) => [f.file]));
   for (const p of changed) {
     assert.ok(said.includes(p), `--fix wrote ${p}, which it did not print`);
-    assert.ok([...reported].some((r) => p.endsWith(r.split('/').slice(-2).join('/'))), `--fix wrote ${p}, which check did not report fixable`);
+    assert.ok(
+      [...reported].some((r) => p.endsWith(r.split('/').slice(-2).join('/'))),
+      `--fix wrote ${p}, which check did not report fixable`,
+    );
   }
   assert.ok(after.get(join(dir, 'drivers', 'demo_dma.c'))!.includes('smp_mb();\n\tif (waitqueue_active(&chan->idle_wq))'));
   // wake_up_bit()'s check is inside it: the barrier goes before the call.
   assert.match(fixed.stderr, /^fixed .+demo_flags\.c: Add smp_mb__after_atomic\(\) before wake_up_bit\(\)/m);
-  assert.ok(after.get(join(dir, 'drivers', 'demo_flags.c'))!.includes('clear_bit(DEMO_RESETTING, &d->flags);\n\tsmp_mb__after_atomic();\n\twake_up_bit(&d->flags, DEMO_RESETTING);'));
+  assert.ok(
+    after
+      .get(join(dir, 'drivers', 'demo_flags.c'))!
+      .includes('clear_bit(DEMO_RESETTING, &d->flags);\n\tsmp_mb__after_atomic();\n\twake_up_bit(&d->flags, DEMO_RESETTING);'),
+  );
 
   const recheck = spawnSync(process.execPath, [cli, 'check', ...budget, '--format', 'json', dir], { encoding: 'utf8' });
   const left = JSON.parse(recheck.stdout).findings as Array<{ code: string; fixes: unknown[] }>;
@@ -101,13 +108,27 @@ test('the unconditional-wake fix drops the waitqueue_active() test, keeps the wa
   const dir = mkdtempSync(join(tmpdir(), 'wakeaudit-uncond-'));
   const file = join(dir, 'demo_dma.c');
   cpSync(join(root, 'examples', 'drivers', 'demo_dma.c'), file);
-  const run = () => JSON.parse(spawnSync(process.execPath, [cli, 'check', '--format', 'json', file], { encoding: 'utf8' }).stdout).findings as Array<{ code: string; fixes: Array<{ title: string; verified: boolean; edits: Array<{ range: { line: number; column: number; endLine: number; endColumn: number }; newText: string }> }> }>;
+  const run = () =>
+    JSON.parse(spawnSync(process.execPath, [cli, 'check', '--format', 'json', file], { encoding: 'utf8' }).stdout).findings as Array<{
+      code: string;
+      fixes: Array<{
+        title: string;
+        verified: boolean;
+        edits: Array<{ range: { line: number; column: number; endLine: number; endColumn: number }; newText: string }>;
+      }>;
+    }>;
   const finding = run().find((f) => f.code === 'waitqueue-active-no-barrier');
   const fix = finding?.fixes.find((f) => f.title.startsWith('Wake unconditionally'));
   assert.ok(fix && fix.verified, JSON.stringify(finding?.fixes.map((f) => f.title)));
   let text = readFileSync(file, 'utf8');
-  for (const e of fix.edits) text = text.slice(0, offsetOf(text, e.range.line, e.range.column)) + e.newText + text.slice(offsetOf(text, e.range.endLine, e.range.endColumn));
-  assert.ok(text.includes('WRITE_ONCE(chan->idle, 1);\n\t/* Racy "optimisation": wakeaudit proves the lost wakeup and offers smp_mb(). */\n\twake_up(&chan->idle_wq);\n\treturn IRQ_HANDLED;'), text);
+  for (const e of fix.edits)
+    text = text.slice(0, offsetOf(text, e.range.line, e.range.column)) + e.newText + text.slice(offsetOf(text, e.range.endLine, e.range.endColumn));
+  assert.ok(
+    text.includes(
+      'WRITE_ONCE(chan->idle, 1);\n\t/* Racy "optimisation": wakeaudit proves the lost wakeup and offers smp_mb(). */\n\twake_up(&chan->idle_wq);\n\treturn IRQ_HANDLED;',
+    ),
+    text,
+  );
   writeFileSync(file, text);
   assert.ok(!run().some((f) => f.code === 'waitqueue-active-no-barrier'));
 });
@@ -141,6 +162,10 @@ test('the task-pointer conversion edits the field, the sleeper and the waker acr
   }
   const ws2 = await createWorkspace();
   for (const [p, t] of texts) ws2.setFile(p, t, true);
-  for (const p of texts.keys()) assert.deepEqual((await analyzeWorkspaceFile(ws2, p)).findings.filter((x) => x.verdict === 'violated'), []);
+  for (const p of texts.keys())
+    assert.deepEqual(
+      (await analyzeWorkspaceFile(ws2, p)).findings.filter((x) => x.verdict === 'violated'),
+      [],
+    );
   assert.ok([...texts.values()].some((t) => t.includes('rcuwait_wait_event(&')));
 });

@@ -51,7 +51,12 @@ test('relevance: direct mentions, helpers two levels down, callers one level up,
     'static void flush_regs(struct dev *d) { d->b = 0; d->c = 0; clear_fifo(d); }',
     'static void clear_fifo(struct dev *d) { d->head = 0; d->tail = 0; }',
   ].join('\n');
-  const fns = [...text.matchAll(/static \w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({ name: m[1], start: m.index!, bodyStart: m.index! + m[0].indexOf('{'), end: m.index! + m[0].length }));
+  const fns = [...text.matchAll(/static \w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({
+    name: m[1],
+    start: m.index!,
+    bodyStart: m.index! + m[0].indexOf('{'),
+    end: m.index! + m[0].length,
+  }));
   const walked = relevantFunctions(text, fns);
   const names = fns.filter((_, i) => walked[i]).map((f) => f.name);
   // deeper() and deepest() are two and three levels down, but a short single-return helper is
@@ -63,10 +68,21 @@ test('relevance: direct mentions, helpers two levels down, callers one level up,
   // reaches (only this file could call it: not walked) and an exported one (a condition in
   // another file may inline it: walked). The chain ready -> deeper -> deepest is still walked,
   // to any depth.
-  const c = `${text}\nstatic int lonely(struct dev *d) { return d->y; }\nstatic long shared_level(struct dev *d) { return d->level; }`.replace('static long shared_level', 'long shared_level');
-  const cFns = [...c.matchAll(/(?:static )?\w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({ name: m[1], start: m.index!, bodyStart: m.index! + m[0].indexOf('{'), end: m.index! + m[0].length }));
+  const c = `${text}\nstatic int lonely(struct dev *d) { return d->y; }\nstatic long shared_level(struct dev *d) { return d->level; }`.replace(
+    'static long shared_level',
+    'long shared_level',
+  );
+  const cFns = [...c.matchAll(/(?:static )?\w+ (\w+)\([^)]*\) (\{[^\n]*\})/g)].map((m) => ({
+    name: m[1],
+    start: m.index!,
+    bodyStart: m.index! + m[0].indexOf('{'),
+    end: m.index! + m[0].length,
+  }));
   const cWalked = relevantFunctions(c, cFns, false);
-  assert.deepEqual(cFns.filter((_, i) => cWalked[i]).map((f) => f.name), ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs', 'shared_level']);
+  assert.deepEqual(
+    cFns.filter((_, i) => cWalked[i]).map((f) => f.name),
+    ['ready', 'deeper', 'deepest', 'waiter', 'caller', 'probe', 'stopper', 'finish', 'flush_regs', 'shared_level'],
+  );
 });
 
 test('the prefilter skips a file whose only primitives are completions, and still reads one that also has a wait queue', async () => {

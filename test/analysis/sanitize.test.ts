@@ -37,7 +37,27 @@ test('container_of with a struct type argument parses', async () => {
 });
 
 test('property: any text keeps its length and every newline position', () => {
-  const pieces = fc.constantFrom('__rcu', '__acquires(x)', 'list_for_each_entry(a, b, c)', '{', '}', '(', ')', '/*', '*/', '"', "'", '\n', ' ', ';', 'static ', 'DEVICE_ATTR(a, b);', 'struct s', ',', 'x');
+  const pieces = fc.constantFrom(
+    '__rcu',
+    '__acquires(x)',
+    'list_for_each_entry(a, b, c)',
+    '{',
+    '}',
+    '(',
+    ')',
+    '/*',
+    '*/',
+    '"',
+    "'",
+    '\n',
+    ' ',
+    ';',
+    'static ',
+    'DEVICE_ATTR(a, b);',
+    'struct s',
+    ',',
+    'x',
+  );
   fc.assert(
     fc.property(fc.array(pieces, { maxLength: 60 }), (parts) => {
       const src = parts.join('');

@@ -15,10 +15,14 @@ test('a regular file is read whole; one over the cap is skipped by its size', ()
     writeFileSync(join(dir, 'big.c'), 'x'.repeat(3000));
     const a = readSourceFile(join(dir, 'a.c'), 1024);
     assert.ok('bytes' in a && a.bytes.toString() === 'int a;\n');
-    assert.deepEqual(readSourceFile(join(dir, 'big.c'), 1.5 * 1024), { skipped: 'skipped: 0.0 MB is over the 0 MB limit for one file (--max-file-mb, wakeaudit.maxFileMb)' });
+    assert.deepEqual(readSourceFile(join(dir, 'big.c'), 1.5 * 1024), {
+      skipped: 'skipped: 0.0 MB is over the 0 MB limit for one file (--max-file-mb, wakeaudit.maxFileMb)',
+    });
     const overOneMb = join(dir, 'over.c');
     writeFileSync(overOneMb, 'x'.repeat(3 * 1048576));
-    assert.deepEqual(readSourceFile(overOneMb, 1048576), { skipped: 'skipped: 3.0 MB is over the 1 MB limit for one file (--max-file-mb, wakeaudit.maxFileMb)' });
+    assert.deepEqual(readSourceFile(overOneMb, 1048576), {
+      skipped: 'skipped: 3.0 MB is over the 1 MB limit for one file (--max-file-mb, wakeaudit.maxFileMb)',
+    });
     assert.match(readProblemOf(readSourceFile(join(dir, 'none.c'), 1024)), /^cannot read: ENOENT$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

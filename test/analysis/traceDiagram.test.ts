@@ -23,16 +23,34 @@ const runtime: RuntimeTraceStep[] = [
   { index: 4, thread: 'waiter', op: 'check d.flag', src: { file: 'd.c', line: 21 }, reads: [{ loc: 'd.flag', value: 0, from: 'init', missed: 1 }] },
   { index: 5, thread: 'helper', op: 'READ_ONCE(d.flag)', src: { file: 'd.c', line: 30 }, reads: [{ loc: 'd.flag', value: 1, from: 1 }] },
 ];
-const steps: TraceStep[] = runtime.map((s) => ({ index: s.index - 1, thread: s.thread, text: `${s.op} <long text & "quotes">`, location: { file: s.src!.file!, line: s.src!.line, column: 1, endLine: s.src!.line, endColumn: 2 } }));
+const steps: TraceStep[] = runtime.map((s) => ({
+  index: s.index - 1,
+  thread: s.thread,
+  text: `${s.op} <long text & "quotes">`,
+  location: { file: s.src!.file!, line: s.src!.line, column: 1, endLine: s.src!.line, endColumn: 2 },
+}));
 const fixes: Fix[] = [
-  { title: 'Wake unconditionally', verified: true, preferred: true, edits: [{ file: 'd.c', range: { line: 11, column: 2, endLine: 11, endColumn: 30 }, newText: '' }] },
-  { title: 'Add smp_mb() before waitqueue_active()', verified: true, preferred: false, edits: [{ file: 'd.c', range: { line: 11, column: 1, endLine: 11, endColumn: 1 }, newText: '\tsmp_mb();\n' }] },
+  {
+    title: 'Wake unconditionally',
+    verified: true,
+    preferred: true,
+    edits: [{ file: 'd.c', range: { line: 11, column: 2, endLine: 11, endColumn: 30 }, newText: '' }],
+  },
+  {
+    title: 'Add smp_mb() before waitqueue_active()',
+    verified: true,
+    preferred: false,
+    edits: [{ file: 'd.c', range: { line: 11, column: 1, endLine: 11, endColumn: 1 }, newText: '\tsmp_mb();\n' }],
+  },
 ];
 
-test('the diagram data: a column per thread, a row per step, read-from arrows across threads, the stale read, the fix\'s barrier', () => {
+test("the diagram data: a column per thread, a row per step, read-from arrows across threads, the stale read, the fix's barrier", () => {
   const d = traceDiagram(runtime, steps, fixes);
   assert.deepEqual(d.threads, ['waker', 'waiter', 'helper']);
-  assert.deepEqual(d.steps.map((s) => [s.index, s.thread, s.label]), runtime.map((s) => [s.index, s.thread, s.op]));
+  assert.deepEqual(
+    d.steps.map((s) => [s.index, s.thread, s.label]),
+    runtime.map((s) => [s.index, s.thread, s.op]),
+  );
   assert.equal(d.steps[0].text, steps[0].text);
   // Reads of the initial value draw nothing; a read of another thread's store is an arrow; the
   // stale read gets a `missed` arrow from the store it did not see.

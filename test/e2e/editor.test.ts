@@ -140,7 +140,10 @@ describe('wakeaudit in code-server', { skip }, () => {
     test(`${finding.file}: "Show trace" on the flagged line opens the trace view`, async (t) => {
       if (skipWithout(finding.analysis, t)) return;
       await openFile(finding.file);
-      const flagged = readFileSync(path.join(fixtures, finding.file), 'utf8').split('\n').findIndex((line) => line.includes(finding.marker)) + 1;
+      const flagged =
+        readFileSync(path.join(fixtures, finding.file), 'utf8')
+          .split('\n')
+          .findIndex((line) => line.includes(finding.marker)) + 1;
       await page.locator('.monaco-editor textarea').first().focus();
       await goToLine(flagged);
       await runCommand('wakeaudit: Show trace');
@@ -174,7 +177,10 @@ describe('wakeaudit in code-server', { skip }, () => {
     test(`${finding.file}: the preferred quick fix applies from the keyboard and the diagnostic goes`, async (t) => {
       if (skipWithout(finding.analysis, t)) return;
       await openFile(finding.file);
-      const flagged = readFileSync(path.join(fixtures, finding.file), 'utf8').split('\n').findIndex((line) => line.includes(finding.marker)) + 1;
+      const flagged =
+        readFileSync(path.join(fixtures, finding.file), 'utf8')
+          .split('\n')
+          .findIndex((line) => line.includes(finding.marker)) + 1;
       assert.ok(flagged > 0);
       await page.locator('.monaco-editor textarea').first().focus();
       await goToLine(flagged);
@@ -210,7 +216,10 @@ describe('wakeaudit in code-server', { skip }, () => {
     }
     // Each step is a link to its source line: following one moves the editor's cursor there.
     await webview.locator('.step-link', { hasText: 'r0 = READ_ONCE(*x)' }).click();
-    await page.locator('.statusbar-item', { hasText: /Ln 24, Col/ }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('.statusbar-item', { hasText: /Ln 24, Col/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await screenshot(page, '05-trace-view');
   });
 
@@ -239,7 +248,10 @@ describe('wakeaudit in code-server', { skip }, () => {
         console.log(`# host: ${outcome} ${result.name}${result.error ? `: ${result.error}` : ''}`);
       }
       assert.ok(results.length > 0, 'no host test ran');
-      assert.deepEqual(results.filter((r) => !r.ok), []);
+      assert.deepEqual(
+        results.filter((r) => !r.ok),
+        [],
+      );
     } finally {
       await hostPage.close();
     }

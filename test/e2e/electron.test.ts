@@ -39,7 +39,10 @@ test('extension-host suite under desktop VS Code (@vscode/test-electron)', async
     });
     assert.ok(existsSync(resultFile), 'the suite wrote no result');
     const { results } = JSON.parse(readFileSync(resultFile, 'utf8')) as { results: { name: string; ok: boolean; error?: string }[] };
-    assert.deepEqual(results.filter((r) => !r.ok), []);
+    assert.deepEqual(
+      results.filter((r) => !r.ok),
+      [],
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

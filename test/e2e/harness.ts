@@ -99,7 +99,11 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
   // Without startupEditor none, the welcome page takes the keyboard focus.
   writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', ...options.settings }, null, 2),
+    JSON.stringify(
+      { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', ...options.settings },
+      null,
+      2,
+    ),
   );
   const port = await freePort();
   const configFile = path.join(home, 'config.yaml');

@@ -27,7 +27,7 @@ export interface HostileCase {
 
 /** A waker that stores then checks waitqueue_active() with no barrier, and its sleeper: one finding. */
 function wakerAndSleeper(prefix: string, condition = `READ_ONCE(c->${prefix}_done)`): string {
-	return `struct ${prefix}_chan {
+  return `struct ${prefix}_chan {
 	int ${prefix}_done;
 	wait_queue_head_t ${prefix}_wq;
 };
@@ -81,7 +81,11 @@ export function litmus(name: string, threads: string[], exists: string): string 
 
 /** A litmus test of 1,000 threads, half writers, half readers. */
 export function thousandThreadLitmus(): string {
-  return litmus('T1000', Array.from({ length: 1000 }, (_, i) => (i % 2 ? '\tint r0;\n\n\tr0 = READ_ONCE(*x);\n' : '\tWRITE_ONCE(*x, 1);\n')), '1:r0=0');
+  return litmus(
+    'T1000',
+    Array.from({ length: 1000 }, (_, i) => (i % 2 ? '\tint r0;\n\n\tr0 = READ_ONCE(*x);\n' : '\tWRITE_ONCE(*x, 1);\n')),
+    '1:r0=0',
+  );
 }
 
 export const CASES: HostileCase[] = [
@@ -97,7 +101,11 @@ export const CASES: HostileCase[] = [
       }),
     ],
     status: 1,
-    expect: [GOOD_FINDING, /a\/b\/loop: skipped: a symbolic link to a directory already walked/, /a\/up: skipped: a symbolic link to a directory already walked/],
+    expect: [
+      GOOD_FINDING,
+      /a\/b\/loop: skipped: a symbolic link to a directory already walked/,
+      /a\/up: skipped: a symbolic link to a directory already walked/,
+    ],
   },
   {
     name: 'check: a FIFO named x.c is never opened (--jobs 1)',
@@ -169,34 +177,57 @@ export const CASES: HostileCase[] = [
   {
     name: 'check: a wait condition in 5,000 parentheses costs its candidate only',
     inNpmTest: true,
-    setup: (dir) => ['check', '--show-unknown', tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(`${'('.repeat(5000)}READ_ONCE(c->deep_done)${')'.repeat(5000)}`)))],
+    setup: (dir) => [
+      'check',
+      '--show-unknown',
+      tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(`${'('.repeat(5000)}READ_ONCE(c->deep_done)${')'.repeat(5000)}`))),
+    ],
     status: 1,
-    expect: [/deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/, /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/],
+    expect: [
+      /deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/,
+      /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/,
+    ],
   },
   {
     name: "check: a wait condition behind 10,000 '!'s costs its candidate only",
     inNpmTest: true,
-    setup: (dir) => ['check', '--show-unknown', tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(`${'!'.repeat(10_000)}READ_ONCE(c->deep_done)`)))],
+    setup: (dir) => [
+      'check',
+      '--show-unknown',
+      tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(`${'!'.repeat(10_000)}READ_ONCE(c->deep_done)`))),
+    ],
     status: 1,
-    expect: [/deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/, /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/],
+    expect: [
+      /deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/,
+      /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/,
+    ],
   },
   {
     name: 'check: a wait condition of 20,000 && operands costs its candidate only',
     inNpmTest: true,
-    setup: (dir) => ['check', '--show-unknown', tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(Array(20_000).fill('READ_ONCE(c->deep_done)').join(' && '))))],
+    setup: (dir) => [
+      'check',
+      '--show-unknown',
+      tree(dir, (root) => writeFileSync(join(root, 'deep.c'), deepC(Array(20_000).fill('READ_ONCE(c->deep_done)').join(' && ')))),
+    ],
     status: 1,
-    expect: [/deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/, /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/],
+    expect: [
+      /deep\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/,
+      /deep\.c:\d+:\d+: note: .*not proved: the condition nests deeper than 200 levels; not modelled/,
+    ],
   },
   {
     name: 'check: a waker inside 5,000 nested ifs leaves the rest of the file analysed',
     inNpmTest: true,
-    setup: (dir) =>
-      [
-        'check',
-        tree(dir, (root) =>
-          writeFileSync(join(root, 'deepif.c'), `${GOOD_C.replace(/dchan/g, 'other')}\nstatic void deep_poke(struct other_chan *c)\n{\n${'\tif (c) {\n'.repeat(5000)}\t\tc->other_done = 1;\n${'\t}\n'.repeat(5000)}}\n`),
+    setup: (dir) => [
+      'check',
+      tree(dir, (root) =>
+        writeFileSync(
+          join(root, 'deepif.c'),
+          `${GOOD_C.replace(/dchan/g, 'other')}\nstatic void deep_poke(struct other_chan *c)\n{\n${'\tif (c) {\n'.repeat(5000)}\t\tc->other_done = 1;\n${'\t}\n'.repeat(5000)}}\n`,
         ),
-      ],
+      ),
+    ],
     status: 1,
     expect: [GOOD_FINDING, /deepif\.c:\d+:\d+: warning: waitqueue_active\(\) can miss a sleeper/],
   },
@@ -214,7 +245,10 @@ export const CASES: HostileCase[] = [
     name: 'simulate: 3,000 nested ifs in .wake text: one line naming the line',
     inNpmTest: true,
     setup: (dir) => {
-      writeFileSync(join(dir, 'ifs.wake'), `program ifs\nint x = 0\nthread t (process) {\n  r0 = READ_ONCE(x)\n${'if (r0) {\n'.repeat(3000)}WRITE_ONCE(x, 1)\n${'}\n'.repeat(3000)}}\n`);
+      writeFileSync(
+        join(dir, 'ifs.wake'),
+        `program ifs\nint x = 0\nthread t (process) {\n  r0 = READ_ONCE(x)\n${'if (r0) {\n'.repeat(3000)}WRITE_ONCE(x, 1)\n${'}\n'.repeat(3000)}}\n`,
+      );
       return ['simulate', join(dir, 'ifs.wake')];
     },
     status: 2,
@@ -225,7 +259,10 @@ export const CASES: HostileCase[] = [
     name: "simulate: 20,000 '!'s and a 20,000-operand sum in .wake text",
     inNpmTest: true,
     setup: (dir) => {
-      writeFileSync(join(dir, 'bangs.wake'), `program bangs\nint x = 0\nthread t (process) {\n  r0 = ${'!'.repeat(20_000)}x\n  r1 = ${Array(20_000).fill('x').join(' + ')}\n}\n`);
+      writeFileSync(
+        join(dir, 'bangs.wake'),
+        `program bangs\nint x = 0\nthread t (process) {\n  r0 = ${'!'.repeat(20_000)}x\n  r1 = ${Array(20_000).fill('x').join(' + ')}\n}\n`,
+      );
       return ['simulate', join(dir, 'bangs.wake')];
     },
     status: 2,
@@ -235,7 +272,10 @@ export const CASES: HostileCase[] = [
     name: 'simulate: a 20,000-operand sum in .wake text (no recursion in the parser; the validator bounds it)',
     inNpmTest: true,
     setup: (dir) => {
-      writeFileSync(join(dir, 'sum.wake'), `program sum\nint x = 0\nthread t (process) {\n  WRITE_ONCE(x, 1)\n  r1 = ${Array(20_000).fill('x').join(' + ')}\n}\n`);
+      writeFileSync(
+        join(dir, 'sum.wake'),
+        `program sum\nint x = 0\nthread t (process) {\n  WRITE_ONCE(x, 1)\n  r1 = ${Array(20_000).fill('x').join(' + ')}\n}\n`,
+      );
       return ['simulate', join(dir, 'sum.wake')];
     },
     status: 2,
@@ -246,7 +286,10 @@ export const CASES: HostileCase[] = [
     inNpmTest: true,
     setup: (dir) => {
       const deep = `${'{"kind":"not","operand":'.repeat(100_000)}{"kind":"const","value":1}${'}'.repeat(100_000)}`;
-      writeFileSync(join(dir, 'deep.json'), `{"name":"deep","locations":{"x":0},"objects":[],"threads":[{"name":"t","context":"process","ops":[{"op":"assign","reg":"r0","value":${deep}}]}]}`);
+      writeFileSync(
+        join(dir, 'deep.json'),
+        `{"name":"deep","locations":{"x":0},"objects":[],"threads":[{"name":"t","context":"process","ops":[{"op":"assign","reg":"r0","value":${deep}}]}]}`,
+      );
       return ['simulate', join(dir, 'deep.json')];
     },
     status: 2,
@@ -256,7 +299,10 @@ export const CASES: HostileCase[] = [
     name: 'simulate: 12 threads of loads and stores end by the work budget',
     inNpmTest: true,
     setup: (dir) => {
-      const threads = Array.from({ length: 12 }, (_, i) => `  WRITE_ONCE(x${i % 4}, 1)\n  r0 = READ_ONCE(x${(i + 1) % 4})\n  WRITE_ONCE(x${(i + 2) % 4}, 2)\n  r1 = READ_ONCE(x${(i + 3) % 4})\n`);
+      const threads = Array.from(
+        { length: 12 },
+        (_, i) => `  WRITE_ONCE(x${i % 4}, 1)\n  r0 = READ_ONCE(x${(i + 1) % 4})\n  WRITE_ONCE(x${(i + 2) % 4}, 2)\n  r1 = READ_ONCE(x${(i + 3) % 4})\n`,
+      );
       writeFileSync(join(dir, 'threads12.wake'), wakeProgram('threads12', threads));
       return ['simulate', join(dir, 'threads12.wake')];
     },
@@ -267,7 +313,13 @@ export const CASES: HostileCase[] = [
     name: 'simulate: 1,000 threads end by the work budget',
     inNpmTest: true,
     setup: (dir) => {
-      writeFileSync(join(dir, 'threads1000.wake'), wakeProgram('threads1000', Array.from({ length: 1000 }, (_, i) => `  WRITE_ONCE(x${i % 4}, 1)\n  r0 = READ_ONCE(x${(i + 1) % 4})\n`)));
+      writeFileSync(
+        join(dir, 'threads1000.wake'),
+        wakeProgram(
+          'threads1000',
+          Array.from({ length: 1000 }, (_, i) => `  WRITE_ONCE(x${i % 4}, 1)\n  r0 = READ_ONCE(x${(i + 1) % 4})\n`),
+        ),
+      );
       return ['simulate', join(dir, 'threads1000.wake')];
     },
     status: 3,
@@ -288,7 +340,10 @@ export const CASES: HostileCase[] = [
     name: 'simulate: 2^40 paths of one thread end by the work budget',
     inNpmTest: true,
     setup: (dir) => {
-      const body = Array.from({ length: 40 }, (_, k) => `  r${k} = READ_ONCE(x${k % 4})\n  if (r${k}) { WRITE_ONCE(x${(k + 1) % 4}, ${k}) } else { WRITE_ONCE(x${(k + 2) % 4}, ${k}) }\n`).join('');
+      const body = Array.from(
+        { length: 40 },
+        (_, k) => `  r${k} = READ_ONCE(x${k % 4})\n  if (r${k}) { WRITE_ONCE(x${(k + 1) % 4}, ${k}) } else { WRITE_ONCE(x${(k + 2) % 4}, ${k}) }\n`,
+      ).join('');
       writeFileSync(join(dir, 'branchy.wake'), wakeProgram('branchy', [body, body, body]));
       return ['simulate', join(dir, 'branchy.wake')];
     },
@@ -311,13 +366,25 @@ export const CASES: HostileCase[] = [
     setup: (dir) => {
       const root = join(dir, 'litmus');
       mkdirSync(join(root, 'sub'), { recursive: true });
-      writeFileSync(join(root, 'SB.litmus'), litmus('SB', ['\tint r0;\n\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n', '\tint r0;\n\n\tWRITE_ONCE(*y, 1);\n\tr0 = READ_ONCE(*x);\n'], '0:r0=0 /\\ 1:r0=0'));
+      writeFileSync(
+        join(root, 'SB.litmus'),
+        litmus(
+          'SB',
+          ['\tint r0;\n\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n', '\tint r0;\n\n\tWRITE_ONCE(*y, 1);\n\tr0 = READ_ONCE(*x);\n'],
+          '0:r0=0 /\\ 1:r0=0',
+        ),
+      );
       symlinkSync('..', join(root, 'sub', 'loop'));
       mkfifo(join(root, 'pipe.litmus'));
       return ['litmus', root];
     },
     status: 0,
-    expect: [/sub\/loop: skipped: a symbolic link to a directory already walked/, /pipe\.litmus: skipped: a FIFO, not a regular file/, /^ok +SB\.litmus/, /^1\/1 match/],
+    expect: [
+      /sub\/loop: skipped: a symbolic link to a directory already walked/,
+      /pipe\.litmus: skipped: a FIFO, not a regular file/,
+      /^ok +SB\.litmus/,
+      /^1\/1 match/,
+    ],
   },
   // The litmus engine's budgets (issue 23): past a budget simulate answers Unknown, exit 3.
   {
@@ -334,7 +401,8 @@ export const CASES: HostileCase[] = [
     name: 'litmus engine: 2,000 registers in two threads',
     inNpmTest: true,
     setup: (dir) => {
-      const regs = (n: number) => `${Array.from({ length: n }, (_, k) => `\tint r${k};\n`).join('')}\n${Array.from({ length: n }, (_, k) => `\tr${k} = READ_ONCE(*${k % 2 ? 'x' : 'y'});\n`).join('')}`;
+      const regs = (n: number) =>
+        `${Array.from({ length: n }, (_, k) => `\tint r${k};\n`).join('')}\n${Array.from({ length: n }, (_, k) => `\tr${k} = READ_ONCE(*${k % 2 ? 'x' : 'y'});\n`).join('')}`;
       writeFileSync(join(dir, 'Regs.litmus'), litmus('Regs', [`\tWRITE_ONCE(*x, 1);\n\tWRITE_ONCE(*y, 1);\n`, regs(2000)], '1:r0=0'));
       return ['simulate', join(dir, 'Regs.litmus')];
     },
@@ -345,9 +413,18 @@ export const CASES: HostileCase[] = [
     name: 'litmus engine: 4 lock-heavy threads',
     inNpmTest: true,
     setup: (dir) => {
-      const body = Array.from({ length: 6 }, (_, k) => `\tspin_lock(lk);\n\tr${k} = READ_ONCE(*x);\n\tWRITE_ONCE(*x, r${k} + 1);\n\tspin_unlock(lk);\n`).join('');
+      const body = Array.from({ length: 6 }, (_, k) => `\tspin_lock(lk);\n\tr${k} = READ_ONCE(*x);\n\tWRITE_ONCE(*x, r${k} + 1);\n\tspin_unlock(lk);\n`).join(
+        '',
+      );
       const decl = Array.from({ length: 6 }, (_, k) => `\tint r${k};\n`).join('');
-      writeFileSync(join(dir, 'Locks4.litmus'), litmus('Locks4', Array.from({ length: 4 }, () => `${decl}\n${body}`), '0:r5=0'));
+      writeFileSync(
+        join(dir, 'Locks4.litmus'),
+        litmus(
+          'Locks4',
+          Array.from({ length: 4 }, () => `${decl}\n${body}`),
+          '0:r5=0',
+        ),
+      );
       return ['simulate', '--timeout', '1000', join(dir, 'Locks4.litmus')];
     },
     status: 3,

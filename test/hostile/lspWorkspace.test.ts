@@ -14,7 +14,10 @@ import { deepC, GOOD_C, HANG_LIMIT_MS, mkfifo, thousandThreadLitmus } from './ca
 
 /** Resolves with the promise's value, or fails when the server does not answer within the hang limit. */
 function answered<T>(what: string, p: Promise<T>): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_LIMIT_MS} ms`)), HANG_LIMIT_MS).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_LIMIT_MS} ms`)), HANG_LIMIT_MS).unref()),
+  ]);
 }
 
 test('a hostile workspace and a 1,000-thread litmus document leave the server answering', async () => {
@@ -35,14 +38,17 @@ test('a hostile workspace and a 1,000-thread litmus document leave the server an
     // The deep function costs itself only: the file's other finding is there.
     await client.waitForDiagnostics(deep, hasFinding, HANG_LIMIT_MS);
     const litmusUri = pathToFileURL(join(root, 'T1000.litmus')).href;
-    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: litmusUri, languageId: 'litmus', version: 1, text: thousandThreadLitmus() } });
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: litmusUri, languageId: 'litmus', version: 1, text: thousandThreadLitmus() },
+    });
     // While the litmus check runs (on its own worker), the server answers.
     const stats = await answered('wakeaudit/stats', client.connection.sendRequest('wakeaudit/stats'));
     assert.ok(stats && typeof stats === 'object');
     const deadline = Date.now() + HANG_LIMIT_MS;
     // The litmus engine's own budgets (work, states, events held) usually end it first; on a
     // slow machine the worker's wall-clock safety net may: either way one line names the file.
-    const ended = /T1000\.litmus: (?:no verdict: .*\((?:maxWork|maxStates|maxHeld|timeoutMs)\)|the LKMM check did not end within 3000 ms \(timeoutMs, a wall-clock safety net)/;
+    const ended =
+      /T1000\.litmus: (?:no verdict: .*\((?:maxWork|maxStates|maxHeld|timeoutMs)\)|the LKMM check did not end within 3000 ms \(timeoutMs, a wall-clock safety net)/;
     while (!client.logs.some((l) => ended.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const log = client.logs.join('\n');
     assert.match(log, ended, log);

@@ -21,7 +21,10 @@ function workspace(): string {
   cpSync(path.join(repoRoot, 'examples', 'kvm'), path.join(dir, 'kvm'), { recursive: true });
   // Most of a tree names no wait/wake primitive: the prefilter skips these.
   for (let i = 0; i < 70; i++) {
-    writeFileSync(path.join(dir, `util_${i}.c`), `// Plain helpers, no waiting.\n#include <linux/types.h>\n\nint util_${i}_sum(const int *v, int n)\n{\n\tint s = 0;\n\n\twhile (n--)\n\t\ts += v[n];\n\treturn s;\n}\n`);
+    writeFileSync(
+      path.join(dir, `util_${i}.c`),
+      `// Plain helpers, no waiting.\n#include <linux/types.h>\n\nint util_${i}_sum(const int *v, int n)\n{\n\tint s = 0;\n\n\twhile (n--)\n\t\ts += v[n];\n\treturn s;\n}\n`,
+    );
   }
   return dir;
 }
@@ -34,14 +37,23 @@ test('a large workspace is indexed on workers and the editor reports what check 
       const status = await client.nextIdle(60_000);
       if (status.files > 0) break;
     }
-    if (availableParallelism() >= 2) assert.ok(client.logs.some((l) => /read \d+ files in bulk on indexing workers/.test(l)), client.logs.join('\n'));
+    if (availableParallelism() >= 2)
+      assert.ok(
+        client.logs.some((l) => /read \d+ files in bulk on indexing workers/.test(l)),
+        client.logs.join('\n'),
+      );
     const cliRun = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--show-unknown', '--jobs', '1', dir], { encoding: 'utf8' });
     const expected = (JSON.parse(cliRun.stdout).findings as Array<{ file: string; line: number; code: string; verdict: string }>)
       .map((f) => `${path.relative(dir, f.file)}:${f.line} ${f.code} ${f.verdict === 'violated' ? 'warning' : 'information'}`)
       .sort();
-    assert.ok(expected.some((e) => e.startsWith('lnk/lnk_irq.c:12 waitqueue-active-no-barrier warning')), expected.join('\n'));
+    assert.ok(
+      expected.some((e) => e.startsWith('lnk/lnk_irq.c:12 waitqueue-active-no-barrier warning')),
+      expected.join('\n'),
+    );
     const shown: string[] = [];
-    const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.[ch]$/.test(f));
+    const files = readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => /\.[ch]$/.test(f));
     for (const f of files) {
       const uri = pathToFileURL(path.join(dir, f)).href;
       for (const d of client.diagnostics.get(uri) ?? []) {

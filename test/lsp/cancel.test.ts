@@ -43,7 +43,11 @@ describe('cancellation', () => {
     for (const delayMs of [100, 200, 400, 700, 1000, 1500]) {
       const source = new CancellationTokenSource();
       const started = performance.now();
-      const request = client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [{ text: program, language: 'wakeaudit-program' }] }, source.token);
+      const request = client.connection.sendRequest(
+        ExecuteCommandRequest.type,
+        { command: 'wakeaudit.simulate', arguments: [{ text: program, language: 'wakeaudit-program' }] },
+        source.token,
+      );
       const outcome = request.then(
         (result) => ({ result, at: performance.now() }),
         (error: unknown) => ({ error, at: performance.now() }),
@@ -72,7 +76,10 @@ describe('cancellation', () => {
 
     // The search really stopped: the simulator is free for the next request at once.
     const nextStarted = performance.now();
-    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [{ text: SMALL_LITMUS, language: 'litmus' }] })) as { verdict: string };
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'wakeaudit.simulate',
+      arguments: [{ text: SMALL_LITMUS, language: 'litmus' }],
+    })) as { verdict: string };
     const next = performance.now() - nextStarted;
     console.log(`next simulate after the cancellations: ${next.toFixed(1)} ms`);
     assert.equal(trace.verdict, 'violated');
@@ -81,7 +88,11 @@ describe('cancellation', () => {
 
   test('a cancellation that arrives before the search starts is answered too', async () => {
     const source = new CancellationTokenSource();
-    const request = client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [{ text: bigProgram(4), language: 'wakeaudit-program' }] }, source.token);
+    const request = client.connection.sendRequest(
+      ExecuteCommandRequest.type,
+      { command: 'wakeaudit.simulate', arguments: [{ text: bigProgram(4), language: 'wakeaudit-program' }] },
+      source.token,
+    );
     source.cancel();
     const started = performance.now();
     await assert.rejects(request, (error: unknown) => error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);

@@ -21,7 +21,10 @@ async function storeNamed(editedAccessors?: string): Promise<string> {
       analyzer.setFile(file, edited ?? readFileSync(file, 'utf8'), edited !== undefined);
     }
     const added = await analyzer.completeIndex(() => false);
-    assert.ok(added.some((f) => f.endsWith('lnk_accessors.h')), added.join(', '));
+    assert.ok(
+      added.some((f) => f.endsWith('lnk_accessors.h')),
+      added.join(', '),
+    );
     const { findings } = await analyzer.analyzeFile(path.join(folder, 'lnk_irq.c'), { ...DEFAULT_SETTINGS, showUnknown: true }, () => false);
     const f = findings.find((x) => x.code === 'waitqueue-active-no-barrier');
     assert.ok(f, JSON.stringify(findings));

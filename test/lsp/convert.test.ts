@@ -28,8 +28,18 @@ function finding(overrides: Partial<Finding> = {}): Finding {
       { index: 2, thread: 'waker', text: 'reads queue empty', location: { file: '/w/b.c', line: 7, column: 1, endLine: 7, endColumn: 5 } },
     ],
     fixes: [
-      { title: 'add smp_mb()', verified: true, preferred: true, edits: [{ file: '/w/a.c', range: { line: 10, column: 1, endLine: 10, endColumn: 1 }, newText: 'smp_mb();\n' }] },
-      { title: 'unverified', verified: false, preferred: false, edits: [{ file: '/w/a.c', range: { line: 1, column: 1, endLine: 1, endColumn: 1 }, newText: 'x' }] },
+      {
+        title: 'add smp_mb()',
+        verified: true,
+        preferred: true,
+        edits: [{ file: '/w/a.c', range: { line: 10, column: 1, endLine: 10, endColumn: 1 }, newText: 'smp_mb();\n' }],
+      },
+      {
+        title: 'unverified',
+        verified: false,
+        preferred: false,
+        edits: [{ file: '/w/a.c', range: { line: 1, column: 1, endLine: 1, endColumn: 1 }, newText: 'x' }],
+      },
       {
         title: 'task pointer',
         verified: true,
@@ -59,10 +69,16 @@ test('severity by verdict: violated warns, unknown informs only when shown, safe
   assert.equal(toDiagnostic(finding({ verdict: 'safe' }), names, docs), undefined);
 });
 
-test('an unknown diagnostic says why once: the analysis\'s reason, else a generic note', () => {
-  const why = toDiagnostic(finding({ verdict: 'unknown', message: 'm (not proved: the condition calls f(), which the model does not know)' }), names, { ...docs, showUnknown: true });
+test("an unknown diagnostic says why once: the analysis's reason, else a generic note", () => {
+  const why = toDiagnostic(finding({ verdict: 'unknown', message: 'm (not proved: the condition calls f(), which the model does not know)' }), names, {
+    ...docs,
+    showUnknown: true,
+  });
   assert.equal(why?.message, 'm (not proved: the condition calls f(), which the model does not know)');
-  const bounds = toDiagnostic(finding({ verdict: 'unknown', message: 'm (undecided: more than 10 candidate executions (maxCandidates))' }), names, { ...docs, showUnknown: true });
+  const bounds = toDiagnostic(finding({ verdict: 'unknown', message: 'm (undecided: more than 10 candidate executions (maxCandidates))' }), names, {
+    ...docs,
+    showUnknown: true,
+  });
   assert.equal(bounds?.message, 'm (undecided: more than 10 candidate executions (maxCandidates))');
   const bare = toDiagnostic(finding({ verdict: 'unknown', message: 'm' }), names, { ...docs, showUnknown: true });
   assert.equal(bare?.message, 'm (not proved: the explorer could not decide within its bounds)');
@@ -88,7 +104,10 @@ test('the list shows the one-line form; the whole message is the first related e
   const message =
     'waitqueue_active() can miss a sleeper: no full barrier orders the store to r->ready (line 24) before this check, so a waiter can test the old condition and sleep while the waker sees an empty queue. Proved: lost wakeup: waiter sleeps forever in wait_event(q, r.ready)';
   const diagnostic = toDiagnostic(finding({ message }), names, docs);
-  assert.equal(diagnostic?.message, 'waitqueue_active() can miss a sleeper: no full barrier orders the store to r->ready (line 24) before this check. Proved: lost wakeup');
+  assert.equal(
+    diagnostic?.message,
+    'waitqueue_active() can miss a sleeper: no full barrier orders the store to r->ready (line 24) before this check. Proved: lost wakeup',
+  );
   assert.deepEqual(diagnostic?.relatedInformation?.[0], { location: { uri: names.uriOf(finding().file), range: toRange(finding()) }, message });
   assert.match(diagnostic?.relatedInformation?.[1].message ?? '', /^step 1: /);
   const hover = toHoverMarkdown(finding({ message }));
@@ -100,22 +119,43 @@ test('the list shows the one-line form; the whole message is the first related e
   assert.equal(toDiagnostic(finding({ message: 'short' }), names, docs)?.relatedInformation?.[0].message, 'step 1: waiter: prepare_to_wait');
 });
 
-test('headlines of the rules\' message shapes: the clause before the explanation, the proof\'s kind, the reason a finding is undecided', () => {
-  assert.equal(headline('swake_up_all() called from a hard-IRQ handler: it drops and retakes the queue lock with raw_spin_lock_irq(), which re-enables interrupts, and it may wake an unbounded number of tasks that wait on it for a long time. Proved: waker calls swake_up_all(q) in hard-IRQ context'), 'swake_up_all() called from a hard-IRQ handler. Proved: waker calls swake_up_all');
-  assert.equal(headline('only one task ever sleeps on &n.wq (the sleeper\'s own stack: n is a local struct tok_node of tok_wait()): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue'), 'only one task ever sleeps on &n.wq (the sleeper\'s own stack: n is a local struct tok_node of tok_wait())');
-  assert.equal(headline('x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)'), 'x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)');
+test("headlines of the rules' message shapes: the clause before the explanation, the proof's kind, the reason a finding is undecided", () => {
+  assert.equal(
+    headline(
+      'swake_up_all() called from a hard-IRQ handler: it drops and retakes the queue lock with raw_spin_lock_irq(), which re-enables interrupts, and it may wake an unbounded number of tasks that wait on it for a long time. Proved: waker calls swake_up_all(q) in hard-IRQ context',
+    ),
+    'swake_up_all() called from a hard-IRQ handler. Proved: waker calls swake_up_all',
+  );
+  assert.equal(
+    headline(
+      "only one task ever sleeps on &n.wq (the sleeper's own stack: n is a local struct tok_node of tok_wait()): a task pointer woken with wake_up_process(), or an rcuwait, is simpler and cheaper than an swait queue",
+    ),
+    "only one task ever sleeps on &n.wq (the sleeper's own stack: n is a local struct tok_node of tok_wait())",
+  );
+  assert.equal(
+    headline(
+      'x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)',
+    ),
+    'x has no barrier: the check of c (line 19) can be satisfied before the state store is visible, so a wake-up between them is lost; use set_current_state() (not proved: no function in the workspace sets c and then wakes the task)',
+  );
   // Past 160 characters the first clause boundary outside parentheses ends it.
-  assert.equal(headline(`${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again; ${'z'.repeat(80)}. Proved: lost wakeup: more`), `${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again. Proved: lost wakeup`);
+  assert.equal(
+    headline(`${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again; ${'z'.repeat(80)}. Proved: lost wakeup: more`),
+    `${'w'.repeat(100)} is checked before set_current_state() (line 5; twice) and not again. Proved: lost wakeup`,
+  );
 });
 
 test('code actions: only verified fixes, preferred marked, multi-file fix is one WorkspaceEdit', () => {
   const diagnostic = toDiagnostic(finding(), names, docs);
   assert.ok(diagnostic);
   const actions = toCodeActions(finding(), diagnostic, names);
-  assert.deepEqual(actions.map((a) => [a.title, a.kind, a.isPreferred]), [
-    ['add smp_mb()', 'quickfix', true],
-    ['task pointer', 'quickfix', false],
-  ]);
+  assert.deepEqual(
+    actions.map((a) => [a.title, a.kind, a.isPreferred]),
+    [
+      ['add smp_mb()', 'quickfix', true],
+      ['task pointer', 'quickfix', false],
+    ],
+  );
   assert.deepEqual(Object.keys(actions[1].edit?.changes ?? {}).sort(), ['file:///w/a.c', 'file:///w/b.c']);
 });
 
@@ -129,7 +169,13 @@ test('range overlap includes touching ends (a cursor at the end of a squiggle)',
 test('settings: defaults for missing or wrongly typed values, both nested and dotted keys', () => {
   assert.deepEqual(parseSettings(undefined), DEFAULT_SETTINGS);
   assert.deepEqual(parseSettings('garbage'), DEFAULT_SETTINGS);
-  const parsed = parseSettings({ rules: { a: false, b: 'no' }, exploration: { maxStates: -1, maxWork: 'lots', timeoutMs: 50 }, showUnknown: true, include: [1], exclude: ['x/**'] });
+  const parsed = parseSettings({
+    rules: { a: false, b: 'no' },
+    exploration: { maxStates: -1, maxWork: 'lots', timeoutMs: 50 },
+    showUnknown: true,
+    include: [1],
+    exclude: ['x/**'],
+  });
   assert.deepEqual(parsed.rules, { a: false });
   assert.deepEqual(parsed.exploration, { maxStates: DEFAULT_SETTINGS.exploration.maxStates, maxWork: DEFAULT_SETTINGS.exploration.maxWork, timeoutMs: 50 });
   assert.equal(parsed.showUnknown, true);

@@ -19,19 +19,57 @@ import { TestClient, startServer } from './lspClient';
 
 const TOKENS = [
   'struct dev { wait_queue_head_t wq; struct swait_queue_head sq; int done; };\n',
-  'static void f(struct dev *d)\n', 'static int g(struct dev *d)\n',
-  '{', '}', '(', ')', ';', '\n', '\r\n', ' ', '\t', ',',
-  'WRITE_ONCE(d->done, 1);', 'd->done = 1;', 'smp_mb();', 'atomic_inc(&d->cnt);',
-  'if (waitqueue_active(&d->wq)) wake_up(&d->wq);', 'swake_up_one(&d->sq);', 'swake_up_all(&d->sq);',
-  'wait_event_interruptible(d->wq, READ_ONCE(d->done));', 'swait_event_exclusive(d->sq, d->done);',
-  'set_current_state(TASK_INTERRUPTIBLE);', 'schedule();', 'while (!d->done) {', 'for (;;) {',
-  'spin_lock_irqsave(&d->lock, flags);', 'spin_unlock_irqrestore(&d->lock, flags);',
-  'list_for_each_entry(p, &d->list, node) {', '__rcu', '#define X(a) ((a) +', '#ifdef CONFIG_X\n', '#endif\n',
-  '/*', '*/', '//', '"', "'", '\\', '\\\n', '\u0000', '\uffff', '\ud800', 'é', '𝕏', '\u202e',
+  'static void f(struct dev *d)\n',
+  'static int g(struct dev *d)\n',
+  '{',
+  '}',
+  '(',
+  ')',
+  ';',
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  ',',
+  'WRITE_ONCE(d->done, 1);',
+  'd->done = 1;',
+  'smp_mb();',
+  'atomic_inc(&d->cnt);',
+  'if (waitqueue_active(&d->wq)) wake_up(&d->wq);',
+  'swake_up_one(&d->sq);',
+  'swake_up_all(&d->sq);',
+  'wait_event_interruptible(d->wq, READ_ONCE(d->done));',
+  'swait_event_exclusive(d->sq, d->done);',
+  'set_current_state(TASK_INTERRUPTIBLE);',
+  'schedule();',
+  'while (!d->done) {',
+  'for (;;) {',
+  'spin_lock_irqsave(&d->lock, flags);',
+  'spin_unlock_irqrestore(&d->lock, flags);',
+  'list_for_each_entry(p, &d->list, node) {',
+  '__rcu',
+  '#define X(a) ((a) +',
+  '#ifdef CONFIG_X\n',
+  '#endif\n',
+  '/*',
+  '*/',
+  '//',
+  '"',
+  "'",
+  '\\',
+  '\\\n',
+  '\u0000',
+  '\uffff',
+  '\ud800',
+  'é',
+  '𝕏',
+  '\u202e',
 ];
 
-const PROGRAM = 'program p\nint done = 0\nwaitqueue wq\n\nthread waker (process) {\n  WRITE_ONCE(done, 1)\n  wake_up(wq)\n}\n\nthread waiter (process) {\n  wait_event(wq, READ_ONCE(done))\n}\n';
-const LITMUS = 'C SB\n{}\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*y, 1);\n\tr0 = READ_ONCE(*x);\n}\nexists (0:r0=0 /\\ 1:r0=0)\n';
+const PROGRAM =
+  'program p\nint done = 0\nwaitqueue wq\n\nthread waker (process) {\n  WRITE_ONCE(done, 1)\n  wake_up(wq)\n}\n\nthread waiter (process) {\n  wait_event(wq, READ_ONCE(done))\n}\n';
+const LITMUS =
+  'C SB\n{}\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*y, 1);\n\tr0 = READ_ONCE(*x);\n}\nexists (0:r0=0 /\\ 1:r0=0)\n';
 
 type Kind = 'c' | 'litmus' | 'wakeaudit-program';
 
@@ -121,6 +159,8 @@ test(`mangled documents through the language server: every one answered, no cras
   assert.equal(typeof stats.files, 'number');
   const crashes = client.logs.filter((line) => /uncaught|unhandled rejection/i.test(line));
   assert.deepEqual(crashes, []);
-  console.log(`LSP fuzz: ${tried} documents, ${errors} answered with an error, 0 crashes, longest ${longest.ms.toFixed(0)} ms (${longest.kind}, ${longest.bytes} bytes)`);
+  console.log(
+    `LSP fuzz: ${tried} documents, ${errors} answered with an error, 0 crashes, longest ${longest.ms.toFixed(0)} ms (${longest.kind}, ${longest.bytes} bytes)`,
+  );
   assert.ok(longest.ms < 30_000, `a document took ${longest.ms.toFixed(0)} ms`);
 });

@@ -31,7 +31,8 @@ function startRaw(): RawServer {
     const m = message as { id?: number | string; method?: string; params?: { message?: string } };
     if (m.method === 'window/logMessage' && m.params?.message) logs.push(m.params.message);
     // Requests from the server (configuration, progress) get an empty answer.
-    if (m.method !== undefined && m.id !== undefined) server.send(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: m.method === 'workspace/configuration' ? [{}] : null }));
+    if (m.method !== undefined && m.id !== undefined)
+      server.send(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: m.method === 'workspace/configuration' ? [{}] : null }));
     if (m.method === undefined && m.id !== undefined) {
       responses.set(m.id, m);
       waiters.get(m.id)?.(m);
@@ -51,7 +52,10 @@ function startRaw(): RawServer {
     request(method, params, timeoutMs = 10_000) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer to ${method} within ${timeoutMs} ms; stderr: ${stderr.join('')}; log: ${logs.join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no answer to ${method} within ${timeoutMs} ms; stderr: ${stderr.join('')}; log: ${logs.join('\n')}`)),
+          timeoutMs,
+        );
         waiters.set(id, (message) => {
           clearTimeout(timer);
           resolve(message as { result?: unknown; error?: { code: number; message: string } });
@@ -127,7 +131,10 @@ test('malformed JSON-RPC: the server stays up and still answers a valid request'
     // Binary text in a document, opened twice, changed and closed.
     server.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: BINARY.repeat(200) } });
     server.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: `void f(void) { ${BINARY} wake_up(&q); }` } });
-    server.notify('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 9999, character: 0 }, end: { line: -1, character: -5 } }, text: BINARY }] });
+    server.notify('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 9999, character: 0 }, end: { line: -1, character: -5 } }, text: BINARY }],
+    });
     server.notify('textDocument/didOpen', { textDocument: { uri: 'file:///tmp/wakeaudit-garbage/b.litmus', languageId: 'litmus', version: 1, text: BINARY } });
     server.notify('textDocument/didClose', { textDocument: { uri } });
     // Still alive, still answering.
@@ -175,14 +182,19 @@ test('the server exits cleanly when its client closes stdin', async () => {
   const server = startRaw();
   await initialize(server);
   // Mid-search, to show a running simulation does not keep it alive.
-  void server.request('workspace/executeCommand', { command: 'wakeaudit.simulate', arguments: [{ text: 'program p\nint a = 0\nthread t (process) {\n  WRITE_ONCE(a, 1)\n}\n', language: 'wakeaudit-program' }] }).catch(() => {});
+  void server
+    .request('workspace/executeCommand', {
+      command: 'wakeaudit.simulate',
+      arguments: [{ text: 'program p\nint a = 0\nthread t (process) {\n  WRITE_ONCE(a, 1)\n}\n', language: 'wakeaudit-program' }],
+    })
+    .catch(() => {});
   const started = performance.now();
   server.child.stdin!.end();
   const exit = await exited(server.child, 5000);
   if (exit === 'timeout') server.child.kill();
   assert.notEqual(exit, 'timeout', 'the server did not exit within 5 s of stdin closing');
   console.log(`server exited ${JSON.stringify(exit)} ${(performance.now() - started).toFixed(0)} ms after stdin closed`);
-  assert.equal(exit !== "timeout" && exit.signal, null);
+  assert.equal(exit !== 'timeout' && exit.signal, null);
   assert.doesNotMatch(server.stderr.join(''), /at .*\(.*:\d+:\d+\)|uncaught|unhandled/i, `crash output: ${server.stderr.join('')}`);
 });
 

@@ -18,7 +18,11 @@ test('background indexing parses the skipped headers a condition needs, and the 
   const client = await startServer({ workspaceFolder: folder, settings: { showUnknown: true } });
   try {
     const uri = pathToFileURL(path.join(folder, 'lnk_irq.c')).href;
-    const diagnostics = await client.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === 'waitqueue-active-no-barrier' && /Proved/.test(d.message)), 30_000);
+    const diagnostics = await client.waitForDiagnostics(
+      uri,
+      (ds) => ds.some((d) => d.code === 'waitqueue-active-no-barrier' && /Proved/.test(d.message)),
+      30_000,
+    );
     const finding = diagnostics.find((d) => d.code === 'waitqueue-active-no-barrier')!;
     assert.equal(finding.range.start.line, 11, JSON.stringify(finding));
     assert.equal(finding.severity, 2, 'a proved finding is a warning');
@@ -43,10 +47,19 @@ test('an edit that makes a condition call a helper of a header nobody needed yet
     for (;;) if ((await client.nextIdle(30_000)).files > 0) break;
     const irq = pathToFileURL(path.join(dir, 'lnk_irq.c')).href;
     assert.ok(!(client.diagnostics.get(irq) ?? []).some((d) => /Proved/.test(d.message)), JSON.stringify(client.diagnostics.get(irq)));
-    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: pathToFileURL(waiter).href, languageId: 'c', version: 1, text: waiting } });
-    const diagnostics = await client.waitForDiagnostics(irq, (ds) => ds.some((d) => d.code === 'waitqueue-active-no-barrier' && /Proved/.test(d.message)), 30_000);
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: pathToFileURL(waiter).href, languageId: 'c', version: 1, text: waiting },
+    });
+    const diagnostics = await client.waitForDiagnostics(
+      irq,
+      (ds) => ds.some((d) => d.code === 'waitqueue-active-no-barrier' && /Proved/.test(d.message)),
+      30_000,
+    );
     assert.equal(diagnostics.find((d) => /Proved/.test(d.message))?.range.start.line, 11);
-    assert.ok(client.logs.some((l) => /edited conditions use: lnk_accessors\.h/.test(l)), client.logs.join('\n'));
+    assert.ok(
+      client.logs.some((l) => /edited conditions use: lnk_accessors\.h/.test(l)),
+      client.logs.join('\n'),
+    );
   } finally {
     await client.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -54,7 +54,9 @@ export interface TestClient {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { workspaceFolder?: string; settings?: Record<string, unknown>; initializationOptions?: unknown } = {}): Promise<TestClient> {
+export async function startServer(
+  options: { workspaceFolder?: string; settings?: Record<string, unknown>; initializationOptions?: unknown } = {},
+): Promise<TestClient> {
   const child = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -73,7 +75,15 @@ export async function startServer(options: { workspaceFolder?: string; settings?
       const current = diagnostics.get(uri);
       if (current && predicate(current)) return current;
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(diagnostics.get(uri))}\nserver log:\n${client.logs.join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(diagnostics.get(uri))}\nserver log:\n${client.logs.join('\n')}`,
+              ),
+            ),
+          timeoutMs,
+        );
         const listener = () => {
           const now = diagnostics.get(uri);
           if (now && predicate(now)) {

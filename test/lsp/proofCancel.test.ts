@@ -115,7 +115,9 @@ describe('cancelling a C proof', () => {
     const file = path.join(dir, 'duplex.c');
     const uri = pathToFileURL(file).href;
     let version = 1;
-    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version, text: slowProofC(2, 'edit 0') } });
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'c', version, text: slowProofC(2, 'edit 0') },
+    });
     const latencies: number[] = [];
     for (let sample = 1; sample <= 10; sample++) {
       // The debounce, then the proof of the current text runs for a while.
@@ -137,8 +139,15 @@ describe('cancelling a C proof', () => {
     // The worker is free again: a text whose proof is quick gets its diagnostic.
     const quick = slowProofC(1, 'quick');
     const changedAt = performance.now();
-    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [{ text: quick }] });
-    const diagnostics = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'swake-exclusive-multi-waiter' && x.message.includes('Proved')), 20_000);
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: ++version },
+      contentChanges: [{ text: quick }],
+    });
+    const diagnostics = await client.waitForDiagnostics(
+      uri,
+      (d) => d.some((x) => x.code === 'swake-exclusive-multi-waiter' && x.message.includes('Proved')),
+      20_000,
+    );
     console.log(`after the edits, the quick text's proved diagnostic came ${(performance.now() - changedAt).toFixed(0)} ms after its didChange`);
     assert.ok(diagnostics.length > 0);
   });
@@ -148,7 +157,11 @@ describe('cancelling a C proof', () => {
     for (const delayMs of [50, 100, 200, 300, 400, 500, 700, 900, 1200, 1500]) {
       const source = new CancellationTokenSource();
       const started = performance.now();
-      const request = client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [{ text: slowProofC(2, `snippet ${delayMs}`), language: 'c' }] }, source.token);
+      const request = client.connection.sendRequest(
+        ExecuteCommandRequest.type,
+        { command: 'wakeaudit.simulate', arguments: [{ text: slowProofC(2, `snippet ${delayMs}`), language: 'c' }] },
+        source.token,
+      );
       const outcome = request.then(
         (result) => ({ result, at: performance.now() }),
         (error: unknown) => ({ error, at: performance.now() }),

@@ -25,10 +25,10 @@ test('a crashed server is restarted with a message each time, then given up with
   let clock = 0;
   const shown: { kind: string; message: string }[] = [];
   let created = 0;
-  const handler = new ReportingErrorHandler(
-    () => (created++, libraryLikeHandler(MAX_RESTARTS, () => clock)),
-    { restarting: (message) => shown.push({ kind: 'restarting', message }), gaveUp: (message) => shown.push({ kind: 'gaveUp', message }) },
-  );
+  const handler = new ReportingErrorHandler(() => (created++, libraryLikeHandler(MAX_RESTARTS, () => clock)), {
+    restarting: (message) => shown.push({ kind: 'restarting', message }),
+    gaveUp: (message) => shown.push({ kind: 'gaveUp', message }),
+  });
   for (let i = 1; i <= MAX_RESTARTS; i++) {
     clock += 1000;
     const decision = await handler.closed();
@@ -40,7 +40,10 @@ test('a crashed server is restarted with a message each time, then given up with
   assert.equal(last.action, CLOSE_ACTION.DoNotRestart);
   assert.equal(last.handled, true, 'the library must not show its own message as well');
   assert.match(last.message ?? '', /crashed 5 times within 3 minutes and will not be restarted.*Reload Window/);
-  assert.deepEqual(shown.map((s) => s.kind), [...Array(MAX_RESTARTS).fill('restarting'), 'gaveUp']);
+  assert.deepEqual(
+    shown.map((s) => s.kind),
+    [...Array(MAX_RESTARTS).fill('restarting'), 'gaveUp'],
+  );
   assert.equal(created, 1, 'one library handler, created on first use');
 });
 

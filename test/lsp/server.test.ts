@@ -68,7 +68,10 @@ describe('language server over stdio', () => {
     assert.ok(analyses.includes('litmus'), JSON.stringify(analyses));
     if (analyses.includes('c')) return;
     await assert.rejects(
-      client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.simulate', arguments: [{ text: fixtureText('ready_flag.c'), language: 'c' }] }),
+      client.connection.sendRequest(ExecuteCommandRequest.type, {
+        command: 'wakeaudit.simulate',
+        arguments: [{ text: fixtureText('ready_flag.c'), language: 'c' }],
+      }),
       /no C analysis/,
     );
   });
@@ -110,7 +113,9 @@ describe('language server over stdio', () => {
     const [diagnostic] = ours(await client.waitForDiagnostics(uri, (d) => ours(d).length > 0));
     assert.equal(diagnostic.code, FLAGGED_CODE);
     assert.equal(diagnostic.severity, 2 /* Warning */);
-    const flaggedLine = fixtureText('ready_flag.c').split('\n').findIndex((line) => line.includes(`expect: ${FLAGGED_CODE}`));
+    const flaggedLine = fixtureText('ready_flag.c')
+      .split('\n')
+      .findIndex((line) => line.includes(`expect: ${FLAGGED_CODE}`));
     assert.equal(diagnostic.range.start.line, flaggedLine);
     const href = diagnostic.codeDescription?.href ?? '';
     assert.ok(href.startsWith('file:') && fileURLToPath(href).endsWith(path.join('dist', 'rules', `${FLAGGED_CODE}.md`)), href);
@@ -194,7 +199,10 @@ describe('language server over stdio', () => {
     })) as { verdict: string; threads: string[]; steps: { thread: string; uri?: string }[] };
     assert.equal(trace.verdict, 'violated');
     assert.ok(trace.threads.length >= 2, JSON.stringify(trace.threads));
-    assert.ok(trace.steps.some((step) => step.uri === uri), 'steps point into the document');
+    assert.ok(
+      trace.steps.some((step) => step.uri === uri),
+      'steps point into the document',
+    );
   });
 
   test('simulate a snippet given as text', async (t) => {
@@ -208,9 +216,14 @@ describe('language server over stdio', () => {
   });
 
   test('simulate a litmus file: LKMM verdict, one lane per litmus thread', async () => {
-    for (const [name, verdict] of [['SB.litmus', 'violated'], ['SB+mbs.litmus', 'safe']] as const) {
+    for (const [name, verdict] of [
+      ['SB.litmus', 'violated'],
+      ['SB+mbs.litmus', 'safe'],
+    ] as const) {
       const uri = fixtureUri(name);
-      await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) } });
+      await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+        textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) },
+      });
       const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
         command: 'wakeaudit.simulate',
         arguments: [{ uri }],
@@ -245,7 +258,10 @@ describe('language server over stdio', () => {
       range: diagnostic.range,
       context: { diagnostics: [diagnostic] },
     })) as CodeAction[];
-    assert.deepEqual(actions.map((a) => [a.title, a.isPreferred]), [['Set "Result: Sometimes"', true]]);
+    assert.deepEqual(
+      actions.map((a) => [a.title, a.isPreferred]),
+      [['Set "Result: Sometimes"', true]],
+    );
     const edits = actions[0].edit?.changes?.[uri] ?? [];
     const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'litmus', 1, text), edits as TextEdit[]);
     assert.ok(fixed.includes('Result: Sometimes') && !fixed.includes('Result: Never'));
@@ -285,7 +301,10 @@ describe('language server over stdio', () => {
     assert.match(markdown, /^\*\*waitqueue-active-no-barrier\*\* \(violated\): .*Proved: lost wakeup: /);
     assert.match(markdown, /^1\. `waker` /m);
     assert.equal(await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 0 } }), null);
-    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, { command: 'wakeaudit.showTrace', arguments: [{ uri, position: diagnostic.range.start }] })) as {
+    const trace = (await client.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'wakeaudit.showTrace',
+      arguments: [{ uri, position: diagnostic.range.start }],
+    })) as {
       threads: string[];
       steps: unknown[];
       svg?: string;
@@ -313,7 +332,9 @@ describe('language server over stdio', () => {
     // On disk under the workspace folder, but not matched by the include globs (*.c, *.h).
     const name = 'SB-wrong-result.litmus';
     const uri = fixtureUri(name);
-    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) } });
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'litmus', version: 1, text: fixtureText(name) },
+    });
     await client.waitForDiagnostics(uri, (d) => ours(d).length === 1);
     await client.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
     await client.waitForDiagnostics(uri, (d) => d.length === 0);

@@ -282,7 +282,7 @@ export function forEachCombination(
     summaries.push(keptSummaries);
   }
   // Supply to a fixpoint: drop paths whose external reads no other thread can ever supply.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const supply = summaries.map((ss) => new Set(ss.flatMap((s) => [...s.writes])));
     for (let t = 0; t < n; t++) {
@@ -304,7 +304,11 @@ export function forEachCombination(
   // Paths of one thread with the same degree vector, external reads and writes pass or fail
   // every check below together: the product is walked over such groups, and the combinations
   // that pass are then visited path by path in the order of a plain nested loop.
-  const groupKey = (s: Summary) => `${s.degreeKey}\u0001${s.externalReads.map((ks) => ks.join('\u0002')).sort().join('\u0003')}\u0001${[...s.writes].sort().join('\u0003')}`;
+  const groupKey = (s: Summary) =>
+    `${s.degreeKey}\u0001${s.externalReads
+      .map((ks) => ks.join('\u0002'))
+      .sort()
+      .join('\u0003')}\u0001${[...s.writes].sort().join('\u0003')}`;
   type Group = { s: Summary; members: number[] };
   const groupsOf: Group[][] = summaries.map((ss) => {
     const byKey = new Map<string, Group>();

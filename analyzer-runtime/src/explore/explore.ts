@@ -27,7 +27,20 @@ import { PROPERTY_KINDS } from '../program/ir';
 import { forEachCombination, Mirror } from './combine';
 import { candidatesOf, layoutEvents, valueFits } from './graphs';
 import { SearchStopped, stopCheck, WorkCounter } from '../stop';
-import { binaryValue, decodeList, ExplorerPath, exprText, Layout, lowerThreadPaths, PathEnd, PathLimitExceeded, pathKey, stateName, ThreadRenaming, twinThreads } from './lower';
+import {
+  binaryValue,
+  decodeList,
+  ExplorerPath,
+  exprText,
+  Layout,
+  lowerThreadPaths,
+  PathEnd,
+  PathLimitExceeded,
+  pathKey,
+  stateName,
+  ThreadRenaming,
+  twinThreads,
+} from './lower';
 
 export interface ExploreOptions {
   /** Candidate executions the explorer may build before answering unknown. */
@@ -419,7 +432,11 @@ export const END_RULES: EndRules = {
       if (q === undefined) return { kind: 'lost-wakeup', message };
       const queued = decodeList(memory().get(Layout.queueHead(q)) ?? 0, program.threads.length).some((e) => e.thread === path.thread && !e.func);
       return queued
-        ? { kind: 'lost-wakeup', message: `${message}; it is still queued on ${q}, so a later wakeup of ${q} (the next free, the next event) can still end the wait: a delay while such wakeups go on, a hang only if none comes`, outcome: 'delay' }
+        ? {
+            kind: 'lost-wakeup',
+            message: `${message}; it is still queued on ${q}, so a later wakeup of ${q} (the next free, the next event) can still end the wait: a delay while such wakeups go on, a hang only if none comes`,
+            outcome: 'delay',
+          }
         : { kind: 'lost-wakeup', message: `${message}; it is on no queue: no later wakeup of ${q} can find it (a hang)`, outcome: 'hang' };
     },
   },
@@ -504,14 +521,20 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const tick = stopCheck({ shouldStop: opts.shouldStop, deadline: started + opts.timeoutMs, work });
   // The clock is the safety net behind the work budget: a verdict it decided says so, since it
   // depends on the machine and its load.
-  const timeoutResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.timeoutMs} ms (timeoutMs, a wall-clock safety net: this verdict depends on the machine's speed and load)` });
+  const timeoutResult = () =>
+    finish({
+      verdict: 'unknown',
+      trace: [],
+      reason: `no answer within ${opts.timeoutMs} ms (timeoutMs, a wall-clock safety net: this verdict depends on the machine's speed and load)`,
+    });
   const workResult = () => finish({ verdict: 'unknown', trace: [], reason: `no answer within ${opts.maxWork} search steps (maxWork)` });
   let prepared: Prepared;
   try {
     prepared = prepare(program, opts, tick);
   } catch (e) {
     if (e instanceof PathLimitExceeded) return finish({ verdict: 'unknown', trace: [], reason: `${e.message} (maxPaths)` });
-    if (e instanceof SearchStopped) return e.why === 'stopped' ? finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON }) : e.why === 'work' ? workResult() : timeoutResult();
+    if (e instanceof SearchStopped)
+      return e.why === 'stopped' ? finish({ verdict: 'unknown', trace: [], reason: STOPPED_REASON }) : e.why === 'work' ? workResult() : timeoutResult();
     throw e;
   }
   stats.paths = prepared.paths.reduce((n, tp) => n + tp.length, 0);
@@ -586,7 +609,10 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   if (exhausted) return finish({ verdict: 'unknown', trace: [], reason: `more than ${opts.maxCandidates} candidate executions (maxCandidates)` });
   if (outOfWork) return workResult();
   if (timedOut) return timeoutResult();
-  const reason = prepared.loopBoundHits > 0 ? `no violation ${bounds}; ${prepared.loopBoundHits} path(s) needed more iterations and were not explored` : `no violation ${bounds}`;
+  const reason =
+    prepared.loopBoundHits > 0
+      ? `no violation ${bounds}; ${prepared.loopBoundHits} path(s) needed more iterations and were not explored`
+      : `no violation ${bounds}`;
   return finish({ verdict: 'safe', trace: [], reason });
 }
 
@@ -726,7 +752,10 @@ function staleNote(
       }
     }
     const why = own ?? (laterMb ? `nothing orders ${readerName}'s read after it` : `no full barrier in ${writerName} orders it before ${laterRead}`);
-    return { text: `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`, missed: at };
+    return {
+      text: `reads ${r.loc}=${r.value ?? 0}: the store ${r.loc}=${w.value ?? 0} at step ${at}${where} has not propagated to this CPU yet; ${why}`,
+      missed: at,
+    };
   }
   return undefined;
 }
@@ -828,7 +857,8 @@ function executionFromTrace(chosen: ExplorerPath[], initial: Map<string, Scalar>
           });
           src = cands[cands.length - 1];
         }
-        if (src === undefined || events[src]!.value !== want.value || !valueFits(L, id, src)) return `step ${at} reads ${e.loc}=${want.value} from a write of another value`;
+        if (src === undefined || events[src]!.value !== want.value || !valueFits(L, id, src))
+          return `step ${at} reads ${e.loc}=${want.value} from a write of another value`;
         if (L.classes.has(id)) events[id] = { ...e, value: want.value };
         rf.push([src, id]);
       } else if (e.kind === 'W' || e.kind === 'LKW' || e.kind === 'UL') {

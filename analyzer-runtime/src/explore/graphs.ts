@@ -238,7 +238,11 @@ export function* candidatesOf(
   for (const e of events) if (e.kind === 'LKR' || e.kind === 'LKW' || e.kind === 'UL') lockLocs.add(e.loc!);
   // Critical sections per lock, per thread, in program order.
   const sections = new Map<string, CriticalSection[][]>();
-  for (const lock of lockLocs) sections.set(lock, chosen.map(() => []));
+  for (const lock of lockLocs)
+    sections.set(
+      lock,
+      chosen.map(() => []),
+    );
   chosen.forEach((p, t) => {
     const open = new Map<string, CriticalSection>();
     p.events.forEach((e, i) => {
@@ -262,7 +266,11 @@ export function* candidatesOf(
   const groups: LocChoice[][] = [];
   const limit = Math.max(1, budget);
   for (const lock of [...lockLocs].sort()) {
-    const prot = [...protectedBy.entries()].filter(([, k]) => k === lock).map(([l]) => l).filter((l) => byLoc.has(l)).sort();
+    const prot = [...protectedBy.entries()]
+      .filter(([, k]) => k === lock)
+      .map(([l]) => l)
+      .filter((l) => byLoc.has(l))
+      .sort();
     const perThread = sections.get(lock)!;
     const total = perThread.reduce((n, l) => n + l.length, 0);
     const options: LocChoice[] = [];

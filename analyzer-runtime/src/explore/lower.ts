@@ -51,7 +51,13 @@ export const TASK_UNINTERRUPTIBLE = 2;
 export const COMPLETION_ALL = 1 << 30;
 
 export function stateName(v: number): string {
-  return v === TASK_RUNNING ? 'TASK_RUNNING' : v === TASK_INTERRUPTIBLE ? 'TASK_INTERRUPTIBLE' : v === TASK_UNINTERRUPTIBLE ? 'TASK_UNINTERRUPTIBLE' : String(v);
+  return v === TASK_RUNNING
+    ? 'TASK_RUNNING'
+    : v === TASK_INTERRUPTIBLE
+      ? 'TASK_INTERRUPTIBLE'
+      : v === TASK_UNINTERRUPTIBLE
+        ? 'TASK_UNINTERRUPTIBLE'
+        : String(v);
 }
 
 /** Names of the shared locations kernel objects are lowered to. */
@@ -84,7 +90,6 @@ export const Layout = {
 
 export const Q_LOCKED_VAL = 1;
 export const Q_SLOW_VAL = 3;
-
 
 /** A queue entry: which thread's task, and whether it is exclusive. */
 export interface QueueEntry {
@@ -256,18 +261,30 @@ export function conditionKeys(root: ProgramExpr): Map<ProgramExpr, (v: number) =
 
 export function binaryValue(op: ProgramExpr & { kind: 'binary' } extends { op: infer O } ? O : never, x: number, y: number): number {
   switch (op) {
-    case '&&': return x && y ? 1 : 0;
-    case '||': return x || y ? 1 : 0;
-    case '==': return x === y ? 1 : 0;
-    case '!=': return x !== y ? 1 : 0;
-    case '<': return x < y ? 1 : 0;
-    case '>': return x > y ? 1 : 0;
-    case '<=': return x <= y ? 1 : 0;
-    case '>=': return x >= y ? 1 : 0;
-    case '+': return x + y;
-    case '-': return x - y;
-    case '&': return x & y;
-    case '|': return x | y;
+    case '&&':
+      return x && y ? 1 : 0;
+    case '||':
+      return x || y ? 1 : 0;
+    case '==':
+      return x === y ? 1 : 0;
+    case '!=':
+      return x !== y ? 1 : 0;
+    case '<':
+      return x < y ? 1 : 0;
+    case '>':
+      return x > y ? 1 : 0;
+    case '<=':
+      return x <= y ? 1 : 0;
+    case '>=':
+      return x >= y ? 1 : 0;
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '&':
+      return x & y;
+    case '|':
+      return x | y;
   }
   return 0;
 }
@@ -551,9 +568,23 @@ class ThreadLowering {
     return this.rmwWith(loc, order, readAnnot, old, next);
   }
 
-  private rmwWith(loc: string, order: 'mb' | 'relaxed' | 'acquire' | 'release', readAnnot: Annotation | undefined, old: number, next: number, values?: number[]): Tracked {
+  private rmwWith(
+    loc: string,
+    order: 'mb' | 'relaxed' | 'acquire' | 'release',
+    readAnnot: Annotation | undefined,
+    old: number,
+    next: number,
+    values?: number[],
+  ): Tracked {
     if (order === 'mb') this.fence('mb');
-    const re: Omit<ThreadEvent, 'ctrl' | 'line'> = { kind: 'R', annot: readAnnot ?? (order === 'acquire' ? 'acquire' : 'once'), loc, value: old, addr: [], data: [] };
+    const re: Omit<ThreadEvent, 'ctrl' | 'line'> = {
+      kind: 'R',
+      annot: readAnnot ?? (order === 'acquire' ? 'acquire' : 'once'),
+      loc,
+      value: old,
+      addr: [],
+      data: [],
+    };
     if (values) re.values = values;
     const rid = this.emit(re);
     this.write(loc, order === 'release' ? 'release' : 'once', { value: next, deps: [rid] }, rid);
@@ -659,7 +690,8 @@ class ThreadLowering {
   private opInner(o: Op): void {
     switch (o.op) {
       case 'load': {
-        const label = o.order === 'plain' ? `${o.reg} = ${o.loc}` : o.order === 'acquire' ? `${o.reg} = smp_load_acquire(${o.loc})` : `${o.reg} = READ_ONCE(${o.loc})`;
+        const label =
+          o.order === 'plain' ? `${o.reg} = ${o.loc}` : o.order === 'acquire' ? `${o.reg} = smp_load_acquire(${o.loc})` : `${o.reg} = READ_ONCE(${o.loc})`;
         this.step(label);
         this.registers.set(o.reg, this.read(o.loc, o.order === 'plain' ? 'plain' : o.order));
         return;
@@ -669,7 +701,14 @@ class ThreadLowering {
         const v = this.eval(o.value);
         const vt = exprText(o.value);
         const s = this.steps[this.steps.length - 1]!;
-        s.label = o.order === 'plain' ? `${o.loc} = ${vt}` : o.order === 'once' ? `WRITE_ONCE(${o.loc}, ${vt})` : o.order === 'release' ? `smp_store_release(${o.loc}, ${vt})` : `smp_store_mb(${o.loc}, ${vt})`;
+        s.label =
+          o.order === 'plain'
+            ? `${o.loc} = ${vt}`
+            : o.order === 'once'
+              ? `WRITE_ONCE(${o.loc}, ${vt})`
+              : o.order === 'release'
+                ? `smp_store_release(${o.loc}, ${vt})`
+                : `smp_store_mb(${o.loc}, ${vt})`;
         this.write(o.loc, o.order === 'plain' ? 'plain' : o.order === 'release' ? 'release' : 'once', v);
         if (o.order === 'mb') this.fence('mb');
         return;
@@ -866,7 +905,13 @@ class ThreadLowering {
         this.step(label);
         // Order the request's payload before the bit (pairs with kvm_check_request()'s barrier).
         this.fence('wmb');
-        this.rmw(Layout.vcpuRequests(o.vcpu), 'relaxed', 'noreturn', (v) => v | (1 << o.req), () => 0);
+        this.rmw(
+          Layout.vcpuRequests(o.vcpu),
+          'relaxed',
+          'noreturn',
+          (v) => v | (1 << o.req),
+          () => 0,
+        );
         if (o.wake === 'kick' || (o.wake === 'all_cpus' && !o.noWakeup)) {
           this.continued(label);
           this.vcpuWakeUp(o.vcpu, label);
@@ -880,7 +925,13 @@ class ThreadLowering {
         const r = this.read(loc, 'once', (v) => (v & bit ? 1 : 0));
         if (r.value & bit) {
           this.under(r.deps, () => {
-            this.rmw(loc, 'relaxed', 'noreturn', (v) => v & ~bit, () => 0);
+            this.rmw(
+              loc,
+              'relaxed',
+              'noreturn',
+              (v) => v & ~bit,
+              () => 0,
+            );
             this.fence('after-atomic');
           });
         }
@@ -904,7 +955,13 @@ class ThreadLowering {
       case 'schedule_work': {
         const label = `schedule_work(${o.work})`;
         this.step(label);
-        const was = this.rmw(Layout.workPending(o.work), 'mb', undefined, (v) => (v & 1 ? undefined : v | 1), (v) => v & 1);
+        const was = this.rmw(
+          Layout.workPending(o.work),
+          'mb',
+          undefined,
+          (v) => (v & 1 ? undefined : v | 1),
+          (v) => v & 1,
+        );
         if (was.value & 1) {
           this.noteStep('already pending: nothing to do');
           return;
@@ -917,7 +974,12 @@ class ThreadLowering {
         return;
       }
       case 'worker': {
-        const pending: ProgramExpr = { kind: 'binary', op: '!=', left: { kind: 'read', loc: Layout.workPending(o.work), order: 'once' }, right: { kind: 'const', value: 0 } };
+        const pending: ProgramExpr = {
+          kind: 'binary',
+          op: '!=',
+          left: { kind: 'read', loc: Layout.workPending(o.work), order: 'once' },
+          right: { kind: 'const', value: 0 },
+        };
         this.waitLoop(`worker_thread(): waits for ${o.work}`, o.work, pending, false, 'none', 'wait');
         this.step(`process_one_work(${o.work})`);
         this.write(Layout.workPending(o.work), 'once', { value: 0, deps: [] });
@@ -929,7 +991,12 @@ class ThreadLowering {
         this.pvLock(o.lock, o.mark ?? 'xchg', o.waitValue ?? Q_SLOW_VAL);
         return;
       case 'pv_wait': {
-        const pending: ProgramExpr = o.pending ?? { kind: 'binary', op: '!=', left: { kind: 'read', loc: o.loc, order: 'once' }, right: { kind: 'const', value: o.value } };
+        const pending: ProgramExpr = o.pending ?? {
+          kind: 'binary',
+          op: '!=',
+          left: { kind: 'read', loc: o.loc, order: 'once' },
+          right: { kind: 'const', value: o.value },
+        };
         this.pvWait(o.loc, o.value, `pv_wait(${o.loc}, ${o.value})`, pending);
         return;
       }
@@ -1017,7 +1084,15 @@ class ThreadLowering {
       return;
     }
     this.noteStep(`halted (${stateName(st.value)})`);
-    throw new PathStop({ kind: 'halted', step: this.steps.length - 1, read: st.deps[0]!, stateLoc: Layout.state(this.me), what, pending, pendingText: exprText(pending) });
+    throw new PathStop({
+      kind: 'halted',
+      step: this.steps.length - 1,
+      read: st.deps[0]!,
+      stateLoc: Layout.state(this.me),
+      what,
+      pending,
+      pendingText: exprText(pending),
+    });
   }
 
   // ---- paravirt qspinlock ----
@@ -1086,7 +1161,13 @@ class ThreadLowering {
     const tail = Layout.qspinTail(lock);
     const me = this.index + 1;
     this.step(label);
-    const fast = this.rmw(val, 'acquire', undefined, (v) => (v === 0 ? Q_LOCKED_VAL : undefined), () => 0);
+    const fast = this.rmw(
+      val,
+      'acquire',
+      undefined,
+      (v) => (v === 0 ? Q_LOCKED_VAL : undefined),
+      () => 0,
+    );
     if (fast.value === 0) {
       this.noteStep('trylock: the lock was free');
       this.held.push(lock);
@@ -1095,13 +1176,25 @@ class ThreadLowering {
     this.noteStep('contended: queues');
     this.under(fast.deps, () => {
       this.step(`xchg_tail(${lock})`);
-      const old = this.rmw(tail, 'relaxed', undefined, () => me, (v) => (v !== 0 ? 1 : 0));
+      const old = this.rmw(
+        tail,
+        'relaxed',
+        undefined,
+        () => me,
+        (v) => (v !== 0 ? 1 : 0),
+      );
       this.inTail.add(lock);
       if (old.value !== 0) this.noteStep('another vCPU is queued: not modelled (one queued vCPU)');
       let hashed = false;
       for (let sleeps = 0; ; sleeps++) {
         this.step(`pv_wait_head_or_lock(${lock}): trylock`);
-        const t = this.rmw(val, 'acquire', undefined, (v) => (v === 0 ? Q_LOCKED_VAL : undefined), () => 0);
+        const t = this.rmw(
+          val,
+          'acquire',
+          undefined,
+          (v) => (v === 0 ? Q_LOCKED_VAL : undefined),
+          () => 0,
+        );
         if (t.value === 0) {
           this.noteStep('the lock byte was free: got the lock');
           break;
@@ -1112,7 +1205,13 @@ class ThreadLowering {
           this.write(Layout.qspinHash(lock), 'once', { value: me, deps: [] });
           if (mark === 'xchg') {
             this.step(`xchg(${lock}.locked, _Q_SLOW_VAL)`);
-            const s = this.rmw(val, 'mb', undefined, () => Q_SLOW_VAL, (v) => (v === 0 ? 1 : 0));
+            const s = this.rmw(
+              val,
+              'mb',
+              undefined,
+              () => Q_SLOW_VAL,
+              (v) => (v === 0 ? 1 : 0),
+            );
             if (s.value === 0) {
               this.noteStep('the lock was free: owns it now; back to _Q_LOCKED_VAL, unhash');
               this.under(s.deps, () => {
@@ -1124,7 +1223,13 @@ class ThreadLowering {
           } else if (mark === 'cmpxchg') {
             // Marks only a held byte: on a free one it fails and pv_wait() returns at once.
             this.step(`cmpxchg(${lock}.locked, _Q_LOCKED_VAL, _Q_SLOW_VAL)`);
-            const s = this.rmw(val, 'mb', undefined, (v) => (v === Q_LOCKED_VAL ? Q_SLOW_VAL : undefined), (v) => (v === Q_LOCKED_VAL ? 1 : 0));
+            const s = this.rmw(
+              val,
+              'mb',
+              undefined,
+              (v) => (v === Q_LOCKED_VAL ? Q_SLOW_VAL : undefined),
+              (v) => (v === Q_LOCKED_VAL ? 1 : 0),
+            );
             if (s.value !== Q_LOCKED_VAL) this.noteStep('the byte was not _Q_LOCKED_VAL: not marked');
           } else if (mark === 'store') {
             // A plain store: the unlock's cmpxchg may have cleared the byte just before it.
@@ -1139,14 +1244,25 @@ class ThreadLowering {
         const protocol = mark === 'xchg' && waitValue === Q_SLOW_VAL;
         const pending: ProgramExpr = protocol
           ? this.lockFree(lock)
-          : { kind: 'binary', op: '||', left: this.lockFree(lock), right: { kind: 'binary', op: '==', left: { kind: 'read', loc: val, order: 'once' }, right: { kind: 'const', value: Q_SLOW_VAL } } };
+          : {
+              kind: 'binary',
+              op: '||',
+              left: this.lockFree(lock),
+              right: { kind: 'binary', op: '==', left: { kind: 'read', loc: val, order: 'once' }, right: { kind: 'const', value: Q_SLOW_VAL } },
+            };
         this.pvWait(val, waitValue, `pv_wait(${lock}.locked, ${byteName})`, pending);
         if (last) throw new LoopBoundExceeded();
       }
       // The lock byte is ours from here on: leave the queue (cmpxchg the tail back to 0).
       this.held.push(lock);
       this.step(`${label}: clear the tail`);
-      const c = this.rmw(tail, 'relaxed', undefined, (v) => (v === me ? 0 : undefined), () => 0);
+      const c = this.rmw(
+        tail,
+        'relaxed',
+        undefined,
+        (v) => (v === me ? 0 : undefined),
+        () => 0,
+      );
       if (c.value === me) this.inTail.delete(lock);
       this.held.pop();
     });
@@ -1171,7 +1287,13 @@ class ThreadLowering {
       release();
       return;
     }
-    const old = this.rmw(val, 'release', undefined, (v) => (v === Q_LOCKED_VAL ? 0 : undefined), () => 0);
+    const old = this.rmw(
+      val,
+      'release',
+      undefined,
+      (v) => (v === Q_LOCKED_VAL ? 0 : undefined),
+      () => 0,
+    );
     if (old.value === Q_LOCKED_VAL) {
       release();
       return;
@@ -1655,7 +1777,8 @@ export function lowerThreadPaths(
 /** Identity of a path: its events, steps, ending, violations and registers. */
 function pathKey(p: ExplorerPath): string {
   let k = '';
-  for (const e of p.events) k += `${e.kind}${e.annot}${e.loc ?? ''}=${e.values ? e.values.join('|') : String(e.value)}/${e.addr.join(',')}/${e.data.join(',')}/${e.ctrl.join(',')}/${e.rmwRead ?? ''};`;
+  for (const e of p.events)
+    k += `${e.kind}${e.annot}${e.loc ?? ''}=${e.values ? e.values.join('|') : String(e.value)}/${e.addr.join(',')}/${e.data.join(',')}/${e.ctrl.join(',')}/${e.rmwRead ?? ''};`;
   k += '|';
   for (const s of p.steps) k += `${s.label}@${s.src ? `${s.src.file ?? ''}:${s.src.line}` : ''}#${s.events.length}${s.note ?? ''};`;
   k += `|${JSON.stringify(p.end)}|${JSON.stringify(p.violations)}|`;
@@ -1664,7 +1787,10 @@ function pathKey(p: ExplorerPath): string {
 }
 
 export class PathLimitExceeded extends Error {
-  constructor(readonly thread: string, readonly limit: number) {
+  constructor(
+    readonly thread: string,
+    readonly limit: number,
+  ) {
     super(`thread ${thread} has more than ${limit} paths`);
   }
 }
@@ -1713,7 +1839,10 @@ export class ThreadRenaming {
   private readonly taskPointers = new Set<string>();
   private readonly n: number;
 
-  constructor(program: Program, readonly perm: number[]) {
+  constructor(
+    program: Program,
+    readonly perm: number[],
+  ) {
     this.n = program.threads.length;
     const names = program.threads.map((t) => t.name);
     names.forEach((name, i) => this.byName.set(name, names[perm[i]!]!));
@@ -1736,7 +1865,11 @@ export class ThreadRenaming {
   }
 
   value(loc: string, v: number): number {
-    if (this.lists.has(loc)) return encodeList(decodeList(v, this.n).map((e) => ({ ...e, thread: this.perm[e.thread]! })), this.n);
+    if (this.lists.has(loc))
+      return encodeList(
+        decodeList(v, this.n).map((e) => ({ ...e, thread: this.perm[e.thread]! })),
+        this.n,
+      );
     if (this.taskPointers.has(loc) && v > 0) return this.perm[v - 1]! + 1;
     return v;
   }

@@ -69,10 +69,14 @@ export class LitmusBudget {
   reason(e: SearchStopped | TooManyStates): string {
     if (e instanceof TooManyStates) return `${e.message} (maxCandidates)`;
     switch (e.why) {
-      case 'timeout': return `no answer within ${this.limits.timeoutMs} ms (timeoutMs)`;
-      case 'work': return `no answer within ${this.limits.maxWork} steps (maxWork)`;
-      case 'memory': return `more than ${this.limits.maxHeld} events held at once (maxHeld)`;
-      case 'stopped': return 'stopped by its caller';
+      case 'timeout':
+        return `no answer within ${this.limits.timeoutMs} ms (timeoutMs)`;
+      case 'work':
+        return `no answer within ${this.limits.maxWork} steps (maxWork)`;
+      case 'memory':
+        return `more than ${this.limits.maxHeld} events held at once (maxHeld)`;
+      case 'stopped':
+        return 'stopped by its caller';
     }
   }
 }

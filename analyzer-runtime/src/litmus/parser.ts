@@ -105,9 +105,32 @@ function tokenize(text: string, startLine: number): { tokens: Token[]; comments:
 }
 
 const TYPE_WORDS = new Set([
-  'int', 'long', 'unsigned', 'signed', 'short', 'char', 'bool', 'atomic_t', 'atomic_long_t',
-  'spinlock_t', 'struct', 'srcu_struct', 'const', 'volatile', 'void', 'intptr_t', 'uintptr_t',
-  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'size_t',
+  'int',
+  'long',
+  'unsigned',
+  'signed',
+  'short',
+  'char',
+  'bool',
+  'atomic_t',
+  'atomic_long_t',
+  'spinlock_t',
+  'struct',
+  'srcu_struct',
+  'const',
+  'volatile',
+  'void',
+  'intptr_t',
+  'uintptr_t',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  's8',
+  's16',
+  's32',
+  's64',
+  'size_t',
 ]);
 
 /**
@@ -437,18 +460,7 @@ function parseConditional(ts: TokenStream): Expr {
   return test;
 }
 
-const BINARY_LEVELS: string[][] = [
-  ['||'],
-  ['&&'],
-  ['|'],
-  ['^'],
-  ['&'],
-  ['==', '!='],
-  ['<', '>', '<=', '>='],
-  ['<<', '>>'],
-  ['+', '-'],
-  ['*', '/', '%'],
-];
+const BINARY_LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
 
 function parseBinary(ts: TokenStream, level: number): Expr {
   if (level >= BINARY_LEVELS.length) return parseUnary(ts);

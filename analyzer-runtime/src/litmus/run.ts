@@ -211,14 +211,16 @@ export function pathsAtFixpoint<P extends ThreadPath>(
       seedValue(loc, initial.get(loc) ?? 0);
     }
   };
-  const readValuesOf = (thread: number) => (loc: string): Scalar[] => {
-    known(loc);
-    const out: Scalar[] = [];
-    for (const { value, writers } of values.get(loc)!.values()) {
-      if (!writers || writers.size > 1 || !writers.has(thread)) out.push(value);
-    }
-    return out;
-  };
+  const readValuesOf =
+    (thread: number) =>
+    (loc: string): Scalar[] => {
+      known(loc);
+      const out: Scalar[] = [];
+      for (const { value, writers } of values.get(loc)!.values()) {
+        if (!writers || writers.size > 1 || !writers.has(thread)) out.push(value);
+      }
+      return out;
+    };
   // Each round's paths replace the previous round's: only one round is held at a time.
   let previous: P[][] = [];
   for (let round = 0; ; round++) {
@@ -240,10 +242,7 @@ export function pathsAtFixpoint<P extends ThreadPath>(
     if (!grew) return paths;
     // Round r reads values made by chains of at most r writes; an execution has at most
     // maxWrites writes, so values first made after that round can never be read.
-    const maxWrites = paths.reduce(
-      (sum, tp) => sum + Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length)),
-      0,
-    );
+    const maxWrites = paths.reduce((sum, tp) => sum + Math.max(0, ...tp.map((p) => p.events.filter((e) => e.kind === 'W').length)), 0);
     if (round >= maxWrites) return paths;
   }
 }
@@ -269,23 +268,27 @@ export function forEachCandidate<P extends ThreadPath>(
   // thread, or one of another thread. Paths whose guesses no other thread can ever supply are
   // dropped first (to a fixpoint); the product below then checks the same against the paths
   // already chosen, so it never builds candidates for combinations that cannot exist.
-  const summaries = paths.map((tp) => tp.map((p) => {
-    budget.tick();
-    return summarizePath(p, initial);
-  }));
+  const summaries = paths.map((tp) =>
+    tp.map((p) => {
+      budget.tick();
+      return summarizePath(p, initial);
+    }),
+  );
   const provided = (t: number): Set<string> => {
     const out = new Set<string>();
     for (const s of summaries[t]!) for (const k of s.writes) out.add(k);
     return out;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const supply = paths.map((_, t) => provided(t));
     paths.forEach((tp, t) => {
-      const keep = summaries[t]!.map((s) => s.externalReads.every((k) => {
-        budget.tick();
-        return supply.some((w, u) => u !== t && w.has(k));
-      }));
+      const keep = summaries[t]!.map((s) =>
+        s.externalReads.every((k) => {
+          budget.tick();
+          return supply.some((w, u) => u !== t && w.has(k));
+        }),
+      );
       if (keep.every((k) => k)) return;
       changed = true;
       paths[t] = tp.filter((_, i) => keep[i]);
@@ -411,12 +414,18 @@ function lookup(state: FinalState, thread: number | undefined, name: string): Sc
 
 function evalProp(p: Prop, state: FinalState): boolean {
   switch (p.kind) {
-    case 'true': return true;
-    case 'false': return false;
-    case 'not': return !evalProp(p.operand, state);
-    case 'and': return evalProp(p.left, state) && evalProp(p.right, state);
-    case 'or': return evalProp(p.left, state) || evalProp(p.right, state);
-    case 'implies': return !evalProp(p.left, state) || evalProp(p.right, state);
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'not':
+      return !evalProp(p.operand, state);
+    case 'and':
+      return evalProp(p.left, state) && evalProp(p.right, state);
+    case 'or':
+      return evalProp(p.left, state) || evalProp(p.right, state);
+    case 'implies':
+      return !evalProp(p.left, state) || evalProp(p.right, state);
     case 'atom': {
       const actual = lookup(state, p.thread, p.name);
       // A bare name on the right is a location's address, unless the value is an integer.
@@ -466,10 +475,12 @@ function* executionsOf(
   const info: GlobalEvent[] = [];
   const lockLocs = new Set<string>();
   const usedLocs = new Set<string>();
-  for (const p of paths) for (const e of p.events) if (e.loc !== undefined) {
-    usedLocs.add(e.loc);
-    if (e.kind !== 'R' && e.kind !== 'W' && e.kind !== 'F' && e.kind !== 'SRCU') lockLocs.add(e.loc);
-  }
+  for (const p of paths)
+    for (const e of p.events)
+      if (e.loc !== undefined) {
+        usedLocs.add(e.loc);
+        if (e.kind !== 'R' && e.kind !== 'W' && e.kind !== 'F' && e.kind !== 'SRCU') lockLocs.add(e.loc);
+      }
   const srcuOnly = new Set<string>();
   for (const p of paths) for (const e of p.events) if (e.kind === 'SRCU' && e.loc !== undefined) srcuOnly.add(e.loc);
   for (const p of paths) for (const e of p.events) if (e.kind !== 'SRCU' && e.loc !== undefined) srcuOnly.delete(e.loc);
@@ -538,12 +549,18 @@ function* executionsOf(
       // RMW pairs: the same events in another combination of paths reuse them.
       const localOf = new Map(ids.map((id, i) => [id, i]));
       const signature =
-        ids.map((id) => {
-          const e = events[id]!;
-          const g = info[id]!;
-          return `${e.thread}.${e.poIndex}.${e.kind}.${g.writeValue !== undefined ? `w${scalarKey(g.writeValue)}` : `r${scalarKey(g.readValue!)}`}`;
-        }).join('|') +
-        '#' + rmw.filter(([r, w]) => localOf.has(r) && localOf.has(w)).map(([r, w]) => `${localOf.get(r)}-${localOf.get(w)}`).join(',');
+        ids
+          .map((id) => {
+            const e = events[id]!;
+            const g = info[id]!;
+            return `${e.thread}.${e.poIndex}.${e.kind}.${g.writeValue !== undefined ? `w${scalarKey(g.writeValue)}` : `r${scalarKey(g.readValue!)}`}`;
+          })
+          .join('|') +
+        '#' +
+        rmw
+          .filter(([r, w]) => localOf.has(r) && localOf.has(w))
+          .map(([r, w]) => `${localOf.get(r)}-${localOf.get(w)}`)
+          .join(',');
       let localChoices = cache.get(signature);
       if (localChoices === undefined) {
         localChoices = locationChoices(ids, 1 + writes.length, events, info, rmw, budget);

@@ -331,21 +331,38 @@ class ThreadRun {
     const y = asNumber(b, line, op);
     const value = ((): number => {
       switch (op) {
-        case '+': return x + y;
-        case '-': return x - y;
-        case '*': return x * y;
-        case '/': if (y === 0) throw new LitmusError(line, 'division by zero'); return Math.trunc(x / y);
-        case '%': if (y === 0) throw new LitmusError(line, 'division by zero'); return x % y;
-        case '&': return x & y;
-        case '|': return x | y;
-        case '^': return x ^ y;
-        case '<<': return x << y;
-        case '>>': return x >> y;
-        case '<': return x < y ? 1 : 0;
-        case '>': return x > y ? 1 : 0;
-        case '<=': return x <= y ? 1 : 0;
-        case '>=': return x >= y ? 1 : 0;
-        default: throw new LitmusError(line, `unsupported operator '${op}'`);
+        case '+':
+          return x + y;
+        case '-':
+          return x - y;
+        case '*':
+          return x * y;
+        case '/':
+          if (y === 0) throw new LitmusError(line, 'division by zero');
+          return Math.trunc(x / y);
+        case '%':
+          if (y === 0) throw new LitmusError(line, 'division by zero');
+          return x % y;
+        case '&':
+          return x & y;
+        case '|':
+          return x | y;
+        case '^':
+          return x ^ y;
+        case '<<':
+          return x << y;
+        case '>>':
+          return x >> y;
+        case '<':
+          return x < y ? 1 : 0;
+        case '>':
+          return x > y ? 1 : 0;
+        case '<=':
+          return x <= y ? 1 : 0;
+        case '>=':
+          return x >= y ? 1 : 0;
+        default:
+          throw new LitmusError(line, `unsupported operator '${op}'`);
       }
     })();
     return { value, deps };
@@ -488,15 +505,20 @@ class ThreadRun {
   }
 
   private atomicCall(callee: string, args: Expr[], line: number): Tracked {
-    const arith = (op: '+' | '-', amount: Tracked) => (old: Tracked): Tracked => {
-      const a = asNumber(old, line, callee);
-      const b = asNumber(amount, line, callee);
-      return { value: op === '+' ? a + b : a - b, deps: union(old.deps, amount.deps) };
-    };
+    const arith =
+      (op: '+' | '-', amount: Tracked) =>
+      (old: Tracked): Tracked => {
+        const a = asNumber(old, line, callee);
+        const b = asNumber(amount, line, callee);
+        return { value: op === '+' ? a + b : a - b, deps: union(old.deps, amount.deps) };
+      };
     const one: Tracked = { value: 1, deps: [] };
     // Non-returning atomics: relaxed, and their read is 'noreturn' (not ordered by smp_rmb).
     const voidOps: Record<string, ['+' | '-', boolean]> = {
-      atomic_add: ['+', true], atomic_sub: ['-', true], atomic_inc: ['+', false], atomic_dec: ['-', false],
+      atomic_add: ['+', true],
+      atomic_sub: ['-', true],
+      atomic_inc: ['+', false],
+      atomic_dec: ['-', false],
     };
     const voidOp = voidOps[callee];
     if (voidOp) {

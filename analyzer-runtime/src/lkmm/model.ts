@@ -93,14 +93,17 @@ export function checkExecution(x: Execution): ModelVerdict {
   const SyncSrcu = srcuKind('sync-srcu');
   const Once = annot('once');
   const Noreturn = annot('noreturn');
-  const Acquire = setUnion(set((e) => e.annot === 'acquire' && (e.kind === 'R' || e.kind === 'W')), LKR);
-  const Release = setUnion(set((e) => e.annot === 'release' && (e.kind === 'R' || e.kind === 'W')), UL);
+  const Acquire = setUnion(
+    set((e) => e.annot === 'acquire' && (e.kind === 'R' || e.kind === 'W')),
+    LKR,
+  );
+  const Release = setUnion(
+    set((e) => e.annot === 'release' && (e.kind === 'R' || e.kind === 'W')),
+    UL,
+  );
 
   // ---- Base relations ----
-  const po = Relation.where(
-    n,
-    (a, b) => ev[a]!.thread >= 0 && ev[a]!.thread === ev[b]!.thread && ev[a]!.poIndex < ev[b]!.poIndex,
-  );
+  const po = Relation.where(n, (a, b) => ev[a]!.thread >= 0 && ev[a]!.thread === ev[b]!.thread && ev[a]!.poIndex < ev[b]!.poIndex);
   const loc = Relation.where(n, (a, b) => ev[a]!.loc !== undefined && ev[a]!.loc === ev[b]!.loc);
   const intRel = Relation.where(n, (a, b) => ev[a]!.thread >= 0 && ev[a]!.thread === ev[b]!.thread);
   const ext = Relation.where(n, (a, b) => a !== b && !intRel.has(a, b));
@@ -120,24 +123,8 @@ export function checkExecution(x: Execution): ModelVerdict {
   const coe = co.intersect(ext);
   const fre = fr.intersect(ext);
   // The bell's RMW set: events of atomic RMW instructions (lock acquisitions are not among them).
-  const RMW = setOf(n, (i) =>
-    ev[i]!.failedRmw === true || x.rmw.some(([r, w]) => (r === i || w === i) && !LOCK_KINDS.has(ev[r]!.kind)),
-  );
-  const Marked = setUnion(
-    setComplement(M),
-    IW,
-    Once,
-    Release,
-    Acquire,
-    rmw.domain(),
-    rmw.range(),
-    LKR,
-    LKW,
-    UL,
-    LF,
-    RL,
-    RU,
-  );
+  const RMW = setOf(n, (i) => ev[i]!.failedRmw === true || x.rmw.some(([r, w]) => (r === i || w === i) && !LOCK_KINDS.has(ev[r]!.kind)));
+  const Marked = setUnion(setComplement(M), IW, Once, Release, Acquire, rmw.domain(), rmw.range(), LKR, LKW, UL, LF, RL, RU);
   const Plain = setMinus(M, Marked);
 
   checkStructure(x, violated);
@@ -158,7 +145,12 @@ export function checkExecution(x: Execution): ModelVerdict {
   const ALL_LOCKS = setUnion(LKR, LKW, UL, LF, RU);
   const bellM = setUnion(plainR, plainW);
   if (!R(id(setMinus(bellM, IW)), loc, id(ALL_LOCKS)).isEmpty()) flags.add('mixed-lock-accesses');
-  if (!R(id(LKW), poLoc, id(LKR)).minus(R(poLoc, id(UL), poLoc)).isEmpty()) violated.push('lock-nest');
+  if (
+    !R(id(LKW), poLoc, id(LKR))
+      .minus(R(poLoc, id(UL), poLoc))
+      .isEmpty()
+  )
+    violated.push('lock-nest');
   const critical = R(id(LKW), poLoc, id(UL)).minus(R(poLoc, id(setUnion(LKW, UL)), poLoc));
   if (!setIsEmpty(setMinus(UL, critical.range()))) flags.add('unmatched-unlock');
   const UNMATCHED_LKW = setMinus(LKW, critical.domain());
@@ -219,7 +211,7 @@ export function checkExecution(x: Execution): ModelVerdict {
   let rcuOrder = Relation.empty(n);
   // Least fixpoint of the recursive rcu-order definition. Every disjunct contains a grace
   // period, so without synchronize_rcu()/synchronize_srcu() rcu-order is empty.
-  for (; hasGracePeriodEvent(SyncRcu, SyncSrcu); ) {
+  for (; hasGracePeriodEvent(SyncRcu, SyncSrcu);) {
     const ro = rcuOrder;
     const next = rcuGp.union(
       srcuGp,
@@ -249,12 +241,7 @@ export function checkExecution(x: Execution): ModelVerdict {
   if (!mixedAccesses.isEmpty()) flags.add('mixed-accesses');
   if (Plain.some((p) => p)) {
     const xbstar = hb.union(pb, rb).star();
-    const vis = R(
-      cumulFence.star(),
-      rfe.opt(),
-      id(Marked),
-      R(strongFence2, id(Marked), xbstar).union(xbstar.intersect(intRel)),
-    );
+    const vis = R(cumulFence.star(), rfe.opt(), id(Marked), R(strongFence2, id(Marked), xbstar).union(xbstar.intersect(intRel)));
     const notNoreturn = setComplement(Noreturn);
     const wPreBounded = R(id(Marked), addr.union(fence2).opt());
     const rPreBounded = R(id(Marked), addr.union(nonrwFence, R(id(R4rmb), fencerel(Rmb), id(notNoreturn))).opt());
@@ -263,9 +250,7 @@ export function checkExecution(x: Execution): ModelVerdict {
     const wwVis = fence2.union(R(strongFence2, xbstar, wPreBounded), R(wPostBounded, vis, wPreBounded));
     const wrVis = fence2.union(R(strongFence2, xbstar, rPreBounded), R(wPostBounded, vis, rPreBounded));
     const rwXbstar = fence2.union(R(rPostBounded, xbstar, wPreBounded));
-    const preRace = ext.intersect(
-      Relation.product(n, Plain, M).union(Relation.product(n, setMinus(M, IW), Plain)),
-    );
+    const preRace = ext.intersect(Relation.product(n, Plain, M).union(Relation.product(n, setMinus(M, IW), Plain)));
     const wrIncoh = preRace.intersect(rf).intersect(rwXbstar.inverse());
     const rwIncoh = preRace.intersect(fr).intersect(wrVis.inverse());
     const wwIncoh = preRace.intersect(co).intersect(wwVis.inverse());

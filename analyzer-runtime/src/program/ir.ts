@@ -212,14 +212,7 @@ export interface Thread {
 }
 
 export type PropertyKind = 'lost-wakeup' | 'sleep-in-atomic' | 'mutual-exclusion' | 'deadlock' | 'assertion' | 'halted-with-work';
-export const PROPERTY_KINDS: readonly PropertyKind[] = [
-  'lost-wakeup',
-  'sleep-in-atomic',
-  'mutual-exclusion',
-  'deadlock',
-  'assertion',
-  'halted-with-work',
-];
+export const PROPERTY_KINDS: readonly PropertyKind[] = ['lost-wakeup', 'sleep-in-atomic', 'mutual-exclusion', 'deadlock', 'assertion', 'halted-with-work'];
 
 export interface PropertySpec {
   /** The properties to check; all of them when absent. */

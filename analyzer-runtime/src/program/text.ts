@@ -230,7 +230,8 @@ class Parser {
           if (this.isPunct(',')) this.k++;
           const t = this.peek();
           const p = this.ident('a property').replace(/_/g, '-');
-          if (!(PROPERTY_KINDS as readonly string[]).includes(p)) this.fail(`unknown property '${String(t.v)}' (${PROPERTY_KINDS.map((x) => x.replace(/-/g, '_')).join(', ')})`, t);
+          if (!(PROPERTY_KINDS as readonly string[]).includes(p))
+            this.fail(`unknown property '${String(t.v)}' (${PROPERTY_KINDS.map((x) => x.replace(/-/g, '_')).join(', ')})`, t);
           check.push(p as PropertyKind);
         } while (this.isPunct(','));
         program.property = { check };
@@ -804,7 +805,11 @@ function opLines(o: Op, indent: string): string[] {
     case 'load':
       return one(o.order === 'plain' ? `${o.reg} = ${o.loc}` : o.order === 'once' ? `${o.reg} = READ_ONCE(${o.loc})` : `${o.reg} = smp_load_acquire(${o.loc})`);
     case 'store':
-      return one(o.order === 'plain' ? `${o.loc} = ${e(o.value)}` : `${o.order === 'once' ? 'WRITE_ONCE' : o.order === 'release' ? 'smp_store_release' : 'smp_store_mb'}(${o.loc}, ${e(o.value)})`);
+      return one(
+        o.order === 'plain'
+          ? `${o.loc} = ${e(o.value)}`
+          : `${o.order === 'once' ? 'WRITE_ONCE' : o.order === 'release' ? 'smp_store_release' : 'smp_store_mb'}(${o.loc}, ${e(o.value)})`,
+      );
     case 'fence':
       return one(Object.entries(FENCES).find(([, k]) => k === o.kind)![0] + '()');
     case 'rmw': {
@@ -834,7 +839,9 @@ function opLines(o: Op, indent: string): string[] {
     case 'sleep_call':
       return one(`may_sleep(${o.what})`);
     case 'assert':
-      return one(`${o.property === 'mutual-exclusion' ? 'assert_exclusive' : 'assert'}(${e(o.cond)}${o.message !== undefined ? `, ${JSON.stringify(o.message)}` : ''})`);
+      return one(
+        `${o.property === 'mutual-exclusion' ? 'assert_exclusive' : 'assert'}(${e(o.cond)}${o.message !== undefined ? `, ${JSON.stringify(o.message)}` : ''})`,
+      );
     case 'set_current_state':
       return one(`${o.barrier ? '' : '__'}set_current_state(${STATE_NAME[o.state]})`);
     case 'schedule':
@@ -865,7 +872,9 @@ function opLines(o: Op, indent: string): string[] {
     case 'swake_up_all':
       return one(`${o.op}(${o.wq})`);
     case 'rcuwait_wait_event':
-      return one(`rcuwait_wait_event${o.exit === 'timeout' ? '_timeout' : ''}(${o.w}, ${e(o.cond)}, ${o.exit === 'signal' ? 'TASK_INTERRUPTIBLE' : 'TASK_UNINTERRUPTIBLE'})`);
+      return one(
+        `rcuwait_wait_event${o.exit === 'timeout' ? '_timeout' : ''}(${o.w}, ${e(o.cond)}, ${o.exit === 'signal' ? 'TASK_INTERRUPTIBLE' : 'TASK_UNINTERRUPTIBLE'})`,
+      );
     case 'rcuwait_wake_up':
       return one(`rcuwait_wake_up(${o.w})`);
     case 'wait_for_completion':
@@ -891,7 +900,9 @@ function opLines(o: Op, indent: string): string[] {
     case 'worker':
       return [`${indent}worker(${o.work}) {`, ...o.body.flatMap((x) => opLines(x, `${indent}  `)), `${indent}}${tag}`];
     case 'pv_spin_lock':
-      return one(`pv_spin_lock(${o.lock})${o.mark && o.mark !== 'xchg' ? ` mark ${PV_MARK_NAME[o.mark]}` : ''}${o.waitValue !== undefined ? ` waits ${pvValueText(o.waitValue)}` : ''}`);
+      return one(
+        `pv_spin_lock(${o.lock})${o.mark && o.mark !== 'xchg' ? ` mark ${PV_MARK_NAME[o.mark]}` : ''}${o.waitValue !== undefined ? ` waits ${pvValueText(o.waitValue)}` : ''}`,
+      );
     case 'pv_wait':
       return one(`pv_wait(${o.loc}, ${pvValueText(o.value)})${o.pending ? ` pending (${e(o.pending)})` : ''}`);
     case 'pv_kick':
@@ -913,4 +924,3 @@ export function printProgram(p: Program): string {
   }
   return `${out.join('\n')}\n`;
 }
-

@@ -168,9 +168,19 @@ export function validateProgram(json: Json): Program {
     const r = ((): Op => {
       switch (o.op) {
         case 'load':
-          return { op: 'load', loc: location(o.loc, `${p}.loc`), reg: str(o.reg, `${p}.reg`), order: oneOf(o.order, ['plain', 'once', 'acquire'] as const, `${p}.order`) };
+          return {
+            op: 'load',
+            loc: location(o.loc, `${p}.loc`),
+            reg: str(o.reg, `${p}.reg`),
+            order: oneOf(o.order, ['plain', 'once', 'acquire'] as const, `${p}.order`),
+          };
         case 'store':
-          return { op: 'store', loc: location(o.loc, `${p}.loc`), value: expr(o.value, `${p}.value`), order: oneOf(o.order, ['plain', 'once', 'release', 'mb'] as const, `${p}.order`) };
+          return {
+            op: 'store',
+            loc: location(o.loc, `${p}.loc`),
+            value: expr(o.value, `${p}.value`),
+            order: oneOf(o.order, ['plain', 'once', 'release', 'mb'] as const, `${p}.order`),
+          };
         case 'fence':
           return { op: 'fence', kind: oneOf(o.kind, ['mb', 'wmb', 'rmb', 'before_atomic', 'after_atomic', 'after_spinlock'] as const, `${p}.kind`) };
         case 'rmw': {
@@ -207,7 +217,11 @@ export function validateProgram(json: Json): Program {
           return r;
         }
         case 'set_current_state':
-          return { op: 'set_current_state', state: oneOf(o.state, ['interruptible', 'uninterruptible', 'running'] as const, `${p}.state`), barrier: bool(o.barrier, `${p}.barrier`) };
+          return {
+            op: 'set_current_state',
+            state: oneOf(o.state, ['interruptible', 'uninterruptible', 'running'] as const, `${p}.state`),
+            barrier: bool(o.barrier, `${p}.barrier`),
+          };
         case 'schedule': {
           const r: Op = { op: 'schedule' };
           if (o.timeout !== undefined) r.timeout = bool(o.timeout, `${p}.timeout`);
@@ -229,7 +243,13 @@ export function validateProgram(json: Json): Program {
         case 'add_wait_queue':
           return { op: 'add_wait_queue', wq: object(o.wq, ['waitqueue', 'eventfd'], `${p}.wq`), func: ops(o.func, `${p}.func`) };
         case 'wait_event':
-          return { op: 'wait_event', wq: object(o.wq, 'waitqueue', `${p}.wq`), cond: expr(o.cond, `${p}.cond`), exclusive: bool(o.exclusive, `${p}.exclusive`), exit: exit(o.exit, `${p}.exit`) };
+          return {
+            op: 'wait_event',
+            wq: object(o.wq, 'waitqueue', `${p}.wq`),
+            cond: expr(o.cond, `${p}.cond`),
+            exclusive: bool(o.exclusive, `${p}.exclusive`),
+            exit: exit(o.exit, `${p}.exit`),
+          };
         case 'wake_up': {
           const nr = o.nr === 'all' ? 'all' : int(o.nr, `${p}.nr`);
           if (nr !== 'all' && nr < 1) throw new ProgramError(`${p}.nr`, 'nr must be at least 1 or "all"');
@@ -273,7 +293,8 @@ export function validateProgram(json: Json): Program {
           if (o.wake !== undefined) r.wake = oneOf(o.wake, ['kick', 'all_cpus'] as const, `${p}.wake`);
           if (o.noWakeup !== undefined) {
             r.noWakeup = bool(o.noWakeup, `${p}.noWakeup`);
-            if (r.noWakeup && r.wake !== 'all_cpus') throw new ProgramError(`${p}.noWakeup`, 'KVM_REQUEST_NO_WAKEUP only means something to kvm_make_all_cpus_request()');
+            if (r.noWakeup && r.wake !== 'all_cpus')
+              throw new ProgramError(`${p}.noWakeup`, 'KVM_REQUEST_NO_WAKEUP only means something to kvm_make_all_cpus_request()');
           }
           return r;
         }
@@ -368,7 +389,9 @@ export function validateProgram(json: Json): Program {
     }
   };
   threads.forEach((t) => scan(t.ops, t.name));
-  for (const [lock, users] of usesOf) if (users.size > 2) throw new ProgramError('threads', `qspinlock '${lock}' is taken by ${users.size} threads; the model has one holder and one queued vCPU`);
+  for (const [lock, users] of usesOf)
+    if (users.size > 2)
+      throw new ProgramError('threads', `qspinlock '${lock}' is taken by ${users.size} threads; the model has one holder and one queued vCPU`);
   if (json.property !== undefined) {
     if (!isObj(json.property)) throw new ProgramError('property', 'expected {check?: [...]}');
     const check = json.property.check;

@@ -34,15 +34,47 @@ export function decide(job: ProofJob, bounds: ProofBounds, shouldStop?: () => bo
     result = r;
   }
   const message = plan.message ?? base.message;
-  const proof = { states: result.stats.candidates, work: result.stats.work, milliseconds: Math.round(result.stats.milliseconds), ...(result.reason ? { bound: result.reason } : {}) };
+  const proof = {
+    states: result.stats.candidates,
+    work: result.stats.work,
+    milliseconds: Math.round(result.stats.milliseconds),
+    ...(result.reason ? { bound: result.reason } : {}),
+  };
   if (plan.claim === 'safe-alternative') {
     // The hint's claim is that the task-pointer form does the same job: it must come out safe.
-    if (result.verdict !== 'safe') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`, trace: [], fixes: [], proof };
+    if (result.verdict !== 'safe')
+      return {
+        ...base,
+        severity: 'information',
+        verdict: 'unknown',
+        message: `${message} (not proved: ${result.reason ?? 'the single-sleeper program is not safe'})`,
+        trace: [],
+        fixes: [],
+        proof,
+      };
     return { ...base, severity: 'hint', verdict: 'violated', trace: [], fixes: verifiedFixes(plan, run), proof };
   }
-  if (result.verdict === 'unknown') return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (undecided: ${result.reason ?? 'bound reached'})`, trace: [], fixes: [], proof };
+  if (result.verdict === 'unknown')
+    return {
+      ...base,
+      severity: 'information',
+      verdict: 'unknown',
+      message: `${message} (undecided: ${result.reason ?? 'bound reached'})`,
+      trace: [],
+      fixes: [],
+      proof,
+    };
   if (result.verdict === 'safe') return { ...base, severity: 'information', verdict: 'safe', trace: [], fixes: [], proof };
-  if (plan.notes?.leftOut?.length) return { ...base, severity: 'information', verdict: 'unknown', message: `${message} (not proved: a violation was found, but ${plan.notes.leftOut.join('; ')})`, trace: [], fixes: [], proof };
+  if (plan.notes?.leftOut?.length)
+    return {
+      ...base,
+      severity: 'information',
+      verdict: 'unknown',
+      message: `${message} (not proved: a violation was found, but ${plan.notes.leftOut.join('; ')})`,
+      trace: [],
+      fixes: [],
+      proof,
+    };
   let advice = '';
   if (plan.deferred && run(plan.deferred).verdict === 'safe') {
     advice = '. Verified alternative: defer the sleeping part to a work item (the wake function only queues it; one more context switch on the wakeup path)';
@@ -90,7 +122,9 @@ function traceOf(result: ExploreResult): TraceStep[] {
       index: i,
       thread: s.thread,
       text,
-      ...(s.src?.file ? { location: { file: s.src.file, line: s.src.line, column: s.src.column ?? 1, endLine: s.src.line, endColumn: (s.src.column ?? 1) + 1 } } : {}),
+      ...(s.src?.file
+        ? { location: { file: s.src.file, line: s.src.line, column: s.src.column ?? 1, endLine: s.src.line, endColumn: (s.src.column ?? 1) + 1 } }
+        : {}),
     };
   });
 }

@@ -24,8 +24,15 @@ export class ExtractionError extends Error {}
 /** Location names the runtime accepts, derived from queue/variable identities. */
 export function locName(identity: string): string {
   // File-scoped identities carry the file's path: its base name is enough to read a trace.
-  const bare = identity.replace(/^struct /, '').replace(/^global /, '').replace(/^[^:]*\//, '');
-  return bare.replace(/\[\]/g, '_arr').replace(/->/g, '.').replace(/[^A-Za-z0-9_.]/g, '_').replace(/^([^A-Za-z_])/, '_$1');
+  const bare = identity
+    .replace(/^struct /, '')
+    .replace(/^global /, '')
+    .replace(/^[^:]*\//, '');
+  return bare
+    .replace(/\[\]/g, '_arr')
+    .replace(/->/g, '.')
+    .replace(/[^A-Za-z0-9_.]/g, '_')
+    .replace(/^([^A-Za-z_])/, '_$1');
 }
 
 export function srcOf(file: string, span: Span, text?: string): SourceTag {
@@ -112,7 +119,9 @@ export class ProgramBuilder {
           constants(e.body);
         }
         if (e.kind === 'binary') {
-          for (const side of [e.left, e.right]) if (side.kind === 'const' && !values.includes(side.value) && values.length < 4 && ['==', '!=', '<', '>', '<=', '>='].includes(e.op)) values.push(side.value);
+          for (const side of [e.left, e.right])
+            if (side.kind === 'const' && !values.includes(side.value) && values.length < 4 && ['==', '!=', '<', '>', '<=', '>='].includes(e.op))
+              values.push(side.value);
           constants(e.left);
           constants(e.right);
         }
@@ -217,7 +226,13 @@ function wakersEffect(threads: Thread[], env: Map<string, number>): Map<string, 
       if (op.op === 'store') out.set(op.loc, valueOf(op.value));
       else if (op.op === 'rmw') {
         const base = rmwBase(op.fn)?.base;
-        const next = base ? rmwEffect(base, out.get(op.loc) ?? 0, op.args.map((a) => evalFinal(a, out))).next : undefined;
+        const next = base
+          ? rmwEffect(
+              base,
+              out.get(op.loc) ?? 0,
+              op.args.map((a) => evalFinal(a, out)),
+            ).next
+          : undefined;
         if (next !== undefined) out.set(op.loc, next);
       }
     }
@@ -325,7 +340,7 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
   };
   /** Skips what is left of a call's arguments, nested parentheses included, up to its `)`. */
   const skipArguments = () => {
-    for (let depth = 0; peek() !== undefined && !(depth === 0 && peek() === ')'); ) {
+    for (let depth = 0; peek() !== undefined && !(depth === 0 && peek() === ')');) {
       const t = take();
       if (t === '(') depth++;
       else if (t === ')') depth--;
@@ -356,8 +371,8 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
       if (value === undefined) throw new ExtractionError(`cannot model the condition \`${text}\` (the number \`${t}\`)`);
       return { kind: 'const', value };
     }
-    if (t === 'true') return take(), { kind: 'const', value: 1 };
-    if (t === 'false' || t === 'NULL') return take(), { kind: 'const', value: 0 };
+    if (t === 'true') return (take(), { kind: 'const', value: 1 });
+    if (t === 'false' || t === 'NULL') return (take(), { kind: 'const', value: 0 });
     if (/^[A-Za-z_]/.test(t) && tokens[i + 1] === '(') {
       const fn = take();
       take('(');
@@ -405,7 +420,8 @@ export function translateCondition(text: string, resolve: Resolver, inline: Inli
         i--;
         const args = argTexts.filter((a) => a.length > 0).map((a) => () => translateCondition(a.join(' '), resolve, inline, macro));
         const inlined = inline(fn, args);
-        if (!inlined || typeof inlined === 'string') throw new ExtractionError(`the condition calls ${fn}(), which the model does not know${inlined ? ` (${inlined})` : ''}`);
+        if (!inlined || typeof inlined === 'string')
+          throw new ExtractionError(`the condition calls ${fn}(), which the model does not know${inlined ? ` (${inlined})` : ''}`);
         // Otherwise the helper reads through its own parameters, which name the same objects.
         e = inlined;
       }
@@ -453,7 +469,8 @@ function nestsDeeperThan(e: ProgramExpr, limit: number): boolean {
 }
 
 /** Integer and bool type names a condition may cast to. */
-const INTEGER_TYPE = /^(?:u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s32|__s64|int|long|short|char|unsigned|signed|bool|size_t|ssize_t|uintptr_t|atomic_t|[a-z]\w*_t)$/;
+const INTEGER_TYPE =
+  /^(?:u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s32|__s64|int|long|short|char|unsigned|signed|bool|size_t|ssize_t|uintptr_t|atomic_t|[a-z]\w*_t)$/;
 
 /** `(` at `at` opens a cast to an integer type followed by its operand. */
 function isCast(tokens: string[], at: number): boolean {
@@ -486,15 +503,19 @@ export function conditionResolver(
     if (/^[A-Za-z_]\w*$/.test(wanted)) {
       // A scalar parameter of an inlined helper: the caller's argument.
       const p = helper ? fn.params.findIndex((x) => x.name === wanted) : -1;
-      if (helper && p >= 0 && p < helper.args.length && fn.params.length === helper.args.length && !fn.params[p].pointer && !fn.params[p].structName) return helper.args[p]();
+      if (helper && p >= 0 && p < helper.args.length && fn.params.length === helper.args.length && !fn.params[p].pointer && !fn.params[p].structName)
+        return helper.args[p]();
       // A local holding a snapshot taken before the condition: the sleeper loads it first. In
       // an inlined helper the snapshot is taken each time the condition is evaluated: a read.
-      const snap = [...fn.events].reverse().find((e): e is Extract<FactEvent, { kind: 'snapshot' }> => e.kind === 'snapshot' && e.local === wanted && e.span.start < cond.span.start);
+      const snap = [...fn.events]
+        .reverse()
+        .find((e): e is Extract<FactEvent, { kind: 'snapshot' }> => e.kind === 'snapshot' && e.local === wanted && e.span.start < cond.span.start);
       if (snap && fn.locals.some((l) => l.name === wanted)) {
         const loc = b.location(b.index.identity(file, fn, snap.source));
         if (helper) return { kind: 'read', loc, order: snap.order };
         const reg = `snap_${wanted}`;
-        if (!b.snapshots.some((o) => o.op === 'load' && o.reg === reg)) b.snapshots.push({ op: 'load', loc, reg, order: snap.order, src: srcOf(file, snap.span) });
+        if (!b.snapshots.some((o) => o.op === 'load' && o.reg === reg))
+          b.snapshots.push({ op: 'load', loc, reg, order: snap.order, src: srcOf(file, snap.span) });
         return { kind: 'reg', name: reg };
       }
       // A helper's local computed from shared state (`diff = r->alloc - atomic_read(&r->free);
@@ -520,7 +541,10 @@ export function conditionResolver(
 // --- code between two points of a function ---------------------------------------------------
 
 function storeValue(text: string | undefined, macro: MacroLookup = () => undefined): ProgramExpr {
-  const t = (text ?? '').trim().replace(/^\((.*)\)$/, '$1').trim();
+  const t = (text ?? '')
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   const literal = cInteger(t);
   if (literal !== undefined) return { kind: 'const', value: literal };
   // A named constant (`dev->state = DEV_READY`): its value, so a condition that compares with
@@ -610,7 +634,10 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
         const loc = b.location(id);
         // x++, x--, x += v, x -= v: read, change, write back (not atomic: a plain RMW).
         const delta = e.via === '++' || e.via === '--' ? 1 : e.via === '+=' || e.via === '-=' ? constOf(e.value) : undefined;
-        const value: ProgramExpr = delta !== undefined ? { kind: 'binary', op: e.via.startsWith('-') ? '-' : '+', left: { kind: 'read', loc, order: 'plain' }, right: { kind: 'const', value: delta } } : storeValue(e.value, (name) => b.index.macroValue(seg.file, name));
+        const value: ProgramExpr =
+          delta !== undefined
+            ? { kind: 'binary', op: e.via.startsWith('-') ? '-' : '+', left: { kind: 'read', loc, order: 'plain' }, right: { kind: 'const', value: delta } }
+            : storeValue(e.value, (name) => b.index.macroValue(seg.file, name));
         ops.push({ op: 'store', loc, value, order, src });
       } else if (full) ops.push({ op: 'fence', kind: 'mb', src });
     } else if (e.kind === 'atomic') {
@@ -618,7 +645,16 @@ export function segmentOps(b: ProgramBuilder, seg: Segment, tracked: Set<string>
       const fn = rmwName(e.name);
       const loc = id ? locName(id) : undefined;
       if (fn && loc && tracked.has(loc)) {
-        const args: ProgramExpr[] = /^atomic_(add|sub|fetch_add|fetch_sub|add_return|sub_return)/.test(fn) ? [{ kind: 'const', value: 1 }] : /^(xchg|cmpxchg)/.test(fn) ? (fn.startsWith('cmpxchg') ? [{ kind: 'const', value: 0 }, { kind: 'const', value: 1 }] : [{ kind: 'const', value: 1 }]) : [];
+        const args: ProgramExpr[] = /^atomic_(add|sub|fetch_add|fetch_sub|add_return|sub_return)/.test(fn)
+          ? [{ kind: 'const', value: 1 }]
+          : /^(xchg|cmpxchg)/.test(fn)
+            ? fn.startsWith('cmpxchg')
+              ? [
+                  { kind: 'const', value: 0 },
+                  { kind: 'const', value: 1 },
+                ]
+              : [{ kind: 'const', value: 1 }]
+            : [];
         ops.push({ op: 'rmw', fn, loc: b.location(id!), args, ...(e.returning ? { reg: `t${k}` } : {}), src });
       } else if (e.returning && e.ordering === 'full') {
         // An unrelated fully ordered RMW still orders everything around it.
@@ -685,7 +721,14 @@ export function waitCondition(site: Site<E<'wait'>>): { cond: Condition; negate:
  * A condition as a program expression, evaluated in `fn`; helpers it calls are inlined through
  * their single return expression, two levels deep at most.
  */
-export function translateIn(b: ProgramBuilder, file: string, fn: FunctionFacts, cond: Condition, depth = 0, helper?: { args: Array<() => ProgramExpr> }): ProgramExpr {
+export function translateIn(
+  b: ProgramBuilder,
+  file: string,
+  fn: FunctionFacts,
+  cond: Condition,
+  depth = 0,
+  helper?: { args: Array<() => ProgramExpr> },
+): ProgramExpr {
   const inline: Inliner = (name, args) => {
     if (depth >= MAX_INLINE_DEPTH) return 'helpers nest too deep';
     let defs = b.index.functionsNamed(name);
@@ -763,7 +806,14 @@ function topLevelOperands(text: string, op: '||' | '&&'): string[] {
     if (depth === 0 && t === op) out.push([]);
     else out[out.length - 1].push(t);
   }
-  return out.map((o) => o.join(' ').replace(/\s*(->|[().,])\s*/g, '$1').replace(/,/g, ', ')).filter((o) => o.length > 0);
+  return out
+    .map((o) =>
+      o
+        .join(' ')
+        .replace(/\s*(->|[().,])\s*/g, '$1')
+        .replace(/,/g, ', '),
+    )
+    .filter((o) => o.length > 0);
 }
 
 /** Locations a waiter's condition reads (helpers included): the ones the waker's stores matter to. */
@@ -790,7 +840,10 @@ export function waitOp(b: ProgramBuilder, site: Site<E<'wait'>>, queueName: stri
   }
   // wait_event_lock_irq() and the *_locked waits test the condition holding a lock the program's
   // wait does not take: a schedule the lock forbids could be the one found.
-  if (site.event.info.locked) b.leaveOut(`the sleeper at ${site.file}:${site.event.span.line} tests its condition holding ${site.event.ctx.locksHeld.at(-1) ?? 'a lock'}, which the model of ${site.event.name}() does not take`);
+  if (site.event.info.locked)
+    b.leaveOut(
+      `the sleeper at ${site.file}:${site.event.span.line} tests its condition holding ${site.event.ctx.locksHeld.at(-1) ?? 'a lock'}, which the model of ${site.event.name}() does not take`,
+    );
   switch (site.event.info.queue) {
     case 'waitqueue':
       return { op: 'wait_event', wq: b.object('waitqueue', queueName), cond, exclusive: site.event.info.exclusive, exit, src };
@@ -847,4 +900,3 @@ export function wakeOp(b: ProgramBuilder, wake: E<'wake'>, file: string, queueNa
       throw new ExtractionError(`${wake.name}() is not modelled`);
   }
 }
-

@@ -10,11 +10,43 @@
 import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from './parser';
 import {
-  ACTIVE_MACROS, ActiveMacro, ALLOC_CALLS, BARRIERS, CALLBACK_REGISTRARS, classifyAtomic, IRQ_MACROS,
-  GUARD_CLASSES, LOCK_MACROS, SCHEDULE_CALLS, SLEEPING_CALLS, STATE_SETTERS, STORE_MACROS, WAIT_MACROS, WaitMacro,
-  WAKE_MACROS, WakeMacro, AtomicOrdering, BIT_WAITS, BIT_WAKE, BIT_QUEUE_FIELD, FIXED_BIT, VAR_WAITS, VAR_WAKE, VAR_QUEUE_FIELD,
-  BIT_ATOMIC, BRANCH_HINT, CONDITION_CALLS, DECLARING_MACRO, exitsOfTaskState, QUEUE_WAKES_IN_TEXT, SIGNATURE_CONTEXTS, SLEEP_REASONS, SLEEPING_GFP,
-  SNAPSHOT_READS, VCPU_REQUESTS, WAKES_IN_TEXT,
+  ACTIVE_MACROS,
+  ActiveMacro,
+  ALLOC_CALLS,
+  BARRIERS,
+  CALLBACK_REGISTRARS,
+  classifyAtomic,
+  IRQ_MACROS,
+  GUARD_CLASSES,
+  LOCK_MACROS,
+  SCHEDULE_CALLS,
+  SLEEPING_CALLS,
+  STATE_SETTERS,
+  STORE_MACROS,
+  WAIT_MACROS,
+  WaitMacro,
+  WAKE_MACROS,
+  WakeMacro,
+  AtomicOrdering,
+  BIT_WAITS,
+  BIT_WAKE,
+  BIT_QUEUE_FIELD,
+  FIXED_BIT,
+  VAR_WAITS,
+  VAR_WAKE,
+  VAR_QUEUE_FIELD,
+  BIT_ATOMIC,
+  BRANCH_HINT,
+  CONDITION_CALLS,
+  DECLARING_MACRO,
+  exitsOfTaskState,
+  QUEUE_WAKES_IN_TEXT,
+  SIGNATURE_CONTEXTS,
+  SLEEP_REASONS,
+  SLEEPING_GFP,
+  SNAPSHOT_READS,
+  VCPU_REQUESTS,
+  WAKES_IN_TEXT,
 } from './wrappers';
 import { fileShape, findFunctionDeclarator, relevantFunctions } from './shape';
 import { FactNeeds, FactsPolicy, factsPolicy, FunctionSelection } from './factsPolicy';
@@ -204,10 +236,39 @@ export interface FileFacts {
 }
 
 /** Node types whose subtrees hold no event (see BodyWalker.visit). */
-const LEAF_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'number_literal', 'string_literal', 'char_literal', 'concatenated_string', 'comment', 'primitive_type', 'true', 'false', 'null', 'statement_identifier', 'sizeof_expression', 'break_statement', 'continue_statement', 'goto_statement']);
+const LEAF_TYPES = new Set([
+  'identifier',
+  'field_identifier',
+  'type_identifier',
+  'number_literal',
+  'string_literal',
+  'char_literal',
+  'concatenated_string',
+  'comment',
+  'primitive_type',
+  'true',
+  'false',
+  'null',
+  'statement_identifier',
+  'sizeof_expression',
+  'break_statement',
+  'continue_statement',
+  'goto_statement',
+]);
 
 /** Node types BodyWalker.visit() handles itself; the cursor walk hands it these as node objects. */
-const VISITED_TYPES = new Set(['declaration', 'call_expression', 'update_expression', 'assignment_expression', 'return_statement', 'if_statement', 'while_statement', 'for_statement', 'do_statement', 'switch_statement']);
+const VISITED_TYPES = new Set([
+  'declaration',
+  'call_expression',
+  'update_expression',
+  'assignment_expression',
+  'return_statement',
+  'if_statement',
+  'while_statement',
+  'for_statement',
+  'do_statement',
+  'switch_statement',
+]);
 
 /** What the body walk does with a node of a type: skip it (anonymous or a leaf), visit it, or walk into it. */
 const enum Step {
@@ -233,7 +294,17 @@ function stepsFor(language: Language): StepTable {
     for (let id = 0; id < language.nodeTypeCount; id++) {
       const type = language.nodeTypeForId(id) ?? '';
       table.names.push(type);
-      table.steps.push(!language.nodeTypeIsNamed(id) ? Step.Skip : JUMP_TYPES.has(type) ? Step.Jump : LEAF_TYPES.has(type) ? Step.Skip : VISITED_TYPES.has(type) ? Step.Visit : Step.Descend);
+      table.steps.push(
+        !language.nodeTypeIsNamed(id)
+          ? Step.Skip
+          : JUMP_TYPES.has(type)
+            ? Step.Jump
+            : LEAF_TYPES.has(type)
+              ? Step.Skip
+              : VISITED_TYPES.has(type)
+                ? Step.Visit
+                : Step.Descend,
+      );
     }
     STEPS.set(language, table);
   }
@@ -250,7 +321,12 @@ const MAX_DEPTH = 400;
  * `detachStrings: false` leaves the facts' strings as slices of the file's text: for facts that
  * are about to be copied to another thread anyway (the copy is detached; see indexer.ts).
  */
-export function collectFacts(file: string, parsed: ParsedFile, parseErrors: number, options: { needs: readonly FactNeeds[]; walkEveryFunction?: boolean; keepUnwalked?: boolean; detachStrings?: boolean }): FileFacts {
+export function collectFacts(
+  file: string,
+  parsed: ParsedFile,
+  parseErrors: number,
+  options: { needs: readonly FactNeeds[]; walkEveryFunction?: boolean; keepUnwalked?: boolean; detachStrings?: boolean },
+): FileFacts {
   const policy = factsPolicy(options.needs);
   const lines = lineStarts(parsed.text);
   const span = (n: Node): Span => {
@@ -297,7 +373,14 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
         for (const d of declaratorNames(declarator)) {
           const t = typeInfo(type, d.pointer);
           // The type's place is needed only for a queue a fix may change (task-pointer conversion).
-          structFields.push({ struct: name.text, field: d.name, type: t.type, structName: t.structName, pointer: t.pointer, ...(QUEUE_TYPE.test(t.type) ? { typeSpan: span(type) } : {}) });
+          structFields.push({
+            struct: name.text,
+            field: d.name,
+            type: t.type,
+            structName: t.structName,
+            pointer: t.pointer,
+            ...(QUEUE_TYPE.test(t.type) ? { typeSpan: span(type) } : {}),
+          });
         }
       }
     }
@@ -355,15 +438,22 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     const declarator = fn.childForFieldName('declarator');
     const fnDecl = declarator ? findFunctionDeclarator(declarator) : undefined;
     const nameNode = fnDecl?.childForFieldName('declarator');
-    return { fn, declarator, fnDecl, nameNode: nameNode?.type === 'identifier' ? nameNode : undefined, body: fn.childForFieldName('body'), returnType: fn.childForFieldName('type') };
+    return {
+      fn,
+      declarator,
+      fnDecl,
+      nameNode: nameNode?.type === 'identifier' ? nameNode : undefined,
+      body: fn.childForFieldName('body'),
+      returnType: fn.childForFieldName('type'),
+    };
   });
   const walked = options.walkEveryFunction
     ? candidates.map(() => true)
     : relevantFunctions(
-    parsed.sanitized,
-    candidates.map((c) => ({ name: c.nameNode?.text, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
-    !file.endsWith('.c'),
-  );
+        parsed.sanitized,
+        candidates.map((c) => ({ name: c.nameNode?.text, start: c.fn.startIndex, bodyStart: c.body?.startIndex ?? c.fn.endIndex, end: c.fn.endIndex })),
+        !file.endsWith('.c'),
+      );
   const functions: FunctionFacts[] = [];
   candidates.forEach(({ fn, declarator, fnDecl, nameNode, body, returnType }, i) => {
     if (!walked[i] && !options.keepUnwalked) return;
@@ -417,7 +507,10 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     f.events = f.events.filter((e) => e.kind !== 'call' || local.has(e.name) || policy.keepCall(e.name) || keptHere.some((c) => c.keep(e.name)));
     // Stores matter before a wake, a check or a kick, after a wait, before a call the analysis
     // follows, and where a rule needs them; elsewhere only ordering events stay.
-    if (!selection.matches(f, policy.storesIn) && !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')) {
+    if (
+      !selection.matches(f, policy.storesIn) &&
+      !f.events.some((e) => e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active' || e.kind === 'state' || e.kind === 'schedule' || e.kind === 'call')
+    ) {
       f.events = f.events.filter((e) => e.kind !== 'store');
     }
     // Only a single-return helper can be inlined into a condition (through its locals' values):
@@ -425,7 +518,17 @@ export function collectFacts(file: string, parsed: ParsedFile, parseErrors: numb
     // Declarations are looked up by name and type only.
     for (const v of [...f.params, ...f.locals]) delete (v as Partial<VarDecl>).span;
   }
-  const facts: FileFacts = { file, functions, structFields, globals, registrations, parseErrors, ...(Object.keys(defines).length ? { defines } : {}), ...(Object.keys(bitMasks).length ? { bitMasks } : {}), ...(Object.keys(typedefs).length ? { typedefs } : {}) };
+  const facts: FileFacts = {
+    file,
+    functions,
+    structFields,
+    globals,
+    registrations,
+    parseErrors,
+    ...(Object.keys(defines).length ? { defines } : {}),
+    ...(Object.keys(bitMasks).length ? { bitMasks } : {}),
+    ...(Object.keys(typedefs).length ? { typedefs } : {}),
+  };
   // Strings taken from the tree are slices of the whole file's text, which V8 keeps alive for
   // as long as any slice lives: over a kernel tree that is every file's text twice (user's and
   // sanitized). Every string is replaced by an interned copy of its own; shared objects (the
@@ -456,7 +559,11 @@ export function cInteger(text: string): number | undefined {
 }
 
 export function macroNumber(text: string): number | undefined {
-  const t = text.replace(/\/\*.*?\*\//g, '').trim().replace(/^\((.*)\)$/, '$1').trim();
+  const t = text
+    .replace(/\/\*.*?\*\//g, '')
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   const num = cInteger;
   const plain = num(t);
   if (plain !== undefined) return plain;
@@ -575,8 +682,25 @@ class BodyWalker {
     const irqsOff = this.irqOffDepth > 0;
     const conditional = this.conditionalDepth > 0;
     const branch = this.arms.length ? this.arms.join('/') : undefined;
-    if (c && c.irqsOff === irqsOff && c.loopDepth === this.loopDepth && c.conditional === conditional && c.branch === branch && c.exitsBefore === (this.jumps || undefined) && c.locksHeld.length === this.locks.length && c.locksHeld.every((l, i) => l === this.locks[i])) return c;
-    this.lastCtx = { irqsOff, locksHeld: [...this.locks], loopDepth: this.loopDepth, conditional, ...(branch ? { branch } : {}), ...(this.jumps ? { exitsBefore: this.jumps } : {}) };
+    if (
+      c &&
+      c.irqsOff === irqsOff &&
+      c.loopDepth === this.loopDepth &&
+      c.conditional === conditional &&
+      c.branch === branch &&
+      c.exitsBefore === (this.jumps || undefined) &&
+      c.locksHeld.length === this.locks.length &&
+      c.locksHeld.every((l, i) => l === this.locks[i])
+    )
+      return c;
+    this.lastCtx = {
+      irqsOff,
+      locksHeld: [...this.locks],
+      loopDepth: this.loopDepth,
+      conditional,
+      ...(branch ? { branch } : {}),
+      ...(this.jumps ? { exitsBefore: this.jumps } : {}),
+    };
     return this.lastCtx;
   }
 
@@ -635,7 +759,11 @@ class BodyWalker {
         const cond = node.childForFieldName('condition');
         if (cond) {
           this.visit(cond, depth + 1);
-          this.later(this.push({ kind: 'check', condition: PENDING, exits: false, exitWhen: true, span: this.span(cond) }), cond, node.childForFieldName('consequence'));
+          this.later(
+            this.push({ kind: 'check', condition: PENDING, exits: false, exitWhen: true, span: this.span(cond) }),
+            cond,
+            node.childForFieldName('consequence'),
+          );
         }
         this.conditionalDepth++;
         for (const field of ['consequence', 'alternative']) {
@@ -761,7 +889,12 @@ class BodyWalker {
     this.lockOrIrq(meaning.acquire, lockText, at);
     const s = this.span(scope);
     // The release is at the scope's closing brace.
-    this.guards.push({ end: scope.endIndex, name: meaning.release, lockText, span: { ...s, start: s.end - 1, line: s.endLine, column: s.endColumn - 1, indent: undefined } });
+    this.guards.push({
+      end: scope.endIndex,
+      name: meaning.release,
+      lockText,
+      span: { ...s, start: s.end - 1, line: s.endLine, column: s.endColumn - 1, indent: undefined },
+    });
   }
 
   /**
@@ -891,7 +1024,15 @@ class BodyWalker {
       const cond = wait.conditionArg !== undefined ? args()[wait.conditionArg] : undefined;
       const stateArg = wait.manual ? args()[2]?.text : undefined;
       const exits = exitsOfTaskState(wait.exits, stateArg);
-      this.push({ kind: 'wait', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: { ...wait, exits }, condition: cond ? this.condition(cond) : undefined, stateArg, span });
+      this.push({
+        kind: 'wait',
+        name,
+        queue: args()[0] ? this.access(args()[0]) : undefined,
+        info: { ...wait, exits },
+        condition: cond ? this.condition(cond) : undefined,
+        stateArg,
+        span,
+      });
       return;
     }
     const bitWait = BIT_WAITS.get(name);
@@ -905,22 +1046,55 @@ class BodyWalker {
     }
     const varWait = VAR_WAITS.get(name);
     if (varWait && args()[0] && args()[1]) {
-      this.push({ kind: 'wait', name, queue: this.varQueue(args()[0]), info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] }, condition: this.condition(args()[1]), span });
+      this.push({
+        kind: 'wait',
+        name,
+        queue: this.varQueue(args()[0]),
+        info: { queue: 'waitqueue', exclusive: false, exits: [...varWait.exits] },
+        condition: this.condition(args()[1]),
+        span,
+      });
       return;
     }
     // wake_up_bit(word, bit) and wake_up_var(var) run __wake_up_bit() on a hashed queue:
     // `if (waitqueue_active(wq)) __wake_up(wq, ...)`, a lockless check and its wakeup.
-    const hashedQueue = name === BIT_WAKE && args()[0] && args()[1] ? this.bitQueue(this.bitAccess(args()[0], args()[1])) : name === VAR_WAKE && args()[0] ? this.varQueue(args()[0]) : undefined;
+    const hashedQueue =
+      name === BIT_WAKE && args()[0] && args()[1]
+        ? this.bitQueue(this.bitAccess(args()[0], args()[1]))
+        : name === VAR_WAKE && args()[0]
+          ? this.varQueue(args()[0])
+          : undefined;
     if (hashedQueue) {
-      this.push({ kind: 'active', name, queue: hashedQueue, info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true }, guardsWake: true, span });
+      this.push({
+        kind: 'active',
+        name,
+        queue: hashedQueue,
+        info: { queue: 'waitqueue', fullBarrier: false, queueArg: 0, implicit: true },
+        guardsWake: true,
+        span,
+      });
       const statement = this.ownStatement(node);
-      this.push({ kind: 'wake', name, queue: hashedQueue, info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false }, ...(statement ? { statement: statement.span, statementText: statement.text } : {}), span });
+      this.push({
+        kind: 'wake',
+        name,
+        queue: hashedQueue,
+        info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false },
+        ...(statement ? { statement: statement.span, statementText: statement.text } : {}),
+        span,
+      });
       return;
     }
     const wake = WAKE_MACROS.get(name);
     if (wake) {
       const statement = this.ownStatement(node);
-      this.push({ kind: 'wake', name, queue: args()[0] ? this.access(args()[0]) : undefined, info: wake, ...(statement ? { statement: statement.span, statementText: statement.text } : {}), span });
+      this.push({
+        kind: 'wake',
+        name,
+        queue: args()[0] ? this.access(args()[0]) : undefined,
+        info: wake,
+        ...(statement ? { statement: statement.span, statementText: statement.text } : {}),
+        span,
+      });
       return;
     }
     const active = ACTIVE_MACROS.get(name);
@@ -929,7 +1103,15 @@ class BodyWalker {
       const guard = wakeGuard(node);
       const then = guard ? this.span(guard.then) : undefined;
       const guardSpan = guard && then ? { ...this.span(guard.ifNode), end: then.start, endLine: then.line, endColumn: then.column } : undefined;
-      this.push({ kind: 'active', name, queue: q ? this.access(q) : undefined, info: active, guardsWake: guardsWake(node), ...(guardSpan ? { guard: guardSpan } : {}), span });
+      this.push({
+        kind: 'active',
+        name,
+        queue: q ? this.access(q) : undefined,
+        info: active,
+        guardsWake: guardsWake(node),
+        ...(guardSpan ? { guard: guardSpan } : {}),
+        span,
+      });
       return;
     }
     const barrier = BARRIERS.get(name);
@@ -942,7 +1124,15 @@ class BodyWalker {
     if (request && args()[request.vcpuArg]) {
       // A request is a bit in vcpu->requests: a store the runnable predicate can observe.
       const vcpu = this.access(args()[request.vcpuArg]);
-      this.push({ kind: 'store', via: name, target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, request.field], text: `${vcpu.text}->${request.field}` }, value: '1', fullBarrierAfter: false, release: false, span });
+      this.push({
+        kind: 'store',
+        via: name,
+        target: { ...vcpu, addressOf: false, fields: [...vcpu.fields, request.field], text: `${vcpu.text}->${request.field}` },
+        value: '1',
+        fullBarrierAfter: false,
+        release: false,
+        span,
+      });
       return;
     }
     const store = STORE_MACROS.get(name);
@@ -953,7 +1143,16 @@ class BodyWalker {
         const bit = store.bitArg !== undefined ? args()[store.bitArg] : undefined;
         const target = bit ? this.bitAccess(loc, bit) : this.access(loc);
         const statement = this.ownStatement(node)?.span;
-        this.push({ kind: 'store', via: name, target, value: value ? this.userText(value) : store.constValue, fullBarrierAfter: store.fullBarrierAfter, release: !!store.release, ...(statement ? { statement } : {}), span });
+        this.push({
+          kind: 'store',
+          via: name,
+          target,
+          value: value ? this.userText(value) : store.constValue,
+          fullBarrierAfter: store.fullBarrierAfter,
+          release: !!store.release,
+          ...(statement ? { statement } : {}),
+          span,
+        });
       }
       return;
     }
@@ -986,7 +1185,7 @@ class BodyWalker {
     }
     const allocFlags = ALLOC_CALLS.get(name);
     if (allocFlags !== undefined) {
-      const flags = allocFlags >= 0 ? args()[allocFlags]?.text ?? '' : 'GFP_KERNEL';
+      const flags = allocFlags >= 0 ? (args()[allocFlags]?.text ?? '') : 'GFP_KERNEL';
       if (SLEEPING_GFP.test(flags)) this.push({ kind: 'sleep', name, why: `${name}(${flags}) may sleep to reclaim memory`, span });
     }
     const registrar = CALLBACK_REGISTRARS.get(name);
@@ -1022,7 +1221,16 @@ class BodyWalker {
     if (target.rootKind === 'param' && target.fields.length === 0) return;
     const right = node.childForFieldName('right');
     const statement = this.ownStatement(node)?.span;
-    this.push({ kind: 'store', via: node.childForFieldName('operator')?.text ?? '=', target, value: right ? this.userText(right) : undefined, fullBarrierAfter: false, release: false, ...(statement ? { statement } : {}), span: this.span(node) });
+    this.push({
+      kind: 'store',
+      via: node.childForFieldName('operator')?.text ?? '=',
+      target,
+      value: right ? this.userText(right) : undefined,
+      fullBarrierAfter: false,
+      release: false,
+      ...(statement ? { statement } : {}),
+      span: this.span(node),
+    });
   }
 
   /** Every assignment of a local, with its value when the model can read it (see 'local-value'). */
@@ -1083,7 +1291,12 @@ class BodyWalker {
     visit(node, 0);
     // An if/while condition node includes its parentheses; a macro argument does not.
     const text = this.userText(node);
-    return { text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(), reads, ...(usesLocal ? { usesLocal } : {}), span: this.span(node) };
+    return {
+      text: node.type === 'parenthesized_expression' ? text.slice(1, -1).trim() : text.trim(),
+      reads,
+      ...(usesLocal ? { usesLocal } : {}),
+      span: this.span(node),
+    };
   }
 
   /**
@@ -1114,7 +1327,8 @@ class BodyWalker {
    */
   private viewOf(local: VarDecl, init: Node): void {
     let v: Node | null = init;
-    while (v && (v.type === 'parenthesized_expression' || v.type === 'cast_expression')) v = v.type === 'cast_expression' ? v.childForFieldName('value') : (v.namedChildren[0] ?? null);
+    while (v && (v.type === 'parenthesized_expression' || v.type === 'cast_expression'))
+      v = v.type === 'cast_expression' ? v.childForFieldName('value') : (v.namedChildren[0] ?? null);
     if (!v || v.type !== 'identifier') return;
     const name = local.name;
     const source = this.fn.locals.find((l) => l.name === v!.text && l.name !== name) ?? this.fn.params.find((p) => p.name === v!.text);
@@ -1270,7 +1484,12 @@ const WHITESPACE = /\s/;
 export function normaliseText(s: string): string {
   // Every rewrite below removes or collapses whitespace: most texts (`dev->lock`) have none.
   if (!WHITESPACE.test(s)) return s;
-  return s.replace(/\s+/g, ' ').replace(/\s*(->|\.)\s*/g, '$1').replace(/\(\s+/g, '(').replace(/\s+\)/g, ')').trim();
+  return s
+    .replace(/\s+/g, ' ')
+    .replace(/\s*(->|\.)\s*/g, '$1')
+    .replace(/\(\s+/g, '(')
+    .replace(/\s+\)/g, ')')
+    .trim();
 }
 
 export function lineStarts(text: string): number[] {

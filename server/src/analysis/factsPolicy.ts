@@ -68,10 +68,12 @@ export function factsPolicy(needs: readonly FactNeeds[]): FactsPolicy {
   policy = {
     keepCall: (name) => calls.test(name),
     keepCallArgument: (name) => args.test(name),
-    callsIn: needs.flatMap((n) => n.callsIn ?? []).map((c) => {
-      const re = wholeNames(c.calls);
-      return { keep: (name: string) => re.test(name), in: c.in };
-    }),
+    callsIn: needs
+      .flatMap((n) => n.callsIn ?? [])
+      .map((c) => {
+        const re = wholeNames(c.calls);
+        return { keep: (name: string) => re.test(name), in: c.in };
+      }),
     storesIn: needs.flatMap((n) => n.storesIn ?? []),
     checksWith: new Set(needs.flatMap((n) => n.checksWith ?? [])),
   };

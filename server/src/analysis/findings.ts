@@ -92,7 +92,6 @@ export interface TraceDiagram {
   barrier?: { thread: string; before: number; text: string; title: string; fix: string };
 }
 
-
 /** A file the analysis could not handle, with a one-line reason; the run goes on without it. */
 export interface FileProblem {
   file: string;

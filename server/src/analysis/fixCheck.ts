@@ -102,7 +102,16 @@ async function isSafeUnderEveryRule(host: FixCheckHost, fix: Fix, baselineOf: (f
   const fixed = new Map<string, FileFacts>();
   for (const file of files) {
     const text = host.textOf(file);
-    const facts = text === undefined ? undefined : host.workspace.factsOfText(file, applyEdits(text, fix.edits.filter((e) => e.file === file)).text);
+    const facts =
+      text === undefined
+        ? undefined
+        : host.workspace.factsOfText(
+            file,
+            applyEdits(
+              text,
+              fix.edits.filter((e) => e.file === file),
+            ).text,
+          );
     // A fix whose text cannot be read or parsed is not offered.
     if (!facts) return false;
     fixed.set(file, facts);

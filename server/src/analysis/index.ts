@@ -119,7 +119,12 @@ export class WorkspaceIndex {
     spliceFile(a.wakes, oldSites.wakes, newSites.wakes, next.file, rank);
     spliceFile(a.actives, oldSites.actives, newSites.actives, next.file, rank);
     spliceFile(a.calls, oldSites.calls, newSites.calls, next.file, rank);
-    a.wakers = insertInFileOrder(a.wakers.filter((w) => w.file !== next.file), newSites.wakers, next.file, rank);
+    a.wakers = insertInFileOrder(
+      a.wakers.filter((w) => w.file !== next.file),
+      newSites.wakers,
+      next.file,
+      rank,
+    );
   }
 
   get(file: string): FileFacts | undefined {
@@ -160,7 +165,9 @@ export class WorkspaceIndex {
     }
     const helpers = taskWakingHelpers ?? new Set<string>();
     for (const fn of f.functions) {
-      if (fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))) {
+      if (
+        fn.events.some((e) => (e.kind === 'wake' && (e.info.queue === 'task' || e.info.queue === 'waitqueue')) || (e.kind === 'call' && helpers.has(e.name)))
+      ) {
         a.wakers.push({ file: f.file, fn, taskWakingHelpers: helpers });
       }
       fn.events.forEach((e, index) => {
@@ -214,7 +221,10 @@ export class WorkspaceIndex {
    * `my_lock`), as identity() gives it for the access path: how two functions' lock texts meet.
    */
   identityOfText(file: string, fn: FunctionFacts, text: string): string {
-    const t = text.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1');
+    const t = text
+      .replace(/\s+/g, '')
+      .replace(/^&/, '')
+      .replace(/^\((.*)\)$/, '$1');
     const m = /^([A-Za-z_]\w*)((?:(?:->|\.)[A-Za-z_]\w*)*)$/.exec(t);
     if (!m) return `${file}:${fn.name}:${t}`;
     const root = m[1];
@@ -222,7 +232,14 @@ export class WorkspaceIndex {
     const param = fn.params.find((p) => p.name === root);
     const local = param ? undefined : fn.locals.find((l) => l.name === root);
     const decl = param ?? local;
-    const path: AccessPath = { text: t, root, rootKind: param ? 'param' : local ? 'local' : 'global', ...(decl?.structName ? { rootStruct: decl.structName } : decl ? { rootType: decl.type } : {}), fields, addressOf: false };
+    const path: AccessPath = {
+      text: t,
+      root,
+      rootKind: param ? 'param' : local ? 'local' : 'global',
+      ...(decl?.structName ? { rootStruct: decl.structName } : decl ? { rootType: decl.type } : {}),
+      fields,
+      addressOf: false,
+    };
     return this.identity(file, fn, path);
   }
 
@@ -297,7 +314,9 @@ export class WorkspaceIndex {
   }
 
   private functionFile(fn: FunctionFacts): string | undefined {
-    return this.decls().functions.get(fn.name)?.find((x) => x.fn === fn)?.file;
+    return this.decls()
+      .functions.get(fn.name)
+      ?.find((x) => x.fn === fn)?.file;
   }
 
   /**
@@ -311,7 +330,8 @@ export class WorkspaceIndex {
     const hash = createHash('sha1');
     const queues = new Set<string>();
     for (const fn of facts.functions) {
-      for (const e of fn.events) if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) queues.add(this.identityIn(a, file, fn, e.queue));
+      for (const e of fn.events)
+        if ((e.kind === 'wait' || e.kind === 'wake' || e.kind === 'active') && e.queue) queues.add(this.identityIn(a, file, fn, e.queue));
       hash.update(`ctx ${fn.name} ${this.contextOf(fn)}\n`);
       for (const c of this.callersOf(file, fn)) if (c.file !== file) hash.update(`caller ${c.file}:${c.event.span.line} ${c.fn.name}\n`);
     }
@@ -332,7 +352,15 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 }
 
 function emptyDeclarations(): Declarations {
-  return { fields: new Map(), functions: new Map(), contexts: new Map(), globalsByName: new Map(), defines: new Map(), bitMasks: new Map(), typedefs: new Map() };
+  return {
+    fields: new Map(),
+    functions: new Map(),
+    contexts: new Map(),
+    globalsByName: new Map(),
+    defines: new Map(),
+    bitMasks: new Map(),
+    typedefs: new Map(),
+  };
 }
 
 function emptySites(): Sites {
@@ -345,7 +373,8 @@ function addDeclarations(d: Declarations, f: FileFacts): void {
     const key = `${field.struct}.${field.field}`;
     if (!d.fields.has(key)) d.fields.set(key, field);
   }
-  for (const g of f.globals) if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
+  for (const g of f.globals)
+    if (!g.isStatic || !d.globalsByName.has(g.name)) d.globalsByName.set(g.name, { file: f.file, structName: g.structName, isStatic: g.isStatic });
   for (const [name, value] of Object.entries(f.defines ?? {})) if (!d.defines.has(name)) d.defines.set(name, value);
   for (const [mask, bit] of Object.entries(f.bitMasks ?? {})) if (!d.bitMasks.has(mask)) d.bitMasks.set(mask, bit);
   for (const [alias, struct] of Object.entries(f.typedefs ?? {})) if (!d.typedefs.has(alias)) d.typedefs.set(alias, struct);
@@ -379,7 +408,13 @@ function insertInFileOrder<T extends { file: string }>(list: T[], entries: T[], 
 }
 
 /** In a map of lists in file order: `file`'s old entries (keys of `before`) replaced by `after`'s. */
-function spliceFile<T extends { file: string }>(map: Map<string, T[]>, before: Map<string, T[]>, after: Map<string, T[]>, file: string, rank: Map<string, number>): void {
+function spliceFile<T extends { file: string }>(
+  map: Map<string, T[]>,
+  before: Map<string, T[]>,
+  after: Map<string, T[]>,
+  file: string,
+  rank: Map<string, number>,
+): void {
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const rest = (map.get(key) ?? []).filter((x) => x.file !== file);
     const next = insertInFileOrder(rest, after.get(key) ?? [], file, rank);

@@ -61,7 +61,15 @@ export function indexOneFile(ws: Workspace, file: string, keepText: boolean, for
   const scanning = performance.now();
   const definedFunctions = stats.skippedByPrefilter > 0 && file.endsWith('.h') ? definedFunctionNames(decoded.text) : undefined;
   phaseClock.helpers += performance.now() - scanning;
-  return { file, facts: ws.facts(file), problems, ...(keepText ? { text: decoded.text } : {}), ...(definedFunctions?.length ? { definedFunctions } : {}), ...(hashText ? { hash: contentHash(decoded.text) } : {}), stats };
+  return {
+    file,
+    facts: ws.facts(file),
+    problems,
+    ...(keepText ? { text: decoded.text } : {}),
+    ...(definedFunctions?.length ? { definedFunctions } : {}),
+    ...(hashText ? { hash: contentHash(decoded.text) } : {}),
+    stats,
+  };
 }
 
 /** `\s` of a regular expression, by character code. */
@@ -175,7 +183,8 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
       // A worker that dies (out of memory on a pathological file) costs its batch, with a
       // one-line reason per file, and is replaced for the rest.
       worker.on('error', (error) => {
-        for (const at of batch) adopt(at, { file: files[at], problems: [{ file: files[at], message: `skipped: indexing worker failed: ${error.message}` }], stats: zeroStats() });
+        for (const at of batch)
+          adopt(at, { file: files[at], problems: [{ file: files[at], message: `skipped: indexing worker failed: ${error.message}` }], stats: zeroStats() });
         batch = [];
       });
       worker.on('exit', () => {
@@ -189,8 +198,6 @@ export async function indexFiles(ws: Workspace, files: string[], options: IndexO
   // file never sent stays out of `ws`) or some were not adoptable.
   return results.slice(0, adopted).filter((_, i) => !dropped.has(i));
 }
-
-
 
 /** Names the helper-header pass has searched the skipped headers for (carried across its rounds). */
 export interface SearchedNames {

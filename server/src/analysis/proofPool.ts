@@ -146,7 +146,9 @@ export class ProofPool {
       // An idle worker, else a new one while there may be more, else the least busy with room.
       const slot =
         this.slots.find((s) => s.inFlight.length === 0) ??
-        (this.slots.length < this.size ? this.spawn() : this.slots.filter((s) => s.inFlight.length < this.depth).sort((a, b) => a.inFlight.length - b.inFlight.length)[0]);
+        (this.slots.length < this.size
+          ? this.spawn()
+          : this.slots.filter((s) => s.inFlight.length < this.depth).sort((a, b) => a.inFlight.length - b.inFlight.length)[0]);
       if (!slot) return;
       const entry = this.queue.shift()!;
       if (slot.inFlight.length === 0) slot.worker.ref();

@@ -39,7 +39,11 @@ export function findCandidates(index: WorkspaceIndex, file: string, enabled?: (c
   return out;
 }
 
-export async function analyzeWorkspaceFile(workspace: Workspace, file: string, options: ProofOptions = {}): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
+export async function analyzeWorkspaceFile(
+  workspace: Workspace,
+  file: string,
+  options: ProofOptions = {},
+): Promise<{ findings: Finding[]; problems: FileProblem[] }> {
   const findings: Finding[] = [];
   const bounds = proofBounds(options);
   for (const c of findCandidates(workspace.index, file, options.enabled)) {
@@ -77,7 +81,12 @@ export function planCandidate(index: WorkspaceIndex, c: Candidate): { job: Proof
   } catch (error) {
     // Code nested past what the extraction's walks bound (a condition's calls inside calls,
     // thousands deep) costs this candidate, not the file: the stack is back once this returns.
-    const reason = error instanceof ExtractionError ? error.message : error instanceof RangeError && /call stack/i.test(error.message) ? 'the code is nested too deeply to extract (the call stack ran out)' : undefined;
+    const reason =
+      error instanceof ExtractionError
+        ? error.message
+        : error instanceof RangeError && /call stack/i.test(error.message)
+          ? 'the code is nested too deeply to extract (the call stack ran out)'
+          : undefined;
     if (reason === undefined) throw error;
     return { finding: { ...base, severity: 'information', verdict: 'unknown', message: `${c.message} (not proved: ${reason})`, trace: [], fixes: [] } };
   }

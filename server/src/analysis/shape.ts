@@ -22,7 +22,17 @@ export interface FileShape {
 }
 
 /** Nodes whose children are still at file scope. */
-const FILE_SCOPE_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+const FILE_SCOPE_CONTAINERS = new Set([
+  'translation_unit',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'linkage_specification',
+  'declaration_list',
+  'ERROR',
+]);
 /**
  * Leaves of the shape walk: nothing below them is part of the file's shape. Initialiser lists
  * (a driver's static tables: often most of a file's nodes outside bodies), prototypes'
@@ -30,7 +40,28 @@ const FILE_SCOPE_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'prepro
  * names are read from the declaration node); registrations in them are found by text
  * (facts.ts).
  */
-const SHAPE_LEAVES = new Set(['comment', 'string_literal', 'char_literal', 'number_literal', 'identifier', 'type_identifier', 'field_identifier', 'primitive_type', 'preproc_include', 'preproc_function_def', 'preproc_call', 'expression_statement', 'initializer_list', 'parameter_list', 'init_declarator', 'pointer_declarator', 'function_declarator', 'array_declarator', 'bitfield_clause', 'attribute_specifier']);
+const SHAPE_LEAVES = new Set([
+  'comment',
+  'string_literal',
+  'char_literal',
+  'number_literal',
+  'identifier',
+  'type_identifier',
+  'field_identifier',
+  'primitive_type',
+  'preproc_include',
+  'preproc_function_def',
+  'preproc_call',
+  'expression_statement',
+  'initializer_list',
+  'parameter_list',
+  'init_declarator',
+  'pointer_declarator',
+  'function_declarator',
+  'array_declarator',
+  'bitfield_clause',
+  'attribute_specifier',
+]);
 
 /**
  * One walk over everything but function bodies (most of a file's nodes), with a tree cursor

@@ -190,7 +190,8 @@ export class SourceTreeWalk {
     }
     if (entry && !entry.isDirectory() && !entry.isSymbolicLink() && !isUnknown(entry)) {
       // A FIFO, socket or device found in a directory: only worth a word if its name is wanted.
-      if (this.filter.wantsFile(full, root)) this.listing.skipped.push({ file: full, message: `skipped: ${direntKind(entry)}, not a regular file (never read)` });
+      if (this.filter.wantsFile(full, root))
+        this.listing.skipped.push({ file: full, message: `skipped: ${direntKind(entry)}, not a regular file (never read)` });
       return false;
     }
     const viaLink = entry?.isSymbolicLink() ?? false;
@@ -209,7 +210,10 @@ export class SourceTreeWalk {
       }
       const id = `${stat.dev}:${stat.ino}`;
       if (this.visited.has(id)) {
-        this.listing.skipped.push({ file: full, message: `skipped: ${viaLink ? 'a symbolic link to a directory' : 'a directory'} already walked (a link loop or a second path to it)` });
+        this.listing.skipped.push({
+          file: full,
+          message: `skipped: ${viaLink ? 'a symbolic link to a directory' : 'a directory'} already walked (a link loop or a second path to it)`,
+        });
         return false;
       }
       this.visited.add(id);
@@ -232,7 +236,15 @@ export class SourceTreeWalk {
 }
 
 function isUnknown(entry: Dirent): boolean {
-  return !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isCharacterDevice() && !entry.isBlockDevice();
+  return (
+    !entry.isFile() &&
+    !entry.isDirectory() &&
+    !entry.isSymbolicLink() &&
+    !entry.isFIFO() &&
+    !entry.isSocket() &&
+    !entry.isCharacterDevice() &&
+    !entry.isBlockDevice()
+  );
 }
 
 function direntKind(entry: Dirent): string {

@@ -142,7 +142,14 @@ export class Workspace {
     const errors = countErrors(parsed.tree.rootNode);
     this.stats.parseErrors += errors;
     try {
-      this.index.set(collectFacts(file, parsed, errors, { needs: this.options.needs, walkEveryFunction: this.options.walkEveryFunction, keepUnwalked: this.options.keepTrees, detachStrings: this.options.detachStrings }));
+      this.index.set(
+        collectFacts(file, parsed, errors, {
+          needs: this.options.needs,
+          walkEveryFunction: this.options.walkEveryFunction,
+          keepUnwalked: this.options.keepTrees,
+          detachStrings: this.options.detachStrings,
+        }),
+      );
     } catch (error) {
       this.index.set(emptyFacts(file));
       return { file, message: `facts not collected: ${(error as Error).message}` };
@@ -169,7 +176,11 @@ export class Workspace {
       return undefined;
     }
     try {
-      return collectFacts(file, parsed, countErrors(parsed.tree.rootNode), { needs: this.options.needs, walkEveryFunction: this.options.walkEveryFunction, detachStrings: this.options.detachStrings });
+      return collectFacts(file, parsed, countErrors(parsed.tree.rootNode), {
+        needs: this.options.needs,
+        walkEveryFunction: this.options.walkEveryFunction,
+        detachStrings: this.options.detachStrings,
+      });
     } catch {
       return undefined;
     } finally {
@@ -187,8 +198,7 @@ export class Workspace {
       detachStrings(facts, false);
       this.index.set(facts);
       phaseClock.facts += performance.now() - interning;
-    }
-    else this.remove(file);
+    } else this.remove(file);
     for (const key of STAT_KEYS) this.stats[key] += stats[key];
   }
 
@@ -206,7 +216,11 @@ export class Workspace {
   enclosingFunction(file: string, line: number, column: number) {
     const facts = this.index.get(file);
     if (!facts) return undefined;
-    const hit = facts.functions.find((f) => (f.span.line < line || (f.span.line === line && f.span.column <= column)) && (f.span.endLine > line || (f.span.endLine === line && f.span.endColumn >= column)));
+    const hit = facts.functions.find(
+      (f) =>
+        (f.span.line < line || (f.span.line === line && f.span.column <= column)) &&
+        (f.span.endLine > line || (f.span.endLine === line && f.span.endColumn >= column)),
+    );
     return hit ? { name: hit.name, span: hit.span } : undefined;
   }
 }

@@ -72,7 +72,11 @@ function buildWaitTable(): Map<string, WaitMacro> {
     t.set(`swait_event${suffix}`, { queue: 'swait', exclusive: true, exits, conditionArg: 1 });
     t.set(`rcuwait_wait_event${suffix}`, { queue: 'rcuwait', exclusive: true, exits, conditionArg: 1 });
   }
-  for (const [suffix, exits] of [['', []], ['_interruptible', ['signal']], ['_killable', ['fatal-signal']]] as Array<[string, WaitExit[]]>) {
+  for (const [suffix, exits] of [
+    ['', []],
+    ['_interruptible', ['signal']],
+    ['_killable', ['fatal-signal']],
+  ] as Array<[string, WaitExit[]]>) {
     t.set(`wait_event${suffix}_lock_irq`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1, locked: true });
     t.set(`wait_event${suffix}_locked`, { queue: 'waitqueue', exclusive: false, exits, conditionArg: 1, locked: true });
     t.set(`wait_event${suffix}_exclusive_locked`, { queue: 'waitqueue', exclusive: true, exits, conditionArg: 1, locked: true });
@@ -232,7 +236,10 @@ export const BARRIERS = new Map<string, 'full' | 'write' | 'read' | 'after-atomi
  * atomic: a non-returning atomic bitop (what smp_mb__after_atomic() completes into a full
  * barrier); rmw: the runtime's RMW that models it (change_bit has none: a store of 1).
  */
-export const STORE_MACROS = new Map<string, { locArg: number; valueArg?: number; bitArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean; atomic?: boolean; rmw?: string }>([
+export const STORE_MACROS = new Map<
+  string,
+  { locArg: number; valueArg?: number; bitArg?: number; constValue?: string; fullBarrierAfter: boolean; release?: boolean; atomic?: boolean; rmw?: string }
+>([
   ['WRITE_ONCE', { locArg: 0, valueArg: 1, fullBarrierAfter: false }],
   ['smp_store_release', { locArg: 0, valueArg: 1, fullBarrierAfter: false, release: true }],
   ['smp_store_mb', { locArg: 0, valueArg: 1, fullBarrierAfter: true }],
@@ -274,7 +281,11 @@ export type AtomicOrdering = 'full' | 'relaxed' | 'acquire' | 'release';
 export function classifyAtomic(name: string): { returning: boolean; ordering: AtomicOrdering; locArg: number } | undefined {
   let base = name;
   let ordering: AtomicOrdering = 'full';
-  for (const [suffix, o] of [['_relaxed', 'relaxed'], ['_acquire', 'acquire'], ['_release', 'release']] as const) {
+  for (const [suffix, o] of [
+    ['_relaxed', 'relaxed'],
+    ['_acquire', 'acquire'],
+    ['_release', 'release'],
+  ] as const) {
     if (base.endsWith(suffix)) {
       base = base.slice(0, -suffix.length);
       ordering = o;
@@ -291,7 +302,14 @@ export function classifyAtomic(name: string): { returning: boolean; ordering: At
     // The atomic_t is the first argument for inc/dec/xchg/cmpxchg/_unless forms, else the last.
     const locArg = /^(?:fetch_)?(?:inc|dec)|unless|^x?chg$|^(?:try_)?cmpxchg$/.test(op) ? 0 : 1;
     if (NON_RETURNING_OPS.includes(op)) return { returning: false, ordering: ordering === 'full' ? 'relaxed' : ordering, locArg };
-    if (op.startsWith('fetch_') || RETURNING_SUFFIXES.some((s) => op.endsWith(s)) || op === 'inc_not_zero' || op === 'xchg' || op === 'cmpxchg' || op === 'try_cmpxchg') {
+    if (
+      op.startsWith('fetch_') ||
+      RETURNING_SUFFIXES.some((s) => op.endsWith(s)) ||
+      op === 'inc_not_zero' ||
+      op === 'xchg' ||
+      op === 'cmpxchg' ||
+      op === 'try_cmpxchg'
+    ) {
       return { returning: true, ordering, locArg };
     }
   }
@@ -382,21 +400,56 @@ export const IRQ_MACROS = new Map<string, 'off' | 'on'>([
  * name does not say it. A call can also be a barrier (synchronize_rcu(): a grace period orders
  * like smp_mb(), and waiting for it sleeps): the facts record both.
  */
-export const SLEEP_REASONS = new Map<string, string>([['synchronize_rcu', 'waits for a grace period'], ['synchronize_srcu', 'waits for a grace period']]);
+export const SLEEP_REASONS = new Map<string, string>([
+  ['synchronize_rcu', 'waits for a grace period'],
+  ['synchronize_srcu', 'waits for a grace period'],
+]);
 
 export const SLEEPING_CALLS = new Set([
-  'schedule', 'schedule_timeout', 'schedule_timeout_interruptible', 'schedule_timeout_uninterruptible',
-  'schedule_timeout_killable', 'schedule_hrtimeout', 'io_schedule', 'msleep', 'msleep_interruptible', 'ssleep',
-  'usleep_range', 'might_sleep', 'cond_resched', 'synchronize_rcu', 'synchronize_srcu', 'flush_work',
-  'flush_workqueue', 'cancel_work_sync', 'cancel_delayed_work_sync', 'kthread_stop', 'vfree',
-  'copy_from_user', 'copy_to_user', 'get_user', 'put_user',
+  'schedule',
+  'schedule_timeout',
+  'schedule_timeout_interruptible',
+  'schedule_timeout_uninterruptible',
+  'schedule_timeout_killable',
+  'schedule_hrtimeout',
+  'io_schedule',
+  'msleep',
+  'msleep_interruptible',
+  'ssleep',
+  'usleep_range',
+  'might_sleep',
+  'cond_resched',
+  'synchronize_rcu',
+  'synchronize_srcu',
+  'flush_work',
+  'flush_workqueue',
+  'cancel_work_sync',
+  'cancel_delayed_work_sync',
+  'kthread_stop',
+  'vfree',
+  'copy_from_user',
+  'copy_to_user',
+  'get_user',
+  'put_user',
 ]);
 
 /** Allocation calls whose flags argument decides whether they sleep (GFP_KERNEL does). */
 export const ALLOC_CALLS = new Map<string, number>([
-  ['kmalloc', 1], ['kzalloc', 1], ['kcalloc', 2], ['kmalloc_array', 2], ['kmem_cache_alloc', 1],
-  ['kmem_cache_zalloc', 1], ['alloc_pages', 0], ['__get_free_page', 0], ['__get_free_pages', 0],
-  ['kvmalloc', 1], ['kvzalloc', 1], ['krealloc', 2], ['kstrdup', 1], ['kmemdup', 2], ['vmalloc', -1],
+  ['kmalloc', 1],
+  ['kzalloc', 1],
+  ['kcalloc', 2],
+  ['kmalloc_array', 2],
+  ['kmem_cache_alloc', 1],
+  ['kmem_cache_zalloc', 1],
+  ['alloc_pages', 0],
+  ['__get_free_page', 0],
+  ['__get_free_pages', 0],
+  ['kvmalloc', 1],
+  ['kvzalloc', 1],
+  ['krealloc', 2],
+  ['kstrdup', 1],
+  ['kmemdup', 2],
+  ['vmalloc', -1],
 ]);
 
 export const STATE_SETTERS = new Map<string, { barrier: boolean }>([
@@ -406,14 +459,26 @@ export const STATE_SETTERS = new Map<string, { barrier: boolean }>([
 ]);
 
 export const SCHEDULE_CALLS = new Set([
-  'schedule', 'schedule_timeout', 'schedule_timeout_interruptible', 'schedule_timeout_uninterruptible',
-  'schedule_timeout_killable', 'schedule_timeout_idle', 'io_schedule', 'io_schedule_timeout', 'freezable_schedule',
-  'schedule_hrtimeout', 'schedule_hrtimeout_range', 'schedule_preempt_disabled',
+  'schedule',
+  'schedule_timeout',
+  'schedule_timeout_interruptible',
+  'schedule_timeout_uninterruptible',
+  'schedule_timeout_killable',
+  'schedule_timeout_idle',
+  'io_schedule',
+  'io_schedule_timeout',
+  'freezable_schedule',
+  'schedule_hrtimeout',
+  'schedule_hrtimeout_range',
+  'schedule_preempt_disabled',
 ]);
 
 /** Functions that register a callback: name -> (argument index of the callback, its context). */
 /** `threadArg`: a threaded IRQ's thread function, run in process context. */
-export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hardirq' | 'wake-callback' | 'kthread' | 'process' | 'softirq'; threadArg?: number }>([
+export const CALLBACK_REGISTRARS = new Map<
+  string,
+  { arg: number; context: 'hardirq' | 'wake-callback' | 'kthread' | 'process' | 'softirq'; threadArg?: number }
+>([
   ['request_irq', { arg: 1, context: 'hardirq' }],
   ['devm_request_irq', { arg: 2, context: 'hardirq' }],
   ['request_threaded_irq', { arg: 1, context: 'hardirq', threadArg: 2 }],
@@ -431,16 +496,32 @@ export const CALLBACK_REGISTRARS = new Map<string, { arg: number; context: 'hard
   ['tasklet_setup', { arg: 1, context: 'softirq' }],
 ]);
 
-
 /**
  * A function whose text names none of these holds nothing a rule is about by itself (it may
  * still matter as a helper or caller of one that does: see facts.ts relevantFunctions()).
  * Built from the tables above, so a primitive added to a table is never missed here.
  */
 const RELEVANT_WORDS = [
-  ...WAIT_MACROS.keys(), ...WAKE_MACROS.keys(), ...ACTIVE_MACROS.keys(), ...STATE_SETTERS.keys(), ...SCHEDULE_CALLS, ...BIT_WAITS.keys(), BIT_WAKE, ...VAR_WAITS.keys(), VAR_WAKE,
-  'kvm_vcpu_kick', 'kvm_vcpu_wake_up', 'kvm_make_request', 'kvm_arch_vcpu_runnable', 'kvm_vcpu_check_block',
-  'pv_wait', 'pv_kick', 'qspinlock', 'wait_queue_entry', 'wait_queue_entry_t', 'wait_queue_t',
+  ...WAIT_MACROS.keys(),
+  ...WAKE_MACROS.keys(),
+  ...ACTIVE_MACROS.keys(),
+  ...STATE_SETTERS.keys(),
+  ...SCHEDULE_CALLS,
+  ...BIT_WAITS.keys(),
+  BIT_WAKE,
+  ...VAR_WAITS.keys(),
+  VAR_WAKE,
+  'kvm_vcpu_kick',
+  'kvm_vcpu_wake_up',
+  'kvm_make_request',
+  'kvm_arch_vcpu_runnable',
+  'kvm_vcpu_check_block',
+  'pv_wait',
+  'pv_kick',
+  'qspinlock',
+  'wait_queue_entry',
+  'wait_queue_entry_t',
+  'wait_queue_t',
 ];
 export const RELEVANT_NAMES = wordsPattern(RELEVANT_WORDS);
 
@@ -448,7 +529,14 @@ export const RELEVANT_NAMES = wordsPattern(RELEVANT_WORDS);
  * Functions that only set things up: they register callbacks (their contexts) and initialise
  * queues (identities for the task-pointer conversion). Walked, but what they call is not.
  */
-export const SETUP_NAMES = wordsPattern([...CALLBACK_REGISTRARS.keys(), 'rcuwait_init', 'init_waitqueue_head', 'init_swait_queue_head', 'init_completion', 'reinit_completion']);
+export const SETUP_NAMES = wordsPattern([
+  ...CALLBACK_REGISTRARS.keys(),
+  'rcuwait_init',
+  'init_waitqueue_head',
+  'init_swait_queue_head',
+  'init_completion',
+  'reinit_completion',
+]);
 
 function wordsPattern(words: string[], extra: string[] = []): RegExp {
   return new RegExp(`\\b(?:${[...[...new Set(words)].sort((a, b) => b.length - a.length), ...extra].join('|')})\\b`);
@@ -467,17 +555,37 @@ function wordsPattern(words: string[], extra: string[] = []): RegExp {
  * 7,162); the files parsed for other reasons still model them. Measured on the whole 6.1 tree:
  * the same findings and unknowns with and without those files.
  */
-export const PREFILTER = wordsPattern(
-  [
-    ...RELEVANT_WORDS.filter((w) => WAIT_MACROS.get(w)?.queue !== 'completion' && WAKE_MACROS.get(w)?.queue !== 'completion'),
-    'init_waitqueue_func_entry', 'kthread_run', 'kthread_create', 'kthread_create_on_node', 'kthread_run_on_cpu',
-    'wait_queue_head', 'wait_queue_head_t', 'swait_queue_head', 'rcuwait', 'rcuwait_init', 'init_waitqueue_head',
-    'init_swait_queue_head',
-    'DECLARE_WAIT_QUEUE_HEAD', 'DECLARE_WAIT_QUEUE_HEAD_ONSTACK', 'DECLARE_SWAIT_QUEUE_HEAD', 'DECLARE_SWAIT_QUEUE_HEAD_ONSTACK',
-    'DEFINE_WAIT', 'DEFINE_WAIT_FUNC', 'DECLARE_WAITQUEUE', 'DECLARE_SWAITQUEUE', 'add_wait_queue', 'add_wait_queue_exclusive',
-    'wait_woken', 'woken_wake_function', 'prepare_to_wait', 'prepare_to_wait_exclusive', 'prepare_to_wait_event', 'finish_wait',
-  ],
-);
+export const PREFILTER = wordsPattern([
+  ...RELEVANT_WORDS.filter((w) => WAIT_MACROS.get(w)?.queue !== 'completion' && WAKE_MACROS.get(w)?.queue !== 'completion'),
+  'init_waitqueue_func_entry',
+  'kthread_run',
+  'kthread_create',
+  'kthread_create_on_node',
+  'kthread_run_on_cpu',
+  'wait_queue_head',
+  'wait_queue_head_t',
+  'swait_queue_head',
+  'rcuwait',
+  'rcuwait_init',
+  'init_waitqueue_head',
+  'init_swait_queue_head',
+  'DECLARE_WAIT_QUEUE_HEAD',
+  'DECLARE_WAIT_QUEUE_HEAD_ONSTACK',
+  'DECLARE_SWAIT_QUEUE_HEAD',
+  'DECLARE_SWAIT_QUEUE_HEAD_ONSTACK',
+  'DEFINE_WAIT',
+  'DEFINE_WAIT_FUNC',
+  'DECLARE_WAITQUEUE',
+  'DECLARE_SWAITQUEUE',
+  'add_wait_queue',
+  'add_wait_queue_exclusive',
+  'wait_woken',
+  'woken_wake_function',
+  'prepare_to_wait',
+  'prepare_to_wait_exclusive',
+  'prepare_to_wait_event',
+  'finish_wait',
+]);
 
 /**
  * Calls a wait condition may make that the condition model (extract.ts) reads by itself, by
@@ -513,7 +621,8 @@ export const MODELLED_CONDITION_CALLS = new Set(Object.values(CONDITION_CALLS).f
 export const QUEUE_EMPTY_TEST = /\b(?:list_empty|list_empty_careful|llist_empty|skb_queue_empty|kfifo_is_empty)\s*\(/;
 
 /** Calls that take an entry off a list or queue: a sleeper that waited for a non-empty list consumes with them. */
-export const LIST_REMOVAL = /^(?:list_del\w*|list_move\w*|list_first_entry\w*|list_last_entry\w*|llist_del_\w+|list_splice\w*_init|__skb_dequeue\w*|skb_dequeue\w*|kfifo_out\w*|kfifo_get)$/;
+export const LIST_REMOVAL =
+  /^(?:list_del\w*|list_move\w*|list_first_entry\w*|list_last_entry\w*|llist_del_\w+|list_splice\w*_init|__skb_dequeue\w*|skb_dequeue\w*|kfifo_out\w*|kfifo_get)$/;
 
 /**
  * Is `lockText` the wait queue `queueText`'s own spinlock (`&q->lock`, `q.lock`, and the

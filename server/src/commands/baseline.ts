@@ -34,7 +34,12 @@ function portablePath(file: string): string {
  * is in (empty at file scope).
  */
 export function fingerprints(findings: Finding[], functionAt: (f: Finding) => string | undefined): string[] {
-  const keys = findings.map((f) => createHash('sha256').update([f.code, portablePath(f.file), functionAt(f) ?? '', normalisedMessage(f.message)].join('\0')).digest('hex').slice(0, 32));
+  const keys = findings.map((f) =>
+    createHash('sha256')
+      .update([f.code, portablePath(f.file), functionAt(f) ?? '', normalisedMessage(f.message)].join('\0'))
+      .digest('hex')
+      .slice(0, 32),
+  );
   const order = findings.map((_, i) => i).sort((a, b) => findings[a].line - findings[b].line || findings[a].column - findings[b].column || a - b);
   const seen = new Map<string, number>();
   const out: string[] = new Array(findings.length);

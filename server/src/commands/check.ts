@@ -75,7 +75,17 @@ interface CheckOptions {
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
-  const o: CheckOptions = { format: 'text', explain: false, showUnknown: false, fix: false, rules: new Set(RULE_CODES), proof: {}, maxFileBytes: DEFAULT_LIMITS.maxFileBytes, jobs: os.availableParallelism(), paths: [] };
+  const o: CheckOptions = {
+    format: 'text',
+    explain: false,
+    showUnknown: false,
+    fix: false,
+    rules: new Set(RULE_CODES),
+    proof: {},
+    maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
+    jobs: os.availableParallelism(),
+    paths: [],
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -96,7 +106,10 @@ function parseArgs(args: string[]): CheckOptions | string {
       else if (a === '--show-unknown') o.showUnknown = true;
       else if (a === '--fix') o.fix = true;
       else if (a === '--rules') {
-        const codes = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const codes = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const bad = codes.filter((c) => !(RULE_CODES as readonly string[]).includes(c));
         if (bad.length) return `unknown rule ${bad.join(', ')} (known: ${RULE_CODES.join(', ')})`;
         o.rules = new Set(codes as RuleCode[]);
@@ -183,7 +196,11 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const progress = io.stderr.isTTY ? (n: number, total: number, what: string) => io.stderr.write(`\r\x1b[K${what} ${n}/${total}`) : undefined;
   const analysed: string[] = [];
   const texts = new Map<string, string>();
-  const indexed = await indexFiles(workspace, files, { jobs: options.jobs, keepText: options.fix, progress: progress && ((n, total) => progress(n, total, 'indexing')) });
+  const indexed = await indexFiles(workspace, files, {
+    jobs: options.jobs,
+    keepText: options.fix,
+    progress: progress && ((n, total) => progress(n, total, 'indexing')),
+  });
   // Headers the prefilter skipped that define a helper or a constant some condition needs; the
   // second round finds what the helpers found in the first one need.
   const helperHeaders: string[] = [];
@@ -191,7 +208,11 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   const searched: SearchedNames = { helpers: new Set(), constants: new Set() };
   for (let round = 0; round < 2; round++) {
     const searching = performance.now();
-    const more = headersDefiningConditionHelpers(workspace, indexed.filter((r) => r.stats.skippedByPrefilter > 0), searched);
+    const more = headersDefiningConditionHelpers(
+      workspace,
+      indexed.filter((r) => r.stats.skippedByPrefilter > 0),
+      searched,
+    );
     phaseClock.helpers += performance.now() - searching;
     if (more.length === 0) break;
     for (const r of await indexFiles(workspace, more, { jobs: options.jobs, keepText: options.fix, force: true })) indexed[at.get(r.file)!] = r;
@@ -288,7 +309,11 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
     // The diagram's data is drawn by --svg; the JSON keeps its documented shape.
     io.stdout.write(JSON.stringify({ findings: shown.map(({ diagram: _diagram, ...f }) => f), problems, stats, ...patch }, null, 2) + '\n');
   } else if (options.format === 'sarif') {
-    const states = patchRun ? shown.map((f) => (patchRun.statusOf(f) === 'changed' ? 'updated' : 'new')) : knownFindings ? shown.map(() => 'new' as const) : undefined;
+    const states = patchRun
+      ? shown.map((f) => (patchRun.statusOf(f) === 'changed' ? 'updated' : 'new'))
+      : knownFindings
+        ? shown.map(() => 'new' as const)
+        : undefined;
     io.stdout.write(JSON.stringify(toSarif(shown, problems, prints, states), null, 2) + '\n');
   } else {
     for (const f of shown) {
@@ -304,13 +329,18 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
           io.stdout.write(`${file}:${line}:${column}: note: step ${step.index + 1} [${step.thread}] ${step.text}\n`);
           io.stdout.write(source.excerpt(file, line, column));
         }
-        for (const fix of f.fixes) io.stdout.write(`${f.file}:${f.line}:${f.column}: note: fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified safe' : ''}: ${fix.title}\n`);
+        for (const fix of f.fixes)
+          io.stdout.write(
+            `${f.file}:${f.line}:${f.column}: note: fix${fix.preferred ? ' (preferred)' : ''}${fix.verified ? ', verified safe' : ''}: ${fix.title}\n`,
+          );
       }
     }
     // Undecided candidates are hidden by default; say how many, so their absence is not read as "none".
     const hidden = options.showUnknown ? 0 : findings.filter((f) => f.verdict === 'unknown').length;
     const hiddenNote = hidden > 0 ? `; ${hidden} undecided, not shown: --show-unknown lists them` : '';
-    io.stderr.write(`wakeaudit: ${shown.length} finding${shown.length === 1 ? '' : 's'} in ${files.length} files (${stats.parsed} parsed, ${stats.skippedByPrefilter} skipped by prefilter) in ${(milliseconds / 1000).toFixed(2)} s${hiddenNote}\n`);
+    io.stderr.write(
+      `wakeaudit: ${shown.length} finding${shown.length === 1 ? '' : 's'} in ${files.length} files (${stats.parsed} parsed, ${stats.skippedByPrefilter} skipped by prefilter) in ${(milliseconds / 1000).toFixed(2)} s${hiddenNote}\n`,
+    );
   }
   if (shown.length > 0) return 1;
   return ioError ? 2 : 0;
@@ -360,7 +390,12 @@ class SourceExcerpts {
  * count. A file whose planning or proof throws gives one problem and no findings, as it did when
  * the whole file was proved in one call.
  */
-async function proveFiles(workspace: Workspace, files: string[], options: CheckOptions, progress: ((n: number, total: number, what: string) => void) | undefined) {
+async function proveFiles(
+  workspace: Workspace,
+  files: string[],
+  options: CheckOptions,
+  progress: ((n: number, total: number, what: string) => void) | undefined,
+) {
   const bounds = proofBounds(options.proof);
   const enabled = (c: RuleCode) => options.rules.has(c);
   const started = performance.now();
@@ -443,7 +478,14 @@ async function proveFiles(workspace: Workspace, files: string[], options: CheckO
  * that touch a changed file. Reported: the findings after it with their site or a trace step on
  * a line it added or changed; besides, what it removes (found before, gone after).
  */
-async function provePatch(workspace: Workspace, analysed: string[], texts: Map<string, string>, patched: PatchedTree, options: CheckOptions, progress: ((n: number, total: number, what: string) => void) | undefined) {
+async function provePatch(
+  workspace: Workspace,
+  analysed: string[],
+  texts: Map<string, string>,
+  patched: PatchedTree,
+  options: CheckOptions,
+  progress: ((n: number, total: number, what: string) => void) | undefined,
+) {
   const onDisk = new Set(analysed);
   const side = (which: 'before' | 'after') => {
     const files = [...analysed];
@@ -480,13 +522,21 @@ async function provePatch(workspace: Workspace, analysed: string[], texts: Map<s
     else if (touchesLines(f, added)) status.set(place(f), 'changed');
   });
   const reported = after.findings.filter((f) => status.has(place(f)));
-  const proved = { ...after, findings: reported, problems: [...before.problems.filter((p) => !after.problems.some((q) => q.file === p.file && q.message === p.message)), ...after.problems], proofs: before.proofs + after.proofs, planMilliseconds: before.planMilliseconds + after.planMilliseconds };
+  const proved = {
+    ...after,
+    findings: reported,
+    problems: [...before.problems.filter((p) => !after.problems.some((q) => q.file === p.file && q.message === p.message)), ...after.problems],
+    proofs: before.proofs + after.proofs,
+    planMilliseconds: before.planMilliseconds + after.planMilliseconds,
+  };
   /** The summary lines on stderr: each finding the patch removes, and the counts. */
   const summary = (shown: Finding[]) => {
     const changed = shown.filter((f) => status.get(place(f)) === 'changed').length;
     const lines = removed.map((f) => `${f.file}:${f.line}:${f.column}: note: the patch removes this finding: ${f.message} [${f.code}]`);
     const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
-    lines.push(`wakeaudit: the patch changes ${n(patched.files.size, 'file')}: ${n(shown.length - changed, 'finding')} introduced, ${changed} changed, ${removed.length} removed`);
+    lines.push(
+      `wakeaudit: the patch changes ${n(patched.files.size, 'file')}: ${n(shown.length - changed, 'finding')} introduced, ${changed} changed, ${removed.length} removed`,
+    );
     return lines;
   };
   return { proved, provedAfter: after.findings, removed, summary, statusOf: (f: Finding) => status.get(place(f)) };

@@ -50,8 +50,7 @@ export async function runLitmusCommand(args: string[], out: NodeJS.WritableStrea
       const ok = r.expected === r.verdict;
       if (ok) matched++;
       const flags =
-        (r.flags.length > 0 ? `  flags: ${r.flags.join(',')}` : '') +
-        (r.unrollLimitHit ? '  (loop unrolling limit hit: outcomes may be missing)' : '');
+        (r.flags.length > 0 ? `  flags: ${r.flags.join(',')}` : '') + (r.unrollLimitHit ? '  (loop unrolling limit hit: outcomes may be missing)' : '');
       out.write(
         `${ok ? 'ok      ' : 'MISMATCH'} ${label}  expected ${expected.padEnd(9)} got ${r.verdict.padEnd(9)} ` +
           `(${r.positive}+/${r.negative}-, ${r.candidates} candidates) ${r.milliseconds} ms${flags}\n`,

@@ -42,7 +42,9 @@ export function readPatchText(from: string): string {
   try {
     return fs.readFileSync(from === '-' ? 0 : from, 'utf8');
   } catch (error) {
-    throw new PatchError(`cannot read patch ${from === '-' ? 'from standard input' : from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PatchError(
+      `cannot read patch ${from === '-' ? 'from standard input' : from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -137,7 +139,8 @@ export function applySeries(tree: string, text: string, read: (file: string) => 
 /** The first hunk, in patch order, that does not apply where the ones before it do. */
 function failingHunk(source: string, p: StructuredPatch): string {
   for (let k = 1; k <= p.hunks.length; k++) {
-    if (applyPatch(source, { ...p, hunks: p.hunks.slice(0, k) }) === false) return `hunk ${k} of ${p.hunks.length} (${hunkHeader(p.hunks[k - 1])}) does not match the tree`;
+    if (applyPatch(source, { ...p, hunks: p.hunks.slice(0, k) }) === false)
+      return `hunk ${k} of ${p.hunks.length} (${hunkHeader(p.hunks[k - 1])}) does not match the tree`;
   }
   return `(its hunks do not apply together)`;
 }

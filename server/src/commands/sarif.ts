@@ -55,7 +55,9 @@ export function toSarif(findings: Finding[], problems: FileProblem[], fingerprin
                       {
                         locations: f.trace.map((step) => ({
                           location: {
-                            ...(step.location ? { physicalLocation: { artifactLocation: { uri: uri(step.location.file) }, region: region(step.location) } } : {}),
+                            ...(step.location
+                              ? { physicalLocation: { artifactLocation: { uri: uri(step.location.file) }, region: region(step.location) } }
+                              : {}),
                             message: { text: `[${step.thread}] ${step.text}` },
                           },
                           executionOrder: step.index,

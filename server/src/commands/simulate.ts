@@ -67,7 +67,9 @@ export function formatResult(program: Program, r: ExploreResult): string {
       for (const rd of s.reads ?? []) effects.push(`reads ${rd.loc}=${rd.value} (from ${rd.from === 'init' ? 'init' : `step ${rd.from}`})`);
       for (const w of s.writes ?? []) effects.push(`writes ${w.loc}=${w.value}`);
       const loc = where(s);
-      lines.push(`  ${String(s.index).padStart(width)}. ${s.thread.padEnd(threadWidth)}  ${s.op}${loc ? `   [${loc}]` : ''}${effects.length ? `   ${effects.join(', ')}` : ''}`);
+      lines.push(
+        `  ${String(s.index).padStart(width)}. ${s.thread.padEnd(threadWidth)}  ${s.op}${loc ? `   [${loc}]` : ''}${effects.length ? `   ${effects.join(', ')}` : ''}`,
+      );
       if (s.note) lines.push(`  ${' '.repeat(width + 2)}${' '.repeat(threadWidth)}  -- ${s.note}`);
     }
   }

@@ -84,7 +84,14 @@ export class CAnalyzer implements Analyzer {
     // The cap the indexing workers read with (they get the workspace's limits) and setFile() checks.
     ws.limits.maxFileBytes = options.maxFileBytes;
     const bulk = files.filter((f) => !this.neededHeaders.has(f));
-    const indexed = await indexFiles(ws, bulk, { jobs, keepText: false, hashText: true, isCancelled: options.isCancelled, adoptable: (f) => !options.isOpen(f), progress: options.progress });
+    const indexed = await indexFiles(ws, bulk, {
+      jobs,
+      keepText: false,
+      hashText: true,
+      isCancelled: options.isCancelled,
+      adoptable: (f) => !options.isOpen(f),
+      progress: options.progress,
+    });
     const loaded: LoadedFile[] = [];
     for (const r of indexed) {
       if (r.unreadable) {
@@ -197,7 +204,10 @@ export class CAnalyzer implements Analyzer {
       const started = performance.now();
       const outcomes = await proofPool(this.log).prove(jobs, bounds, {
         isCancelled,
-        onStopped: (ms) => this.log(`proofs of ${file} stopped ${ms.toFixed(1)} ms after their cancellation was seen (${(performance.now() - started).toFixed(0)} ms after they started)`),
+        onStopped: (ms) =>
+          this.log(
+            `proofs of ${file} stopped ${ms.toFixed(1)} ms after their cancellation was seen (${(performance.now() - started).toFixed(0)} ms after they started)`,
+          ),
       });
       if (outcomes === 'stopped') throw new CancelledError();
       decided = outcomes.map((o) => {

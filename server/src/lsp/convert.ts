@@ -104,7 +104,8 @@ export function toHoverMarkdown(finding: Finding): string {
   const lines = [`**${escape(finding.code)}** (${finding.verdict}): ${escape(finding.message)}`];
   if (finding.trace.length) {
     lines.push('', 'Schedule:');
-    for (const step of finding.trace) lines.push(`${step.index + 1}. \`${step.thread}\` ${escape(step.text)}${step.location ? ` (line ${step.location.line})` : ''}`);
+    for (const step of finding.trace)
+      lines.push(`${step.index + 1}. \`${step.thread}\` ${escape(step.text)}${step.location ? ` (line ${step.location.line})` : ''}`);
   }
   const fixes = finding.fixes.filter((f) => f.verified);
   if (fixes.length) lines.push('', `Verified fix${fixes.length === 1 ? '' : 'es'}: ${fixes.map((f) => escape(f.title)).join('; ')}`);

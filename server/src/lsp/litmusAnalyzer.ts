@@ -43,7 +43,9 @@ export function checkLitmusText(file: string, text: string, settings: ServerSett
   const fixedText = text.slice(0, wordStart) + result.verdict + text.slice(wordEnd);
   const verified = parseLitmus(fixedText).expected === result.verdict;
   const condition = /^\s*(~\s*exists|exists|forall)\b.*$/m.exec(text);
-  const conditionSpan = condition ? spanOf(file, text, condition.index + (condition[0].length - condition[0].trimStart().length), condition.index + condition[0].length) : undefined;
+  const conditionSpan = condition
+    ? spanOf(file, text, condition.index + (condition[0].length - condition[0].trimStart().length), condition.index + condition[0].length)
+    : undefined;
   return {
     findings: [
       {
@@ -140,7 +142,10 @@ export class AnalyzerByFileKind implements Analyzer {
   async loadFiles(files: string[], options: LoadOptions): Promise<LoadedFile[]> {
     const c = this.c;
     if (!c?.loadFiles) return [];
-    return c.loadFiles(files.filter((f) => this.of(f) === c), options);
+    return c.loadFiles(
+      files.filter((f) => this.of(f) === c),
+      options,
+    );
   }
 
   async completeIndex(isCancelled: IsCancelled, options?: { all?: boolean }): Promise<string[]> {

@@ -54,16 +54,31 @@ export function checkOnWorker(entry: string, job: Job, isCancelled: IsCancelled)
       f();
     };
     const deadline = setTimeout(
-      () => finish(() => resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check did not end within ${timeoutMs} ms (timeoutMs, a wall-clock safety net: this depends on the machine's speed and load); not decided` }] })),
+      () =>
+        finish(() =>
+          resolve({
+            findings: [],
+            problems: [
+              {
+                file: job.file,
+                message: `the LKMM check did not end within ${timeoutMs} ms (timeoutMs, a wall-clock safety net: this depends on the machine's speed and load); not decided`,
+              },
+            ],
+          }),
+        ),
       timeoutMs,
     );
     const poll = setInterval(() => {
       if (isCancelled()) finish(() => reject(new CancelledError()));
     }, CANCEL_POLL_MS);
     worker.on('message', (reply: { result: { findings: Finding[]; problems: FileProblem[] } } | { error: string }) =>
-      finish(() => ('result' in reply ? resolve(reply.result) : resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check failed: ${reply.error}` }] }))),
+      finish(() =>
+        'result' in reply ? resolve(reply.result) : resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check failed: ${reply.error}` }] }),
+      ),
     );
     worker.on('error', (error) => finish(() => resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check failed: ${error.message}` }] })));
-    worker.on('exit', (code) => finish(() => resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check ended without an answer (worker exit ${code})` }] })));
+    worker.on('exit', (code) =>
+      finish(() => resolve({ findings: [], problems: [{ file: job.file, message: `the LKMM check ended without an answer (worker exit ${code})` }] })),
+    );
   });
 }

@@ -130,7 +130,9 @@ export class Session {
     connection.onInitialized(() => {
       if (this.supportsConfiguration) {
         // A client may refuse (or not implement) the registration: settings then stay as read.
-        connection.client.register(DidChangeConfigurationNotification.type, { section: 'wakeaudit' }).catch((error) => this.log(`registering for configuration changes failed: ${describe(error)}`));
+        connection.client
+          .register(DidChangeConfigurationNotification.type, { section: 'wakeaudit' })
+          .catch((error) => this.log(`registering for configuration changes failed: ${describe(error)}`));
       }
       if (this.supportsWorkspaceFolderChanges) {
         connection.workspace.onDidChangeWorkspaceFolders((event) => {
@@ -217,7 +219,9 @@ export class Session {
   private async reloadSettings(): Promise<void> {
     const before = this.settings;
     this.settings = await this.fetchSettings();
-    const filesChanged = JSON.stringify([before.include, before.exclude, before.maxFileMb]) !== JSON.stringify([this.settings.include, this.settings.exclude, this.settings.maxFileMb]);
+    const filesChanged =
+      JSON.stringify([before.include, before.exclude, before.maxFileMb]) !==
+      JSON.stringify([this.settings.include, this.settings.exclude, this.settings.maxFileMb]);
     if (filesChanged) this.indexing = this.reindex();
     else this.scheduleAnalysis(0);
   }
@@ -282,7 +286,10 @@ export class Session {
       }
       if (!isCancelled()) {
         const added = (await this.options.analyzer.completeIndex?.(isCancelled, { all: true })) ?? [];
-        if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
+        if (added.length)
+          this.log(
+            `indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants conditions use: ${added.map((f) => path.basename(f)).join(', ')}`,
+          );
       }
     } catch (error) {
       this.log(`indexing failed: ${describe(error)}`);
@@ -405,7 +412,10 @@ export class Session {
     // conditions of the files changed since are searched (indexing ends with a full search).
     if (!this.indexProgress && this.options.analyzer.completeIndex) {
       const added = await this.options.analyzer.completeIndex(isCancelled);
-      if (added.length) this.log(`indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants edited conditions use: ${added.map((f) => path.basename(f)).join(', ')}`);
+      if (added.length)
+        this.log(
+          `indexed ${added.length} more header(s) the prefilter had skipped, for the helpers and constants edited conditions use: ${added.map((f) => path.basename(f)).join(', ')}`,
+        );
       if (isCancelled()) return;
     }
     const files = [...this.fileHashes.keys()].sort((a, b) => Number(this.isOpen(b)) - Number(this.isOpen(a)));
@@ -544,7 +554,8 @@ export class Session {
       }
     } catch (error) {
       if (error instanceof ResponseError) throw error;
-      if (error instanceof CancelledError || token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${params.command} cancelled`);
+      if (error instanceof CancelledError || token.isCancellationRequested)
+        throw new ResponseError(LSPErrorCodes.RequestCancelled, `${params.command} cancelled`);
       this.log(`${params.command} failed: ${describe(error)}`);
       throw new ResponseError(ErrorCodes.InternalError, `${params.command} failed: ${describe(error)}`);
     }
@@ -647,7 +658,14 @@ export class Session {
         ...(step.location ? { uri: this.names.uriOf(step.location.file), range: toRange(step.location) } : {}),
       })),
       ...(finding.proof ? { proof: finding.proof } : {}),
-      ...(finding.diagram ? { svg: traceSvg(forOfferedFixes(finding.diagram, finding.fixes), { lineText: this.lineReader(), title: `${path.basename(finding.file)}:${finding.line}: ${headline(finding.message)}` }) } : {}),
+      ...(finding.diagram
+        ? {
+            svg: traceSvg(forOfferedFixes(finding.diagram, finding.fixes), {
+              lineText: this.lineReader(),
+              title: `${path.basename(finding.file)}:${finding.line}: ${headline(finding.message)}`,
+            }),
+          }
+        : {}),
     };
   }
 

@@ -8,11 +8,18 @@ import type { TraceResult, TraceViewStep } from './protocol';
 import type { ServerSettings } from './settings';
 
 export class RuntimeSimulator {
-  async simulate(input: { text: string; language: 'litmus' | 'wakeaudit-program'; file: string; uri: string }, settings: ServerSettings, isCancelled: IsCancelled): Promise<TraceResult> {
+  async simulate(
+    input: { text: string; language: 'litmus' | 'wakeaudit-program'; file: string; uri: string },
+    settings: ServerSettings,
+    isCancelled: IsCancelled,
+  ): Promise<TraceResult> {
     if (isCancelled()) throw new CancelledError();
     try {
       // The runtime asks isCancelled() every few steps of its search and stops at once.
-      const result = input.language === 'wakeaudit-program' ? this.simulateProgram(input.text, input.file, input.uri, settings, isCancelled) : this.simulateLitmus(input.text, input.file, input.uri, settings, isCancelled);
+      const result =
+        input.language === 'wakeaudit-program'
+          ? this.simulateProgram(input.text, input.file, input.uri, settings, isCancelled)
+          : this.simulateLitmus(input.text, input.file, input.uri, settings, isCancelled);
       if (isCancelled()) throw new CancelledError();
       return result;
     } catch (error) {
@@ -27,15 +34,26 @@ export class RuntimeSimulator {
     try {
       program = parseProgram(text);
     } catch (error) {
-      if (error instanceof ProgramError) return { title: `program: ${file}`, verdict: 'unknown', message: `not a program the runtime reads: ${error.message}`, threads: [], steps: [] };
+      if (error instanceof ProgramError)
+        return { title: `program: ${file}`, verdict: 'unknown', message: `not a program the runtime reads: ${error.message}`, threads: [], steps: [] };
       throw error;
     }
-    const r = explore(program, { maxCandidates: settings.exploration.maxStates, maxWork: settings.exploration.maxWork, timeoutMs: settings.exploration.timeoutMs, shouldStop: isCancelled });
+    const r = explore(program, {
+      maxCandidates: settings.exploration.maxStates,
+      maxWork: settings.exploration.maxWork,
+      timeoutMs: settings.exploration.timeoutMs,
+      shouldStop: isCancelled,
+    });
     const lines = text.split('\n');
     return {
       title: `program: ${program.name}`,
       verdict: r.verdict,
-      message: r.verdict === 'violated' ? (r.property?.message ?? 'property violated') : r.verdict === 'safe' ? `safe: ${r.reason ?? 'no violation within the bounds'}` : `undecided: ${r.reason ?? 'budget exhausted'}`,
+      message:
+        r.verdict === 'violated'
+          ? (r.property?.message ?? 'property violated')
+          : r.verdict === 'safe'
+            ? `safe: ${r.reason ?? 'no violation within the bounds'}`
+            : `undecided: ${r.reason ?? 'budget exhausted'}`,
       threads: program.threads.map((t) => t.name),
       steps: r.trace.map((s, i) => {
         // A program's own ops carry the .wake line they came from when the tag has no file.
@@ -44,7 +62,9 @@ export class RuntimeSimulator {
           index: i,
           thread: s.thread,
           text: s.note ? `${s.op} (${s.note})` : s.op,
-          ...(line !== undefined && line >= 0 && line < lines.length ? { uri, range: { start: { line, character: 0 }, end: { line, character: lines[line].length } } } : {}),
+          ...(line !== undefined && line >= 0 && line < lines.length
+            ? { uri, range: { start: { line, character: 0 }, end: { line, character: lines[line].length } } }
+            : {}),
         };
       }),
       proof: { states: r.stats.candidates, milliseconds: Math.round(r.stats.milliseconds) },

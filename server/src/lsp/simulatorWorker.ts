@@ -47,7 +47,11 @@ export function runSimulatorWorker(): void {
     simulator.simulate(job.input, job.settings, isCancelled).then(
       (result) => port.postMessage({ id: job.id, result } satisfies Reply),
       (error: unknown) =>
-        port.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error), cancelled: error instanceof CancelledError } satisfies Reply),
+        port.postMessage({
+          id: job.id,
+          error: error instanceof Error ? error.message : String(error),
+          cancelled: error instanceof CancelledError,
+        } satisfies Reply),
     );
   });
 }

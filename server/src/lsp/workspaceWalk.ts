@@ -13,7 +13,11 @@ function relativeTo(root: string, full: string): string {
 }
 
 /** The files to index, sorted, and one line per entry the walk skipped or could not list. */
-export async function listWorkspaceFiles(roots: readonly string[], filter: GlobFilter, isCancelled: IsCancelled): Promise<{ files: string[]; skipped: FileProblem[] }> {
+export async function listWorkspaceFiles(
+  roots: readonly string[],
+  filter: GlobFilter,
+  isCancelled: IsCancelled,
+): Promise<{ files: string[]; skipped: FileProblem[] }> {
   const listing = await walkSourceTreeAsync(
     roots,
     {

@@ -27,7 +27,9 @@ export interface SvgOptions {
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return text
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
 function shorten(text: string, max = LABEL_CHARS): string {
@@ -55,7 +57,9 @@ export function traceSvg(d: TraceDiagram, options: SvgOptions = {}): string {
   const width = LEFT * 2 + d.threads.length * COLUMN;
   const height = TOP + d.steps.length * ROW + 40;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="wakeaudit-trace" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="12" data-columns="${d.threads.length}" data-rows="${d.steps.length}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="wakeaudit-trace" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="12" data-columns="${d.threads.length}" data-rows="${d.steps.length}">`,
+  );
   out.push(
     '<defs>',
     '<marker id="rf" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f6feb"/></marker>',
@@ -63,11 +67,16 @@ export function traceSvg(d: TraceDiagram, options: SvgOptions = {}): string {
     '</defs>',
   );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  if (options.title) out.push(`<text x="${LEFT}" y="18" font-size="13" font-weight="bold" fill="#24292f">${escapeXml(shorten(options.title, Math.floor(width / 7.5)))}<title>${escapeXml(options.title)}</title></text>`);
+  if (options.title)
+    out.push(
+      `<text x="${LEFT}" y="18" font-size="13" font-weight="bold" fill="#24292f">${escapeXml(shorten(options.title, Math.floor(width / 7.5)))}<title>${escapeXml(options.title)}</title></text>`,
+    );
   // Columns: the thread's name and its lifeline.
   d.threads.forEach((t, i) => {
     const x = LEFT + i * COLUMN + BOX_W / 2;
-    out.push(`<g class="column" data-thread="${escapeXml(t)}"><text x="${x}" y="${TOP - 14}" text-anchor="middle" font-weight="bold" fill="#24292f">${escapeXml(t)}</text><line x1="${x}" y1="${TOP - 8}" x2="${x}" y2="${height - 20}" stroke="#d0d7de" stroke-width="2"/></g>`);
+    out.push(
+      `<g class="column" data-thread="${escapeXml(t)}"><text x="${x}" y="${TOP - 14}" text-anchor="middle" font-weight="bold" fill="#24292f">${escapeXml(t)}</text><line x1="${x}" y1="${TOP - 8}" x2="${x}" y2="${height - 20}" stroke="#d0d7de" stroke-width="2"/></g>`,
+    );
   });
   // Rows: one box per step, in its thread's column.
   const previous = new Map<string, DiagramStep>();

@@ -33,7 +33,12 @@ export const RULE_CODES: readonly string[] = RULES.map((r) => r.code);
 
 /** Rules outside the C analysis that have a page too (the litmus analysis' own). */
 export const OTHER_RULES: ReadonlyArray<Pick<Rule, 'code' | 'summary' | 'fixSummary' | 'severity'>> = [
-  { code: 'litmus-result-mismatch', summary: "A `.litmus` test's `Result:` line that LKMM contradicts", fixSummary: 'the right `Result:`', severity: 'warning' },
+  {
+    code: 'litmus-result-mismatch',
+    summary: "A `.litmus` test's `Result:` line that LKMM contradicts",
+    fixSummary: 'the right `Result:`',
+    severity: 'warning',
+  },
 ];
 
 export const OTHER_DOCUMENTED_CODES: readonly string[] = OTHER_RULES.map((r) => r.code);

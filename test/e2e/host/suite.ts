@@ -70,7 +70,12 @@ export async function run(): Promise<void> {
         const code = typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
         check(code === 'litmus-result-mismatch', `unexpected code ${JSON.stringify(diagnostic.code)}`);
         check(document.getText(diagnostic.range) === 'Never', `range covers ${JSON.stringify(document.getText(diagnostic.range))}`);
-        const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+        const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          uri,
+          diagnostic.range,
+          vscode.CodeActionKind.QuickFix.value,
+        );
         const preferred = actions.find((action) => action.isPreferred);
         check(preferred?.edit, `no preferred quick fix among ${JSON.stringify(actions.map((a) => a.title))}`);
       },
@@ -99,12 +104,14 @@ export async function run(): Promise<void> {
         const uri = vscode.Uri.joinPath(folder, 'SB.litmus');
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
         const trace = (await vscode.commands.executeCommand('wakeaudit.simulate')) as
-          | { verdict: string; threads: string[]; steps: { thread: string }[] }
-          | undefined;
+          { verdict: string; threads: string[]; steps: { thread: string }[] } | undefined;
         check(trace, 'simulate returned nothing');
         check(trace.verdict === 'violated', `verdict ${trace.verdict}`);
         check(JSON.stringify(trace.threads) === '["P0","P1"]', `threads ${JSON.stringify(trace.threads)}`);
-        check(trace.steps.every((step) => trace.threads.includes(step.thread)), 'a step on an unknown thread');
+        check(
+          trace.steps.every((step) => trace.threads.includes(step.thread)),
+          'a step on an unknown thread',
+        );
       },
     ],
   ];

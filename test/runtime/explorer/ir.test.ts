@@ -28,7 +28,10 @@ test('a well-formed program validates to itself', () => {
 test('errors name the JSON path', () => {
   const bad = JSON.parse(JSON.stringify(good));
   bad.threads[0].ops[2].then[0].wq = 'nope';
-  assert.throws(() => validateProgram(bad), (e: unknown) => e instanceof ProgramError && e.path === 'threads[0].ops[2].then[0].wq');
+  assert.throws(
+    () => validateProgram(bad),
+    (e: unknown) => e instanceof ProgramError && e.path === 'threads[0].ops[2].then[0].wq',
+  );
   const bad2 = JSON.parse(JSON.stringify(good));
   bad2.threads[1].ops[0].cond = { kind: 'read', loc: 'missing' };
   assert.throws(() => validateProgram(bad2), /threads\[1\]\.ops\[0\]\.cond\.loc/);

@@ -5,8 +5,14 @@ import assert from 'node:assert/strict';
 import { explore, parseProgram, printProgram, validateProgram } from '../../../analyzer-runtime/src';
 import { load, safe, violated } from './programAssertions';
 
-
-const NEW = ['vcpu_pmu_overflow_lost', 'vcpu_pmu_overflow_event', 'irqfd_inject_in_wakeup', 'irqfd_inject_deferred', 'pvqspinlock_atomic_unlock', 'pvqspinlock_plain_unlock'];
+const NEW = [
+  'vcpu_pmu_overflow_lost',
+  'vcpu_pmu_overflow_event',
+  'irqfd_inject_in_wakeup',
+  'irqfd_inject_deferred',
+  'pvqspinlock_atomic_unlock',
+  'pvqspinlock_plain_unlock',
+];
 
 test('new objects: text round trip, JSON validation and the names they may read', () => {
   for (const name of NEW) {
@@ -74,7 +80,9 @@ test('irqfd: injecting from the wake function sleeps in atomic context; deferrin
   // signalling context injects; deferred, the injection is the kworker's: one more task runs.
   const witness = (name: string): ReturnType<typeof explore> => {
     const p = load(name);
-    const text = printProgram(p).replace('WRITE_ONCE(gsi_level, 1)', 'WRITE_ONCE(gsi_level, 1)\n    assert(0, "injected")').replace(/check [a-z_, ]+\n/, 'check assertion\n');
+    const text = printProgram(p)
+      .replace('WRITE_ONCE(gsi_level, 1)', 'WRITE_ONCE(gsi_level, 1)\n    assert(0, "injected")')
+      .replace(/check [a-z_, ]+\n/, 'check assertion\n');
     return violated(parseProgram(text), 'assertion');
   };
   assert.equal(witness('irqfd_inject_in_wakeup').property!.thread, 'vfio_irq');

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { parseProgram, printProgram, validateProgram, ProgramError } from '../../../analyzer-runtime/src';
 import { load, safe, violated } from './programAssertions';
 
-
 const PROGRAMS = [
   'pvqspinlock_plain_mark',
   'pvqspinlock_cmpxchg_mark',
@@ -50,7 +49,12 @@ test('pv waiter ops: bad marks, unknown vCPUs and undeclared words are refused',
   assert.throws(() => parseProgram('program x\nqspinlock l\nthread a (process) { pv_spin_lock(l) mark store }'), /expected a mark/);
   assert.throws(() => parseProgram('program x\nint w = 0\nthread a (process) { pv_kick(nobody) }'), ProgramError);
   assert.throws(() => parseProgram('program x\nthread a (process) { pv_wait(w, 1) }'), /not a declared location/);
-  const json = { name: 'x', locations: {}, objects: [{ kind: 'qspinlock', name: 'l' }], threads: [{ name: 'a', context: 'process', ops: [{ op: 'pv_spin_lock', lock: 'l', mark: 'plain' }] }] };
+  const json = {
+    name: 'x',
+    locations: {},
+    objects: [{ kind: 'qspinlock', name: 'l' }],
+    threads: [{ name: 'a', context: 'process', ops: [{ op: 'pv_spin_lock', lock: 'l', mark: 'plain' }] }],
+  };
   assert.throws(() => validateProgram(json), /mark/);
 });
 

@@ -121,12 +121,14 @@ thread t (process) { spin_lock(l)  may_sleep(mutex_lock)  spin_unlock(l) }
   assert.equal(r.verdict, 'violated');
   assert.equal(r.property!.kind, 'sleep-in-atomic');
   assert.match(r.property!.message, /mutex_lock\(\).*spin lock l/);
-  const hardirq = explore(parseProgram(`program irq
+  const hardirq = explore(
+    parseProgram(`program irq
 int x = 0
 waitqueue wq
 thread h (hardirq) { wait_event(wq, READ_ONCE(x)) }
 thread w (process) { WRITE_ONCE(x, 1)  wake_up(wq) }
-`));
+`),
+  );
   assert.equal(hardirq.property?.kind, 'sleep-in-atomic');
   const abba = parseProgram(`program abba
 spinlock a

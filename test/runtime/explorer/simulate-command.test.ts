@@ -51,7 +51,10 @@ test('a budget that runs out exits 3; bad input exits 2 with file:line', async (
   assert.equal(await runSimulateCommand([bad], e.io), 2);
   assert.match(e.err(), /bad\.wake:4: unknown operation 'frobnicate'/);
   const json = path.join(dir, 'p.json');
-  fs.writeFileSync(json, JSON.stringify({ name: 'p', locations: {}, objects: [], threads: [{ name: 't', context: 'process', ops: [{ op: 'wake_up', wq: 'nope', nr: 1 }] }] }));
+  fs.writeFileSync(
+    json,
+    JSON.stringify({ name: 'p', locations: {}, objects: [], threads: [{ name: 't', context: 'process', ops: [{ op: 'wake_up', wq: 'nope', nr: 1 }] }] }),
+  );
   const j = io();
   assert.equal(await runSimulateCommand([json], j.io), 2);
   assert.match(j.err(), /threads\[0\]\.ops\[0\]\.wq/);

@@ -10,7 +10,10 @@ import { conditionKeys, twinThreads } from '../../../analyzer-runtime/src/explor
 
 const DATA = path.join(__dirname, '..', '..', '..', '..', 'test', 'runtime', 'explorer', 'data');
 
-for (const file of fs.readdirSync(DATA).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of fs
+  .readdirSync(DATA)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   test(`three threads: ${file} is answered at loopBound 1`, () => {
     const program = JSON.parse(fs.readFileSync(path.join(DATA, file), 'utf8')) as Program;
     const r = explore(program, { loopBound: 1, timeoutMs: 20_000 });
@@ -29,7 +32,12 @@ test('condition keys: a read compared with a constant is guessed by class, one c
   assert.deepEqual([0, 4, 5, 3].map(conditionKeys(masked).get(read)!), [0, 1, 1, 0]);
   const vsReg = { kind: 'binary', op: '==', left: read, right: { kind: 'reg', name: 'r0' } } as const;
   assert.equal(conditionKeys(vsReg).has(read), false);
-  const sum = { kind: 'binary', op: '==', left: { kind: 'binary', op: '+', left: read, right: { kind: 'const', value: 1 } }, right: { kind: 'const', value: 2 } } as const;
+  const sum = {
+    kind: 'binary',
+    op: '==',
+    left: { kind: 'binary', op: '+', left: read, right: { kind: 'const', value: 1 } },
+    right: { kind: 'const', value: 2 },
+  } as const;
   assert.deepEqual([0, 1, 2].map(conditionKeys(sum).get(read)!), [0, 1, 0]);
 });
 

@@ -45,9 +45,14 @@ function manyRegisters(): string {
   return `C registers-200\n{}\nP0(int *x)\n{\n  ${decls}\n${reads}\n}\nP1(int *x) { WRITE_ONCE(*x, 1); WRITE_ONCE(*x, 2); WRITE_ONCE(*x, 3); }\nexists (0:r0=1)\n`;
 }
 
-const BUDGET_REASON = /^ {2}(no answer within \d+ (ms \(timeoutMs\)|steps \(maxWork\))|more than \d+ (events held at once \(maxHeld\)|candidate executions \(maxCandidates\))|P\d+ has more than \d+ paths \(maxCandidates\))$/m;
+const BUDGET_REASON =
+  /^ {2}(no answer within \d+ (ms \(timeoutMs\)|steps \(maxWork\))|more than \d+ (events held at once \(maxHeld\)|candidate executions \(maxCandidates\))|P\d+ has more than \d+ paths \(maxCandidates\))$/m;
 
-for (const [name, text] of [['locks.litmus', lockHeavy()], ['threads.litmus', thousandThreads()], ['registers.litmus', manyRegisters()]] as const) {
+for (const [name, text] of [
+  ['locks.litmus', lockHeavy()],
+  ['threads.litmus', thousandThreads()],
+  ['registers.litmus', manyRegisters()],
+] as const) {
   test(`${name}: default budgets end the run in Unknown with the budget named (exit 3)`, () => {
     const r = simulate(name, text);
     assert.equal(r.signal, null, 'killed by the hang timer');
@@ -79,10 +84,18 @@ const nested = (depth: number, inner: string) => `${'('.repeat(depth)}${inner}${
 for (const [what, text, line] of [
   ['thousands of parentheses in exists', `C deep-exists\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists ${nested(5000, 'x=1')}\n`, 4],
   ['thousands of parentheses in an expression', `C deep-expr\n{}\nP0(int *x)\n{\n  int r0;\n  r0 = ${nested(5000, '1')};\n}\nexists (x=1)\n`, 6],
-  ['thousands of nested ifs', `C deep-if\n{}\nP0(int *x)\n{\n  int r0;\n  ${'if (r0 == 0) { '.repeat(3000)}WRITE_ONCE(*x, 1);${' }'.repeat(3000)}\n}\nexists (x=1)\n`, 6],
+  [
+    'thousands of nested ifs',
+    `C deep-if\n{}\nP0(int *x)\n{\n  int r0;\n  ${'if (r0 == 0) { '.repeat(3000)}WRITE_ONCE(*x, 1);${' }'.repeat(3000)}\n}\nexists (x=1)\n`,
+    6,
+  ],
   ['thousands of negations in exists', `C deep-not\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (${'~'.repeat(5000)}x=1)\n`, 4],
   ['a conjunction of fifty thousand atoms', `C long-and\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (${Array(50_000).fill('x=1').join(' /\\ ')})\n`, 4],
-  ['an expression of fifty thousand additions', `C long-sum\n{}\nP0(int *x)\n{\n  WRITE_ONCE(*x, ${Array(50_000).fill('1').join(' + ')});\n}\nexists (x=1)\n`, 5],
+  [
+    'an expression of fifty thousand additions',
+    `C long-sum\n{}\nP0(int *x)\n{\n  WRITE_ONCE(*x, ${Array(50_000).fill('1').join(' + ')});\n}\nexists (x=1)\n`,
+    5,
+  ],
 ] as const) {
   test(`deep nesting (${what}): one line naming the line, no stack overflow`, () => {
     const r = simulate('deep.litmus', text);

@@ -18,9 +18,7 @@ const programArb: fc.Arbitrary<Program> = fc
   })
   .map((threads) => {
     let next = 1;
-    return threads.map((ops) =>
-      ops.map((o): Op => (o.write ? { kind: 'W', loc: o.loc, value: next++ } : { kind: 'R', loc: o.loc })),
-    );
+    return threads.map((ops) => ops.map((o): Op => (o.write ? { kind: 'W', loc: o.loc, value: next++ } : { kind: 'R', loc: o.loc })));
   });
 
 type Barrier = 'none' | 'smp_mb' | 'smp_wmb' | 'smp_rmb';
@@ -75,7 +73,12 @@ function scStates(p: Program): Set<string> {
     });
     if (!progressed) {
       const entries = [...LOCS.map((l): [string, number] => [l, memory.get(l)!]), ...regs.entries()];
-      states.add(entries.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v};`).join(' '));
+      states.add(
+        entries
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+          .map(([k, v]) => `${k}=${v};`)
+          .join(' '),
+      );
     }
   };
   walk();

@@ -12,13 +12,19 @@ const suiteDir = path.join(repoRoot, 'test', 'litmus');
 const kernelDir = '/work/kernel/linux-source-6.1/tools/memory-model/litmus-tests';
 
 function litmusFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.litmus'))
+    .sort();
 }
 
 test('the suite covers the classic shapes, locks and RCU', () => {
   const names = litmusFiles(suiteDir);
   for (const shape of ['SB', 'MP', 'LB', 'R', 'S', '2+2W', 'WRC', 'ISA2', 'IRIW', 'Z6.0', 'Lock', 'RCU']) {
-    assert.ok(names.some((n) => n.startsWith(`${shape}+`)), `no ${shape} test`);
+    assert.ok(
+      names.some((n) => n.startsWith(`${shape}+`)),
+      `no ${shape} test`,
+    );
   }
   assert.ok(names.length >= 60, `only ${names.length} tests`);
 });
@@ -67,7 +73,12 @@ exists (0:r0=y /\\ v=3)
 `);
   assert.deepEqual(
     t.init.map((e) => [e.thread, e.name, e.value]),
-    [[undefined, 'p', { address: 'y' }], [undefined, 'q', { address: 'z' }], [undefined, 'v', 3], [1, 'r2', 5]],
+    [
+      [undefined, 'p', { address: 'y' }],
+      [undefined, 'q', { address: 'z' }],
+      [undefined, 'v', 3],
+      [1, 'r2', 5],
+    ],
   );
   const r = runLitmus(`C ptr
 { int *p=&y; y=4; }
@@ -129,10 +140,7 @@ for (const file of litmusFiles(differentialDir)) {
     assert.ok(herd, 'the comment records herd7 counts');
     const r = runLitmus(text);
     assert.equal(r.verdict, r.expected);
-    assert.deepEqual(
-      [r.positive, r.negative, r.flags],
-      [Number(herd[1]), Number(herd[2]), herd[3] ? herd[3].split(', ') : []],
-    );
+    assert.deepEqual([r.positive, r.negative, r.flags], [Number(herd[1]), Number(herd[2]), herd[3] ? herd[3].split(', ') : []]);
   });
 }
 
@@ -164,7 +172,8 @@ test('a cycle of computed plain values has no execution (herd7 finds no solution
 });
 
 test('the same cycle with marked accesses: forbidden by the model, no race', () => {
-  const text = fs.readFileSync(path.join(suiteDir, 'LB+plaincopy+plaincopy.litmus'), 'utf8')
+  const text = fs
+    .readFileSync(path.join(suiteDir, 'LB+plaincopy+plaincopy.litmus'), 'utf8')
     .replace(/r1 = \*(\w);/g, 'r1 = READ_ONCE(*$1);')
     .replace(/\*(\w) = r1;/g, 'WRITE_ONCE(*$1, r1);');
   const r = runLitmus(text);

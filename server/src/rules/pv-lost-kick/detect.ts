@@ -89,7 +89,8 @@ function pvWaiters(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
   const wait = fn.events[wi] as E<'call'>;
   const before = fn.events.slice(0, wi);
   const lockParam = fn.params.find((p) => p.structName === 'qspinlock');
-  const isByte = (t: AccessPath | undefined) => !!t && t.fields[t.fields.length - 1] === 'locked' && (t.rootStruct === 'qspinlock' || t.root === lockParam?.name);
+  const isByte = (t: AccessPath | undefined) =>
+    !!t && t.fields[t.fields.length - 1] === 'locked' && (t.rootStruct === 'qspinlock' || t.root === lockParam?.name);
   // A mark is an RMW of the byte that is not a trylock (cmpxchg_acquire(locked, 0, ...)) nor an
   // unlock (..._release).
   const marks = (e: FactEvent) => e.kind === 'atomic' && isByte(e.target) && !/_(?:acquire|release)$/.test(e.name);
@@ -116,9 +117,22 @@ function pvWaiters(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
     // The facts keep only calls to functions of the same file, so a marking helper elsewhere
     // (a header's xchg wrapper) is invisible at the call: any function of the workspace, not an
     // unlock, that marks a qspinlock byte with an RMW may be the one this head calls.
-    const markedElsewhere = index.allFiles().some((f) =>
-      f.functions.some((g) => g !== fn && !/unlock/.test(g.name) && g.events.some((e) => e.kind === 'atomic' && e.target?.rootStruct === 'qspinlock' && e.target.fields[e.target.fields.length - 1] === 'locked' && !/_(?:acquire|release)$/.test(e.name))),
-    );
+    const markedElsewhere = index
+      .allFiles()
+      .some((f) =>
+        f.functions.some(
+          (g) =>
+            g !== fn &&
+            !/unlock/.test(g.name) &&
+            g.events.some(
+              (e) =>
+                e.kind === 'atomic' &&
+                e.target?.rootStruct === 'qspinlock' &&
+                e.target.fields[e.target.fields.length - 1] === 'locked' &&
+                !/_(?:acquire|release)$/.test(e.name),
+            ),
+        ),
+      );
     if (markedElsewhere) return;
     out.push({
       code: CODE,
@@ -133,7 +147,13 @@ function pvWaiters(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
   let si = -1;
   for (let i = wi - 1; i >= 0; i--) {
     const e = fn.events[i];
-    if (e.kind === 'store' && e.target.fields.length > 0 && e.target.rootKind !== 'global' && e.target.fields[e.target.fields.length - 1] !== 'locked' && (e.value ?? '').trim() !== '0') {
+    if (
+      e.kind === 'store' &&
+      e.target.fields.length > 0 &&
+      e.target.rootKind !== 'global' &&
+      e.target.fields[e.target.fields.length - 1] !== 'locked' &&
+      (e.value ?? '').trim() !== '0'
+    ) {
       si = i;
       break;
     }
@@ -158,7 +178,9 @@ function pvWaiters(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
     return;
   }
   const between = fn.events.slice(si + 1, wi);
-  const ordered = store.fullBarrierAfter || between.some((e) => (e.kind === 'barrier' && e.barrier === 'full') || (e.kind === 'atomic' && e.returning && e.ordering === 'full'));
+  const ordered =
+    store.fullBarrierAfter ||
+    between.some((e) => (e.kind === 'barrier' && e.barrier === 'full') || (e.kind === 'atomic' && e.returning && e.ordering === 'full'));
   if (ordered) return;
   out.push({
     code: CODE,

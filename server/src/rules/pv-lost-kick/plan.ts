@@ -25,14 +25,20 @@ function pvUnlockPlan(index: WorkspaceIndex, s: Extract<PvSubject, { kind: 'pv-u
   const b = new ProgramBuilder(index);
   const lock = b.object('qspinlock', locName(`qspinlock ${s.fn.name}`));
   const src = srcOf(s.file, s.store.span);
-  const vcpu = (plain: boolean): Op[] => [{ op: 'pv_spin_lock', lock }, { op: 'pv_spin_unlock', lock, ...(plain ? { plain: true } : {}), src }];
+  const vcpu = (plain: boolean): Op[] => [
+    { op: 'pv_spin_lock', lock },
+    { op: 'pv_spin_unlock', lock, ...(plain ? { plain: true } : {}), src },
+  ];
   b.threads.push({ name: 'vcpu0', context: 'process', ops: vcpu(true) });
   b.threads.push({ name: 'vcpu1', context: 'process', ops: vcpu(true) });
   const program = b.build(`${s.fn.name} at ${s.file}:${s.store.span.line}`, { check: ['halted-with-work', 'mutual-exclusion', 'deadlock'] });
   const fixed: Program = { ...program, threads: program.threads.map((t) => ({ ...t, ops: vcpu(false) })) };
   // The statement to replace: the call (smp_store_release/WRITE_ONCE) or assignment itself.
   const edit = replaceSpan(s.file, s.store.span, `__pv_queued_spin_unlock(${s.lockParam})`);
-  return { program, fixes: [{ title: 'Unlock with the PV protocol: cmpxchg_release() of the byte, kick the halted waiter on _Q_SLOW_VAL', program: fixed, edits: [edit] }] };
+  return {
+    program,
+    fixes: [{ title: 'Unlock with the PV protocol: cmpxchg_release() of the byte, kick the halted waiter on _Q_SLOW_VAL', program: fixed, edits: [edit] }],
+  };
 }
 
 /**
@@ -67,8 +73,17 @@ function pvWaiterPlan(index: WorkspaceIndex, s: Extract<PvSubject, { kind: 'pv-w
     const byte = `&${s.lockParam}->locked`;
     const edits: TextEdit[] =
       s.variant === 'plain-mark' && s.store
-        ? [replaceSpan(s.file, s.store.span, `cmpxchg(${s.store.target.addressOf ? s.store.target.text : `&${s.store.target.text}`}, _Q_LOCKED_VAL, ${(s.store.value ?? '_Q_SLOW_VAL').trim()})`)]
-        : [insertLineBefore(s.file, s.wait.span, `cmpxchg(${byte}, _Q_LOCKED_VAL, _Q_SLOW_VAL);`), replaceSpan(s.file, s.wait.span, `pv_wait(${byte}, _Q_SLOW_VAL)`)];
+        ? [
+            replaceSpan(
+              s.file,
+              s.store.span,
+              `cmpxchg(${s.store.target.addressOf ? s.store.target.text : `&${s.store.target.text}`}, _Q_LOCKED_VAL, ${(s.store.value ?? '_Q_SLOW_VAL').trim()})`,
+            ),
+          ]
+        : [
+            insertLineBefore(s.file, s.wait.span, `cmpxchg(${byte}, _Q_LOCKED_VAL, _Q_SLOW_VAL);`),
+            replaceSpan(s.file, s.wait.span, `pv_wait(${byte}, _Q_SLOW_VAL)`),
+          ];
     const title =
       s.variant === 'plain-mark'
         ? 'Mark the byte atomically: cmpxchg(&lock->locked, _Q_LOCKED_VAL, _Q_SLOW_VAL) marks only a held lock'
@@ -115,10 +130,15 @@ function pvWaiterPlan(index: WorkspaceIndex, s: Extract<PvSubject, { kind: 'pv-w
   if (!store.fullBarrierAfter) edits.push(replaceSpan(s.file, store.span, `smp_store_mb(${store.target.text}, ${valueText || halted})`));
   if (s.variant === 'no-recheck') {
     // The re-check reads the node's MCS locked flag, through the parameter that holds it.
-    const node = s.fn.params.find((p) => p.pointer && (p.structName === 'mcs_spinlock' || (p.structName !== undefined && index.fieldOf(p.structName, 'locked'))));
+    const node = s.fn.params.find(
+      (p) => p.pointer && (p.structName === 'mcs_spinlock' || (p.structName !== undefined && index.fieldOf(p.structName, 'locked'))),
+    );
     if (!node) return { program, fixes: [] };
     edits.push(insertLineBefore(s.file, s.wait.span, `if (!READ_ONCE(${node.name}->locked))`));
   }
-  const title = s.variant === 'no-recheck' ? 'Publish the halted state with smp_store_mb() and re-check node->locked before pv_wait()' : 'Publish the halted state with smp_store_mb() (full barrier before the re-check)';
+  const title =
+    s.variant === 'no-recheck'
+      ? 'Publish the halted state with smp_store_mb() and re-check node->locked before pv_wait()'
+      : 'Publish the halted state with smp_store_mb() (full barrier before the re-check)';
   return { program, fixes: [{ title, program: fixed, edits }] };
 }

@@ -10,7 +10,6 @@ import type { Site, WorkspaceIndex } from '../../analysis/index';
 import type { Plan } from '../../analysis/plan';
 import type { E } from '../rule';
 
-
 /** Does the waiter change what it waited for after waking (take the item, reset the flag)? */
 export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean {
   const cond = wait.event.condition;
@@ -26,8 +25,11 @@ export function consumes(index: WorkspaceIndex, wait: Site<E<'wait'>>): boolean 
   if (writes(wait.file, wait.fn)) return true;
   // Waiting for a list to be non-empty and then taking an entry off a list (the entry's own
   // node is written, not the head the condition reads): consumed.
-  if (QUEUE_EMPTY_TEST.test(cond.text) && wait.fn.events.some((e) => e.kind === 'call' && LIST_REMOVAL.test(e.name) && e.span.start > wait.event.span.start)) return true;
-  return wait.fn.events.some((e) => e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === wait.file && c.fn !== wait.fn && writes(c.file, c.fn)));
+  if (QUEUE_EMPTY_TEST.test(cond.text) && wait.fn.events.some((e) => e.kind === 'call' && LIST_REMOVAL.test(e.name) && e.span.start > wait.event.span.start))
+    return true;
+  return wait.fn.events.some(
+    (e) => e.kind === 'call' && index.functionsNamed(e.name).some((c) => c.file === wait.file && c.fn !== wait.fn && writes(c.file, c.fn)),
+  );
 }
 
 /** Objects owned by one task: a per-vCPU queue is only ever slept on by that vCPU's thread. */
@@ -45,7 +47,9 @@ export function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<S
     // kthread per object, so one sleeper per object's queue, whichever site it sleeps at.
     const owners = new Set(waits.map((x) => kthreadOwning(index, x)));
     const [owner] = owners;
-    return struct && owners.size === 1 && owner ? `the kthread ${owner}(), one per struct ${struct} it is started with, the only task sleeping on its own object's queue` : undefined;
+    return struct && owners.size === 1 && owner
+      ? `the kthread ${owner}(), one per struct ${struct} it is started with, the only task sleeping on its own object's queue`
+      : undefined;
   }
   const w = waits[0];
   if (!w) return undefined;
@@ -55,7 +59,8 @@ export function singleOwner(index: WorkspaceIndex, queue: string, waits: Array<S
   if (kthread) return `the kthread ${kthread}(), one per struct ${w.event.queue?.rootStruct} it is started with`;
   const q = w.event.queue;
   const local = q?.rootKind === 'local' && q.fields.length > 0 ? w.fn.locals.find((l) => l.name === q.root) : undefined;
-  if (local && !local.pointer && !local.isStatic && local.structName) return `the sleeper's own stack: ${local.name} is a local struct ${local.structName} of ${w.fn.name}()`;
+  if (local && !local.pointer && !local.isStatic && local.structName)
+    return `the sleeper's own stack: ${local.name} is a local struct ${local.structName} of ${w.fn.name}()`;
   return undefined;
 }
 
@@ -82,10 +87,12 @@ function kthreadOwning(index: WorkspaceIndex, w: Site<E<'wait'>>): string | unde
       return same.length === 1 ? same[0].name : undefined;
     };
     const callers = index.callersOf(file, fn);
-    const found = new Set(callers.map((c) => {
-      const root = struct ? passed(c) : undefined;
-      return root ? owner(c.file, c.fn, root, depth + 1) : undefined;
-    }));
+    const found = new Set(
+      callers.map((c) => {
+        const root = struct ? passed(c) : undefined;
+        return root ? owner(c.file, c.fn, root, depth + 1) : undefined;
+      }),
+    );
     const [k] = found;
     return found.size === 1 ? k : undefined;
   };
@@ -121,7 +128,10 @@ export function planEachWaiter(first: Site<E<'wait'>>, waits: Array<Site<E<'wait
 }
 
 function lockKey(text: string): string {
-  return text.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1');
+  return text
+    .replace(/\s+/g, '')
+    .replace(/^&/, '')
+    .replace(/^\((.*)\)$/, '$1');
 }
 
 /**

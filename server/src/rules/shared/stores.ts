@@ -36,7 +36,13 @@ type Descend = (call: E<'call'>) => { file: string; fn: FunctionFacts; stores: A
  * `barrier` when the walk ended at one. With `descend`, a helper called on the way
  * contributes its own last stores (`__put_permit(p); if (waitqueue_active(&wq))`).
  */
-export function unorderedStoreBefore(fn: FunctionFacts, before: number, callOrders: (call: E<'call'>) => boolean = () => false, descend?: Descend, file = ''): { stores: Array<E<'store' | 'atomic'>>; found: StoreBefore[]; ordered: boolean; barrier: boolean; stop?: FactEvent } {
+export function unorderedStoreBefore(
+  fn: FunctionFacts,
+  before: number,
+  callOrders: (call: E<'call'>) => boolean = () => false,
+  descend?: Descend,
+  file = '',
+): { stores: Array<E<'store' | 'atomic'>>; found: StoreBefore[]; ordered: boolean; barrier: boolean; stop?: FactEvent } {
   const found: StoreBefore[] = [];
   const stores: Array<E<'store' | 'atomic'>> = [];
   const add = (event: E<'store' | 'atomic'>) => {
@@ -111,11 +117,12 @@ export function callIsFullyOrdered(index: WorkspaceIndex, file: string): (call: 
     if (!def) return LOG_CALLS.test(call.name) && index.functionsNamed(call.name).length === 0;
     return def.fn.events.some(
       (x) =>
-        !x.ctx.conditional && x.ctx.loopDepth === 0 &&
+        !x.ctx.conditional &&
+        x.ctx.loopDepth === 0 &&
         ((x.kind === 'barrier' && x.barrier === 'full') ||
-        (x.kind === 'atomic' && x.returning && x.ordering === 'full') ||
-        (x.kind === 'store' && x.fullBarrierAfter) ||
-        (x.kind === 'wake' && x.info.queue === 'task')),
+          (x.kind === 'atomic' && x.returning && x.ordering === 'full') ||
+          (x.kind === 'store' && x.fullBarrierAfter) ||
+          (x.kind === 'wake' && x.info.queue === 'task')),
     );
   };
 }

@@ -27,7 +27,11 @@ function callbackSleepPlan(index: WorkspaceIndex, s: CallbackSleepSubject): Plan
   const sleepWhat = s.helper ? `${s.helper.sleep.name} (in ${s.helper.fn.name}())` : s.at.name;
   const sleepOp: Op = { op: 'sleep_call', what: sleepWhat, src: srcOf(s.file, s.at.span) };
   b.location('work_pending');
-  b.threads.push({ name: 'entry_owner', context: 'process', ops: [{ op: 'add_wait_queue', wq: queue, func: [...before, sleepOp], src: srcOf(s.file, s.callback.nameSpan) }] });
+  b.threads.push({
+    name: 'entry_owner',
+    context: 'process',
+    ops: [{ op: 'add_wait_queue', wq: queue, func: [...before, sleepOp], src: srcOf(s.file, s.callback.nameSpan) }],
+  });
   b.threads.push({ name: 'waker', context: 'process', ops: [{ op: 'wake_up', wq: queue, nr: 1 }] });
   const program = b.build(`${s.callback.name} as a wake function`, { check: ['sleep-in-atomic'] });
   // Deferred: the callback only marks the work; a worker thread (one more context switch on
@@ -35,7 +39,18 @@ function callbackSleepPlan(index: WorkspaceIndex, s: CallbackSleepSubject): Plan
   const deferred: Program = {
     ...program,
     threads: [
-      { name: 'entry_owner', context: 'process', ops: [{ op: 'add_wait_queue', wq: queue, func: [...before, { op: 'store', loc: 'work_pending', value: { kind: 'const', value: 1 }, order: 'once', src: sleepOp.src }], src: srcOf(s.file, s.callback.nameSpan) }] },
+      {
+        name: 'entry_owner',
+        context: 'process',
+        ops: [
+          {
+            op: 'add_wait_queue',
+            wq: queue,
+            func: [...before, { op: 'store', loc: 'work_pending', value: { kind: 'const', value: 1 }, order: 'once', src: sleepOp.src }],
+            src: srcOf(s.file, s.callback.nameSpan),
+          },
+        ],
+      },
       program.threads[1],
       { name: 'worker', context: 'process', ops: [{ op: 'if', cond: { kind: 'read', loc: 'work_pending', order: 'once' }, then: [sleepOp], else: [] }] },
     ],

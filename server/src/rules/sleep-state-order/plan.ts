@@ -48,19 +48,39 @@ function stateOrderPlan(index: WorkspaceIndex, s: StateOrderSubject): Plan {
   // The queues the sleeper put itself on (add_wait_queue() before the loop): a wake_up() of
   // one of them reaches it through try_to_wake_up() like wake_up_process() does.
   const stateIdx = fn.events.indexOf(state);
-  const queues = new Set(fn.events.slice(0, stateIdx).filter((e): e is E<'wait'> => e.kind === 'wait' && !!e.info.manual && !!e.queue && e.info.queue === 'waitqueue').map((e) => index.identity(file, fn, e.queue!)));
+  const queues = new Set(
+    fn.events
+      .slice(0, stateIdx)
+      .filter((e): e is E<'wait'> => e.kind === 'wait' && !!e.info.manual && !!e.queue && e.info.queue === 'waitqueue')
+      .map((e) => index.identity(file, fn, e.queue!)),
+  );
   const waker = findTaskWaker(index, fn, tracked, queues);
   if (!waker) throw new ExtractionError(`no function in the workspace sets ${check.condition.text.replace(/^!/, '')} and then wakes the task`);
   b.threads.push({ name: 'waiter', context: 'process', ops: waiterOps });
-  b.threads.push({ name: 'waker', context: threadContext(index, waker.fn), ops: [...segmentOps(b, { file: waker.file, fn: waker.fn, from: waker.from, to: waker.wakeIdx }, tracked, new Map()), { op: 'wake_up_process', task: 'waiter', src: srcOf(waker.file, waker.fn.events[waker.wakeIdx].span) }] });
+  b.threads.push({
+    name: 'waker',
+    context: threadContext(index, waker.fn),
+    ops: [
+      ...segmentOps(b, { file: waker.file, fn: waker.fn, from: waker.from, to: waker.wakeIdx }, tracked, new Map()),
+      { op: 'wake_up_process', task: 'waiter', src: srcOf(waker.file, waker.fn.events[waker.wakeIdx].span) },
+    ],
+  });
   const program = b.build(`${fn.name} at ${file}:${state.span.line}`, { check: ['lost-wakeup'] }, [exitCond]);
   const fixed = { ...program, threads: program.threads.map((t) => (t.name === 'waiter' ? { ...t, ops: fixedOps } : t)) };
   const fixes: FixPlan[] = [];
   if (s.variant === 'no-barrier') {
-    fixes.push({ title: `Use set_current_state() (it has the barrier)`, program: fixed, edits: [nameEdit(file, state.span, state.name, state.name === '__set_current_state' ? 'set_current_state' : state.name)] });
+    fixes.push({
+      title: `Use set_current_state() (it has the barrier)`,
+      program: fixed,
+      edits: [nameEdit(file, state.span, state.name, state.name === '__set_current_state' ? 'set_current_state' : state.name)],
+    });
   } else if (state.ctx.loopDepth > 0) {
     const exitText = check.exits && check.exitWhen ? check.condition.text : negateText(check.condition.text);
-    fixes.push({ title: `Re-check ${exitText} after ${state.name}()`, program: fixed, edits: [insertLineAfter(file, state.span, `if (${exitText})\n${state.span.indent ?? '\t'}\tbreak;`)] });
+    fixes.push({
+      title: `Re-check ${exitText} after ${state.name}()`,
+      program: fixed,
+      edits: [insertLineAfter(file, state.span, `if (${exitText})\n${state.span.indent ?? '\t'}\tbreak;`)],
+    });
   }
   return { program, fixes };
 }
@@ -81,7 +101,8 @@ function findTaskWaker(index: WorkspaceIndex, waiterFn: FunctionFacts, tracked: 
         if (storeAt < 0) storeAt = k;
       }
       if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'task') return { file, fn, from: storeAt, wakeIdx: k };
-      if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'waitqueue' && e.queue && queues.has(index.identity(file, fn, e.queue))) return { file, fn, from: storeAt, wakeIdx: k };
+      if (storeAt >= 0 && e.kind === 'wake' && e.info.queue === 'waitqueue' && e.queue && queues.has(index.identity(file, fn, e.queue)))
+        return { file, fn, from: storeAt, wakeIdx: k };
       // `list_move(..., &prune_list); audit_schedule_prune();` where the helper (a function of
       // this file) does the wake_up_process(): the call stands for the wake.
       if (storeAt >= 0 && e.kind === 'call' && taskWakingHelpers.has(e.name)) return { file, fn, from: storeAt, wakeIdx: k };

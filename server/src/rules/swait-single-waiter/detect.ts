@@ -26,7 +26,8 @@ export function detectSingleWaiters(index: WorkspaceIndex, file: string): Array<
   const sleepers: Array<Site<E<'wait'>>> = [];
   for (const fn of index.get(file)?.functions ?? []) {
     for (const event of fn.events) {
-      if (event.kind === 'wait' && event.queue && event.info.queue === 'swait') sleepers.push({ file, fn, event, queue: index.identity(file, fn, event.queue) });
+      if (event.kind === 'wait' && event.queue && event.info.queue === 'swait')
+        sleepers.push({ file, fn, event, queue: index.identity(file, fn, event.queue) });
     }
   }
   for (const w of sleepers) {

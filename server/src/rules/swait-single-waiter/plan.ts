@@ -29,13 +29,27 @@ function singleWaiterPlan(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   if (!writesTracked(prefix)) throw new ExtractionError('the waker does not change what the sleeper tests before waking');
   b.object('rcuwait', name);
   const exit = exitOf(wait.event);
-  b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }] });
-  b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, { op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }] });
+  b.threads.push({
+    name: 'waker',
+    context: threadContext(index, wake.fn),
+    ops: [...prefix, { op: 'rcuwait_wake_up', w: name, src: srcOf(wake.file, wake.event.span) }],
+  });
+  b.threads.push({
+    name: 'waiter',
+    context: 'process',
+    ops: [...snapshots, { op: 'rcuwait_wait_event', w: name, cond, exit, src: srcOf(wait.file, wait.event.span) }],
+  });
   const program = b.build(`task pointer for ${wait.queue}`, { check: ['lost-wakeup'] }, [cond]);
   // The proof runs one sleeper site: a conversion of several sites (each with its own
   // condition) is not what it checked, so none is offered there.
   const edits = waitSites === 1 ? taskPointerEdits(index, wait, wakes) : undefined;
-  return { program, claim: 'safe-alternative', fixes: edits ? [{ title: `Convert to an rcuwait (task pointer): field, sleeper and ${wakes.length} waker${wakes.length === 1 ? '' : 's'}`, program, edits }] : [] };
+  return {
+    program,
+    claim: 'safe-alternative',
+    fixes: edits
+      ? [{ title: `Convert to an rcuwait (task pointer): field, sleeper and ${wakes.length} waker${wakes.length === 1 ? '' : 's'}`, program, edits }]
+      : [],
+  };
 }
 
 /**
@@ -54,14 +68,22 @@ function taskPointerEdits(index: WorkspaceIndex, wait: Site<E<'wait'>>, wakes: A
   const cond = wait.event.condition?.text;
   const queueText = wait.event.queue?.text.replace(/^&/, '');
   if (!cond || !queueText) return undefined;
-  const state = wait.event.info.exits.includes('signal') ? 'TASK_INTERRUPTIBLE' : wait.event.info.exits.includes('fatal-signal') ? 'TASK_KILLABLE' : 'TASK_UNINTERRUPTIBLE';
-  const edits: TextEdit[] = [replaceSpan(fieldFile, field.typeSpan, 'struct rcuwait'), replaceSpan(wait.file, wait.event.span, `rcuwait_wait_event(&${queueText}, ${cond}, ${state})`)];
+  const state = wait.event.info.exits.includes('signal')
+    ? 'TASK_INTERRUPTIBLE'
+    : wait.event.info.exits.includes('fatal-signal')
+      ? 'TASK_KILLABLE'
+      : 'TASK_UNINTERRUPTIBLE';
+  const edits: TextEdit[] = [
+    replaceSpan(fieldFile, field.typeSpan, 'struct rcuwait'),
+    replaceSpan(wait.file, wait.event.span, `rcuwait_wait_event(&${queueText}, ${cond}, ${state})`),
+  ];
   for (const w of wakes) {
     const q = w.event.queue?.text;
     if (!q || w.event.info.queue !== 'swait') return undefined;
     edits.push(replaceSpan(w.file, w.event.span, `rcuwait_wake_up(${q.startsWith('&') ? q : `&${q}`})`));
   }
-  for (const init of index.callsOnQueue('init_swait_queue_head', wait.queue)) edits.push(nameEdit(init.file, init.event.span, 'init_swait_queue_head', 'rcuwait_init'));
+  for (const init of index.callsOnQueue('init_swait_queue_head', wait.queue))
+    edits.push(nameEdit(init.file, init.event.span, 'init_swait_queue_head', 'rcuwait_init'));
   for (const a of index.activesOn(wait.queue)) {
     if (a.event.name !== 'swait_active') return undefined;
     edits.push(nameEdit(a.file, a.event.span, 'swait_active', 'rcuwait_active'));

@@ -23,7 +23,10 @@ function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Arr
   const w = waits.find((x) => waitCondition(x));
   const tracked = w ? conditionLocations(b, w) : new Set<string>();
   const idx = wake.fn.events.indexOf(wake.event);
-  const ops = [...segmentOps(b, { file: wake.file, fn: wake.fn, from: 0, to: idx }, tracked, new Map([[wake.event.queue?.text ?? '', queueName]])), wakeOp(b, wake.event, wake.file, queueName)];
+  const ops = [
+    ...segmentOps(b, { file: wake.file, fn: wake.fn, from: 0, to: idx }, tracked, new Map([[wake.event.queue?.text ?? '', queueName]])),
+    wakeOp(b, wake.event, wake.file, queueName),
+  ];
   b.object('swait', queueName);
   b.threads.push({ name: 'waker', context: threadContext(index, wake.fn), ops });
   const cond = w ? waiterCondition(b, w) : undefined;
@@ -37,7 +40,12 @@ function atomicWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: Arr
   if (w && singleOwner(index, wake.queue, waits)) {
     fixes.push({
       title: 'Only one task sleeps here: swake_up_one()',
-      program: variant(program, 'waker', (o) => o.op === 'swake_up_all', (o) => [{ op: 'swake_up_one', wq: (o as Extract<Op, { op: 'swake_up_all' }>).wq, src: o.src }]),
+      program: variant(
+        program,
+        'waker',
+        (o) => o.op === 'swake_up_all',
+        (o) => [{ op: 'swake_up_one', wq: (o as Extract<Op, { op: 'swake_up_all' }>).wq, src: o.src }],
+      ),
       edits: [nameEdit(wake.file, wake.event.span, wake.event.name, 'swake_up_one')],
     });
   }

@@ -34,7 +34,8 @@ export function detectExclusiveWakes(index: WorkspaceIndex, file: string, functi
       // "exclusive waiter must not fail if it was selected").
       const reasons: string[] = [];
       const leaving = exclusiveWaits.filter((w) => w.event.info.manual && w.event.info.exits.length > 0);
-      if (leaving.length) reasons.push(`a woken waiter can leave without consuming the wakeup (${leaving[0].event.name} at ${leaving[0].file}:${leaving[0].event.span.line})`);
+      if (leaving.length)
+        reasons.push(`a woken waiter can leave without consuming the wakeup (${leaving[0].event.name} at ${leaving[0].file}:${leaving[0].event.span.line})`);
       const conditions = new Set(exclusiveWaits.map((w) => w.event.condition?.text ?? ''));
       if (conditions.size > 1) reasons.push('waiters on this queue wait for different conditions');
       // "A state every sleeper needs" is Linus's rule for swait, where every wakeup is exclusive

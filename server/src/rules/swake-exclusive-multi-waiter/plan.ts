@@ -4,7 +4,17 @@
  * serialises it), each consuming what it waited for as its code does. Fix: wake them all.
  */
 import type { Op, ProgramExpr } from '../../../../analyzer-runtime/src';
-import { conditionLocations, consumeOps, ExtractionError, locName, ProgramBuilder, waitCondition, waiterCondition, waitOp, wakeOp } from '../../analysis/extract';
+import {
+  conditionLocations,
+  consumeOps,
+  ExtractionError,
+  locName,
+  ProgramBuilder,
+  waitCondition,
+  waiterCondition,
+  waitOp,
+  wakeOp,
+} from '../../analysis/extract';
 import type { Site, WorkspaceIndex } from '../../analysis/index';
 import type { FixPlan, Plan } from '../../analysis/plan';
 import type { Candidate, E } from '../rule';
@@ -35,7 +45,10 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
   // One wait site stands for two sleepers, unless it holds a mutex of the queue's object
   // across the sleep: then its sleepers queue one at a time.
   const held = withCond[1] ? undefined : mutexHeldAcross(index, withCond[0]);
-  if (held?.unidentified) throw new ExtractionError(`the waiter at ${withCond[0].file}:${withCond[0].event.span.line} holds a mutex taken in ${held.text}() across the sleep; whether it serialises the sleepers is not modelled`);
+  if (held?.unidentified)
+    throw new ExtractionError(
+      `the waiter at ${withCond[0].file}:${withCond[0].event.span.line} holds a mutex taken in ${held.text}() across the sleep; whether it serialises the sleepers is not modelled`,
+    );
   const sites = withCond[1] ? [withCond[0], withCond[1]] : held ? [withCond[0]] : [withCond[0], withCond[0]];
   const tracked = new Set<string>();
   for (const w of sites) for (const l of conditionLocations(b, w)) tracked.add(l);
@@ -59,7 +72,12 @@ function exclusiveWakePlan(index: WorkspaceIndex, wake: Site<E<'wake'>>, waits: 
     const all = wake.event.info.queue === 'swait' ? 'swake_up_all' : wake.event.name.includes('interruptible') ? 'wake_up_interruptible_all' : 'wake_up_all';
     fixes.push({
       title: `Wake every sleeper: ${all}()`,
-      program: variant(program, 'waker', (o) => o.op === 'swake_up_one' || o.op === 'wake_up', (o) => [o.op === 'swake_up_one' ? { op: 'swake_up_all', wq: o.wq, src: o.src } : { ...(o as Extract<Op, { op: 'wake_up' }>), nr: 'all' }]),
+      program: variant(
+        program,
+        'waker',
+        (o) => o.op === 'swake_up_one' || o.op === 'wake_up',
+        (o) => [o.op === 'swake_up_one' ? { op: 'swake_up_all', wq: o.wq, src: o.src } : { ...(o as Extract<Op, { op: 'wake_up' }>), nr: 'all' }],
+      ),
       edits: [nameEdit(wake.file, wake.event.span, wake.event.name, all)],
     });
   }

@@ -74,7 +74,12 @@ function vcpuKicks(index: WorkspaceIndex, file: string, fn: FunctionFacts, out: 
     if (e.kind !== 'call' || !KICK_SET.has(e.name)) return;
     const stretch = fn.events.slice(from, i);
     from = i + 1;
-    const store = [...stretch].reverse().find((x): x is E<'store' | 'atomic'> => (x.kind === 'store' || (x.kind === 'atomic' && !!x.target)) && !(x.kind === 'store' && x.target.rootKind === 'local' && x.target.fields.length === 0));
+    const store = [...stretch]
+      .reverse()
+      .find(
+        (x): x is E<'store' | 'atomic'> =>
+          (x.kind === 'store' || (x.kind === 'atomic' && !!x.target)) && !(x.kind === 'store' && x.target.rootKind === 'local' && x.target.fields.length === 0),
+      );
     if (!store) return;
     const target = store.kind === 'store' ? store.target : store.target!;
     out.push({

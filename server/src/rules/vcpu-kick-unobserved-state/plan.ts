@@ -16,7 +16,6 @@ export function planVcpuKick(index: WorkspaceIndex, c: Candidate<VcpuKickSubject
   return vcpuKickPlan(index, c.subject);
 }
 
-
 /**
  * The vCPU's block loop (set the state, re-check the runnable predicate, schedule) against the
  * waker's stores and kick. What the vCPU must not sleep through is the predicate *or* the state
@@ -31,14 +30,25 @@ function vcpuKickPlan(index: WorkspaceIndex, s: VcpuKickSubject): Plan {
   const tracked = new Set(Object.keys(b.locations));
   const kickIdx = s.fn.events.indexOf(s.kick);
   const storeIdx = s.fn.events.indexOf(s.store);
-  const wakerOps: Op[] = [...segmentOps(b, { file: s.file, fn: s.fn, from: storeIdx, to: kickIdx }, tracked, new Map()), { op: 'wake_up_process', task: 'vcpu', src: srcOf(s.file, s.kick.span) }];
+  const wakerOps: Op[] = [
+    ...segmentOps(b, { file: s.file, fn: s.fn, from: storeIdx, to: kickIdx }, tracked, new Map()),
+    { op: 'wake_up_process', task: 'vcpu', src: srcOf(s.file, s.kick.span) },
+  ];
   const blockLoop = (p: ProgramExpr): Op[] => [
     { op: 'set_current_state', state: 'interruptible', barrier: true },
-    { op: 'if', cond: not(p), then: [{ op: 'schedule', until: { kind: 'binary', op: '||', left: pred, right: work } }], else: [], src: srcOf(s.predicate.file, s.predicate.fn.returns[0].span) },
+    {
+      op: 'if',
+      cond: not(p),
+      then: [{ op: 'schedule', until: { kind: 'binary', op: '||', left: pred, right: work } }],
+      else: [],
+      src: srcOf(s.predicate.file, s.predicate.fn.returns[0].span),
+    },
   ];
   b.threads.push({ name: 'vcpu', context: 'process', ops: blockLoop(pred) });
   b.threads.push({ name: 'waker', context: threadContext(index, s.fn), ops: wakerOps });
-  const program = b.build(`${s.kick.name} at ${s.file}:${s.kick.span.line}`, { check: ['lost-wakeup'] }, [{ kind: 'binary', op: '||', left: pred, right: work }]);
+  const program = b.build(`${s.kick.name} at ${s.file}:${s.kick.span.line}`, { check: ['lost-wakeup'] }, [
+    { kind: 'binary', op: '||', left: pred, right: work },
+  ]);
   const fixedPred: ProgramExpr = { kind: 'binary', op: '||', left: pred, right: work };
   const fixed = { ...program, threads: program.threads.map((t) => (t.name === 'vcpu' ? { ...t, ops: blockLoop(fixedPred) } : t)) };
   // The edit: the predicate also reads the state, named through the predicate's own vCPU parameter.
@@ -55,4 +65,3 @@ function vcpuKickPlan(index: WorkspaceIndex, s: VcpuKickSubject): Plan {
   }
   return { program, fixes };
 }
-

@@ -75,7 +75,12 @@ function checkLocks(index: WorkspaceIndex, check: Site<E<'active'>>): Set<string
   return new Set(check.event.ctx.locksHeld.map((l) => index.identityOfText(check.file, check.fn, l)));
 }
 
-function activeCandidate(check: Site<E<'active'>>, stores: StoreBefore[], via: FnEvent<'call'> | undefined, waits: Array<Site<E<'wait'>>>): Candidate<ActiveCheckSubject> {
+function activeCandidate(
+  check: Site<E<'active'>>,
+  stores: StoreBefore[],
+  via: FnEvent<'call'> | undefined,
+  waits: Array<Site<E<'wait'>>>,
+): Candidate<ActiveCheckSubject> {
   return {
     code: CODE,
     file: check.file,
@@ -87,7 +92,7 @@ function activeCandidate(check: Site<E<'active'>>, stores: StoreBefore[], via: F
 
 /** The finding's message for a check and the unordered store it names. */
 export function activeMessage(check: Site<E<'active'>>, store: FnEvent<'store' | 'atomic'>): string {
-  const text = store.event.kind === 'store' ? store.event.target.text : store.event.target?.text ?? store.event.name;
+  const text = store.event.kind === 'store' ? store.event.target.text : (store.event.target?.text ?? store.event.name);
   // A fixed bit's location (facts.ts bitAccess) reads `word#BIT`.
   const target = text.replace(/^(.*)#(\w+)$/, 'bit $2 of $1');
   const line = store.file === check.file ? `line ${store.event.span.line}` : `${store.file}:${store.event.span.line}`;

@@ -5,7 +5,17 @@
  */
 import type { Op } from '../../../../analyzer-runtime/src';
 import {
-  conditionLocations, exitIgnoringTimeout, ExtractionError, locName, ProgramBuilder, segmentOps, srcOf, storeLocation, waiterCondition, waitOp, wakeOp,
+  conditionLocations,
+  exitIgnoringTimeout,
+  ExtractionError,
+  locName,
+  ProgramBuilder,
+  segmentOps,
+  srcOf,
+  storeLocation,
+  waiterCondition,
+  waitOp,
+  wakeOp,
 } from '../../analysis/extract';
 import type { FunctionFacts } from '../../analysis/facts';
 import type { Site, WorkspaceIndex } from '../../analysis/index';
@@ -58,7 +68,9 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Si
   } else {
     ops.push(...segmentOps(b, { file: check.file, fn: check.fn, from, to: checkIdx }, tracked, queues));
   }
-  const wake = check.fn.events.slice(checkIdx + 1).find((e): e is E<'wake'> => e.kind === 'wake' && !!e.queue && index.identity(check.file, check.fn, e.queue) === check.queue);
+  const wake = check.fn.events
+    .slice(checkIdx + 1)
+    .find((e): e is E<'wake'> => e.kind === 'wake' && !!e.queue && index.identity(check.file, check.fn, e.queue) === check.queue);
   if (!wake) throw new ExtractionError('no wake-up of this queue follows the check');
   const kind = check.event.info.queue === 'swait' ? 'swait' : 'waitqueue';
   b.object(kind, queueName);
@@ -70,12 +82,17 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Si
   // failing with a timeout although the condition became true (said in the message).
   b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] });
   const program = b.build(`${check.event.name} at ${check.file}:${check.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
-  const timeout = w.event.info.exits.includes('timeout') ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout` : undefined;
+  const timeout = w.event.info.exits.includes('timeout')
+    ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout`
+    : undefined;
   const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
   const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
   // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
   // smp_mb__after_atomic() when the store is a non-returning atomic (clear_and_wake_up_bit()).
-  const barrier = check.event.info.implicit && isNonReturningAtomic(store.event) ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const } : { call: 'smp_mb', fence: 'mb' as const };
+  const barrier =
+    check.event.info.implicit && isNonReturningAtomic(store.event)
+      ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const }
+      : { call: 'smp_mb', fence: 'mb' as const };
   return {
     program,
     ...(store !== s.store ? { message: activeMessage(check, store) } : {}),
@@ -101,7 +118,12 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Si
         ? [
             {
               title: `Wake unconditionally (drop the ${check.event.name}() test)`,
-              program: variant(variant(program, 'waker', isActive, () => []), 'waker', (o) => o.op === 'if' && o.cond.kind === 'reg' && o.cond.name === 'r0', (o) => (o as Extract<Op, { op: 'if' }>).then),
+              program: variant(
+                variant(program, 'waker', isActive, () => []),
+                'waker',
+                (o) => o.op === 'if' && o.cond.kind === 'reg' && o.cond.name === 'r0',
+                (o) => (o as Extract<Op, { op: 'if' }>).then,
+              ),
               edits: [replaceSpan(check.file, check.event.guard, '')],
             },
           ]

@@ -76,7 +76,12 @@ export function detectEarlyWakes(index: WorkspaceIndex, file: string, functions:
       }
       if (!store) return;
       // A caller that wakes the queue after calling this function makes the late store good.
-      if (index.callersOf(file, fn).some((c) => c.fn.events.slice(c.index + 1).some((x) => x.kind === 'wake' && !!x.queue && index.identity(c.file, c.fn, x.queue) === queue))) return;
+      if (
+        index
+          .callersOf(file, fn)
+          .some((c) => c.fn.events.slice(c.index + 1).some((x) => x.kind === 'wake' && !!x.queue && index.identity(c.file, c.fn, x.queue) === queue))
+      )
+        return;
       const target = (store.target?.text ?? (store.kind === 'atomic' ? store.name : '')).replace(/^&\s*/, '');
       out.push({
         code: CODE,

@@ -45,7 +45,9 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
   for (const e of events.slice(0, at)) {
     if (e.kind !== 'wait' || !e.condition) continue;
     if (e.condition.reads.some((r) => tracked.has(locName(index.identity(wake.file, wake.fn, r))))) {
-      throw new ExtractionError(`the waker waited for ${e.condition.text} (line ${e.span.line}) before the wakeup, which reads what the sleepers wait for; the starting state that follows from it is not derived`);
+      throw new ExtractionError(
+        `the waker waited for ${e.condition.text} (line ${e.span.line}) before the wakeup, which reads what the sleepers wait for; the starting state that follows from it is not derived`,
+      );
     }
   }
   // The program runs the path, not the tests that choose it: a test on the way that reads what
@@ -55,18 +57,30 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
     const e = events[k];
     if (e.kind !== 'check' || !onOnePath(e.ctx, wake.event.ctx) || !onOnePath(e.ctx, store.ctx)) continue;
     if (e.condition.reads.some((r) => tracked.has(locName(index.identity(wake.file, wake.fn, r))))) {
-      throw new ExtractionError(`the path to the store tests ${e.condition.text} (line ${e.span.line}), which reads what the sleepers wait for; the test is not modelled`);
+      throw new ExtractionError(
+        `the path to the store tests ${e.condition.text} (line ${e.span.line}), which reads what the sleepers wait for; the test is not modelled`,
+      );
     }
   }
   // The events on the one path through the wakeup and the store, in one segment, so a lock
   // taken before the wakeup is released where the code releases it.
   const path = events.filter((e, k) => k >= from && e !== wake.event && onOnePath(e.ctx, wake.event.ctx) && onOnePath(e.ctx, store.ctx));
-  const ops = segmentOps(b, { file: wake.file, fn: { ...wake.fn, events: path }, from: 0, to: path.length }, tracked, new Map([[wake.event.queue?.text ?? '', queueName]]));
+  const ops = segmentOps(
+    b,
+    { file: wake.file, fn: { ...wake.fn, events: path }, from: 0, to: path.length },
+    tracked,
+    new Map([[wake.event.queue?.text ?? '', queueName]]),
+  );
   // wake_up_bit()/wake_up_var() check their hashed queue locklessly before waking it (the
   // facts give them an implicit 'active' event at the same place): modelled as the kernel runs it.
   const implicitCheck = events.some((e) => e.kind === 'active' && e.info.implicit && e.span.start === wake.event.span.start);
   const wakeUp = wakeOp(b, wake.event, wake.file, queueName);
-  const wakeOps: Op[] = implicitCheck ? [{ op: 'waitqueue_active', wq: b.object('waitqueue', queueName), reg: 'r0', src: wakeUp.src }, { op: 'if', cond: { kind: 'reg', name: 'r0' }, then: [wakeUp], else: [] }] : [wakeUp];
+  const wakeOps: Op[] = implicitCheck
+    ? [
+        { op: 'waitqueue_active', wq: b.object('waitqueue', queueName), reg: 'r0', src: wakeUp.src },
+        { op: 'if', cond: { kind: 'reg', name: 'r0' }, then: [wakeUp], else: [] },
+      ]
+    : [wakeUp];
   const insertAt = (after: (op: Op) => boolean, before: Op[] = []) => {
     const k = ops.findIndex(after);
     return k < 0 ? [...ops, ...before, ...wakeOps] : [...ops.slice(0, k), ...before, ...wakeOps, ...ops.slice(k)];
@@ -78,13 +92,24 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
   ];
   b.threads.push(...threads(insertAt((op) => atOrAfter(op, wake.event.span))));
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
-  const timeout = w.event.info.exits.includes('timeout') ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout` : undefined;
+  const timeout = w.event.info.exits.includes('timeout')
+    ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout`
+    : undefined;
   // wake_up_bit()/wake_up_var() check their hashed queue locklessly: moved after the store,
   // they need the barrier waitqueue-active-no-barrier asks for (the kernel's
   // smp_mb__after_atomic() after an atomic bitop, smp_mb() after a plain store).
-  const barrier = implicitCheck ? (isNonReturningAtomic(store) ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const } : { call: 'smp_mb', fence: 'mb' as const }) : undefined;
-  const moved = (extra: Op[]) => threads(insertAt((op) => atOrAfter(op, store.span) && !(op.src!.line === store.span.line && op.src!.column === store.span.column), extra));
-  return { program, notes: { ...b.notes(), ...(timeout ? { timeout } : {}) }, fixes: moveFix(s, program, moved(barrier ? [{ op: 'fence', kind: barrier.fence, src: wakeUp.src }] : []), barrier?.call) };
+  const barrier = implicitCheck
+    ? isNonReturningAtomic(store)
+      ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const }
+      : { call: 'smp_mb', fence: 'mb' as const }
+    : undefined;
+  const moved = (extra: Op[]) =>
+    threads(insertAt((op) => atOrAfter(op, store.span) && !(op.src!.line === store.span.line && op.src!.column === store.span.column), extra));
+  return {
+    program,
+    notes: { ...b.notes(), ...(timeout ? { timeout } : {}) },
+    fixes: moveFix(s, program, moved(barrier ? [{ op: 'fence', kind: barrier.fence, src: wakeUp.src }] : []), barrier?.call),
+  };
 }
 
 /**
@@ -98,11 +123,17 @@ function moveFix(s: EarlyWakeSubject, program: Program, threads: Program['thread
   const indent = w.statement.indent ?? '\t';
   return [
     {
-      title: barrier ? `Move ${w.name}() after the store (line ${store.span.line}), after ${barrier}()` : `Move ${w.name}() after the store (line ${store.span.line})`,
+      title: barrier
+        ? `Move ${w.name}() after the store (line ${store.span.line}), after ${barrier}()`
+        : `Move ${w.name}() after the store (line ${store.span.line})`,
       program: { ...program, threads },
       edits: [
         { file: wake.file, range: { line: w.statement.line, column: 1, endLine: w.statement.endLine + 1, endColumn: 1 }, newText: '' },
-        { file: wake.file, range: { line: store.statement.endLine + 1, column: 1, endLine: store.statement.endLine + 1, endColumn: 1 }, newText: `${barrier ? `${indent}${barrier}();\n` : ''}${indent}${w.statementText}\n` },
+        {
+          file: wake.file,
+          range: { line: store.statement.endLine + 1, column: 1, endLine: store.statement.endLine + 1, endColumn: 1 },
+          newText: `${barrier ? `${indent}${barrier}();\n` : ''}${indent}${w.statementText}\n`,
+        },
       ],
     },
   ];
