@@ -918,7 +918,7 @@ class BodyWalker {
     }
   }
 
-  private ownStatement(call: Node): { span: Span; text: string } | undefined {
+  private ownStatement(call: Node): { stmt: Node; last: Node } | undefined {
     const stmt = call.parent;
     if (stmt?.type !== 'expression_statement' || stmt.parent?.type !== 'compound_statement') return undefined;
     const before = stmt.previousSibling;
@@ -931,10 +931,26 @@ class BodyWalker {
     }
     if (before && before.endPosition.row === stmt.startPosition.row) return undefined;
     if (after && after.startPosition.row === last.endPosition.row) return undefined;
+    return { stmt, last };
+  }
+
+  /** EventBase.statement of a store or an atomic: `{ statement }` when it is one, else nothing. */
+  private statementOf(call: Node): { statement?: Span } {
+    const own = this.ownStatement(call);
+    return own ? { statement: this.statementSpan(own) } : {};
+  }
+
+  /** The same for a wakeup, with the statement's text (what moving it moves). */
+  private wakeStatementOf(call: Node): { statement?: Span; statementText?: string } {
+    const own = this.ownStatement(call);
+    return own ? { statement: this.statementSpan(own), statementText: this.userText(own.stmt, own.last) } : {};
+  }
+
+  private statementSpan({ stmt, last }: { stmt: Node; last: Node }): Span {
     const span = this.span(stmt);
-    if (last === stmt) return { span, text: this.userText(stmt) };
+    if (last === stmt) return span;
     const end = this.span(last);
-    return { span: { ...span, end: end.end, endLine: end.endLine, endColumn: end.endColumn }, text: this.userText(stmt, last) };
+    return { ...span, end: end.end, endLine: end.endLine, endColumn: end.endColumn };
   }
 
   private push(e: DistributiveOmit<FactEvent, 'ctx'>): FactEvent {
@@ -1073,26 +1089,24 @@ class BodyWalker {
         guardsWake: true,
         span,
       });
-      const statement = this.ownStatement(node);
       this.push({
         kind: 'wake',
         name,
         queue: hashedQueue,
         info: { queue: 'waitqueue', nr: name === BIT_WAKE ? 1 : 'all', locked: false, needsIrqsOn: false },
-        ...(statement ? { statement: statement.span, statementText: statement.text } : {}),
+        ...this.wakeStatementOf(node),
         span,
       });
       return;
     }
     const wake = WAKE_MACROS.get(name);
     if (wake) {
-      const statement = this.ownStatement(node);
       this.push({
         kind: 'wake',
         name,
         queue: args()[0] ? this.access(args()[0]) : undefined,
         info: wake,
-        ...(statement ? { statement: statement.span, statementText: statement.text } : {}),
+        ...this.wakeStatementOf(node),
         span,
       });
       return;
@@ -1142,7 +1156,6 @@ class BodyWalker {
         const value = store.valueArg !== undefined ? args()[store.valueArg] : undefined;
         const bit = store.bitArg !== undefined ? args()[store.bitArg] : undefined;
         const target = bit ? this.bitAccess(loc, bit) : this.access(loc);
-        const statement = this.ownStatement(node)?.span;
         this.push({
           kind: 'store',
           via: name,
@@ -1150,7 +1163,7 @@ class BodyWalker {
           value: value ? this.userText(value) : store.constValue,
           fullBarrierAfter: store.fullBarrierAfter,
           release: !!store.release,
-          ...(statement ? { statement } : {}),
+          ...this.statementOf(node),
           span,
         });
       }
@@ -1161,8 +1174,7 @@ class BodyWalker {
       const loc = args()[atomic.locArg];
       // test_and_set_bit(bit, word) and friends: a fixed bit is its own location.
       const target = loc && BIT_ATOMIC.test(name) && args()[0] ? this.bitAccess(loc, args()[0]) : loc ? this.access(loc) : undefined;
-      const statement = this.ownStatement(node)?.span;
-      this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, ...(statement ? { statement } : {}), span });
+      this.push({ kind: 'atomic', name, target, returning: atomic.returning, ordering: atomic.ordering, ...this.statementOf(node), span });
       return;
     }
     if (LOCK_MACROS.has(name) || IRQ_MACROS.has(name)) {
@@ -1220,7 +1232,6 @@ class BodyWalker {
     }
     if (target.rootKind === 'param' && target.fields.length === 0) return;
     const right = node.childForFieldName('right');
-    const statement = this.ownStatement(node)?.span;
     this.push({
       kind: 'store',
       via: node.childForFieldName('operator')?.text ?? '=',
@@ -1228,7 +1239,7 @@ class BodyWalker {
       value: right ? this.userText(right) : undefined,
       fullBarrierAfter: false,
       release: false,
-      ...(statement ? { statement } : {}),
+      ...this.statementOf(node),
       span: this.span(node),
     });
   }

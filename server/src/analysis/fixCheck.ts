@@ -11,7 +11,7 @@ import type { FileFacts } from './facts';
 import type { Finding, Fix } from './findings';
 import { applyEdits } from './fixes';
 import type { ProofJob } from './plan';
-import { findCandidates, planCandidate } from './prove';
+import { planFiles, PlannedFiles, withDecided } from './prove';
 import type { Workspace } from './workspace';
 
 export interface FixCheckHost {
@@ -44,26 +44,8 @@ function provedKeys(findings: Finding[]): Map<string, number> {
   return out;
 }
 
-interface Planned {
-  items: Array<Finding | number>;
-  jobs: ProofJob[];
-}
-
-/** The candidates of `files` under the index as it is now, planned: findings known at once, or proof jobs. */
-function planFiles(host: FixCheckHost, files: string[]): Planned {
-  const planned: Planned = { items: [], jobs: [] };
-  for (const file of files) {
-    for (const c of findCandidates(host.workspace.index, file, host.enabled)) {
-      const p = planCandidate(host.workspace.index, c);
-      planned.items.push('finding' in p ? p.finding : planned.jobs.push(p.job) - 1);
-    }
-  }
-  return planned;
-}
-
-async function decidePlanned(host: FixCheckHost, planned: Planned): Promise<Finding[]> {
-  const decided = planned.jobs.length ? await host.prove(planned.jobs) : [];
-  return planned.items.map((i) => (typeof i === 'number' ? decided[i] : i));
+async function decidePlanned(host: FixCheckHost, planned: PlannedFiles): Promise<Finding[]> {
+  return withDecided(planned, planned.jobs.length ? await host.prove(planned.jobs) : []);
 }
 
 /** `findings` with each verified fix kept only if the fixed files prove nothing new. */
@@ -72,7 +54,7 @@ export async function keepFixesSafeUnderEveryRule(host: FixCheckHost, findings: 
   const baselineOf = async (files: string[]) => {
     const key = files.join('\0');
     let b = baseline.get(key);
-    if (!b) baseline.set(key, (b = provedKeys(host.known?.(files) ?? (await decidePlanned(host, planFiles(host, files))))));
+    if (!b) baseline.set(key, (b = provedKeys(host.known?.(files) ?? (await decidePlanned(host, planFiles(host.workspace.index, files, host.enabled))))));
     return b;
   };
   const out: Finding[] = [];
@@ -126,9 +108,9 @@ async function isSafeUnderEveryRule(host: FixCheckHost, fix: Fix, baselineOf: (f
   };
   // Planning reads the index; the jobs are plain data, so the originals go back before proving.
   swap(fixed);
-  let planned: Planned;
+  let planned: PlannedFiles;
   try {
-    planned = planFiles(host, files);
+    planned = planFiles(index, files, host.enabled);
   } finally {
     swap(original);
   }

@@ -54,6 +54,38 @@ export async function analyzeWorkspaceFile(
   return { findings: findings.filter((f) => f.verdict !== 'safe'), problems: [] };
 }
 
+/**
+ * The candidates of `files`, planned: per candidate in order, the finding known at planning or
+ * the index of its proof job in `jobs` (the jobs are plain data, decided here or on workers).
+ * `isCancelled` is asked before each candidate; true makes it throw `cancelled()`'s error.
+ */
+export interface PlannedFiles {
+  items: Array<Finding | number>;
+  jobs: ProofJob[];
+}
+
+export function planFiles(
+  index: WorkspaceIndex,
+  files: readonly string[],
+  enabled?: (code: string) => boolean,
+  cancel?: { isCancelled(): boolean; error(): Error },
+): PlannedFiles {
+  const planned: PlannedFiles = { items: [], jobs: [] };
+  for (const file of files) {
+    for (const c of findCandidates(index, file, enabled)) {
+      if (cancel?.isCancelled()) throw cancel.error();
+      const p = planCandidate(index, c);
+      planned.items.push('finding' in p ? p.finding : planned.jobs.push(p.job) - 1);
+    }
+  }
+  return planned;
+}
+
+/** The findings of planned candidates, in order, given their jobs' decided findings. */
+export function withDecided(planned: PlannedFiles, decided: readonly Finding[]): Finding[] {
+  return planned.items.map((i) => (typeof i === 'number' ? decided[i] : i));
+}
+
 /** The candidate's plan, made by its rule. */
 export function planFor(index: WorkspaceIndex, c: Candidate): Plan {
   const rule = ruleOf(c.code);

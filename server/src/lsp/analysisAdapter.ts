@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { contentHash } from '../analysis/contentHash';
 import { definedFunctionNames, headersDefiningConditionHelpers, indexFiles, SearchedNames } from '../analysis/indexer';
 import { proofBounds } from '../analysis/bounds';
-import { createWorkspace, findCandidates, planCandidate } from '../analysis/prove';
+import { createWorkspace, planFiles, withDecided } from '../analysis/prove';
 import { ProofPool } from '../analysis/proofPool';
 import { readSourceText, Workspace } from '../analysis/workspace';
 import { keepFixesSafeUnderEveryRule } from '../analysis/fixCheck';
@@ -189,18 +189,11 @@ export class CAnalyzer implements Analyzer {
     const ws = await this.ready;
     if (isCancelled()) throw new CancelledError();
     const problem = this.problems.get(file);
-    // Per candidate, in order: the finding known at planning, or the index of its proof job.
-    const items: Array<Finding | number> = [];
-    const jobs: ProofJob[] = [];
-    for (const c of findCandidates(ws.index, file, (code) => isRuleEnabled(settings, code))) {
-      if (isCancelled()) throw new CancelledError();
-      const planned = planCandidate(ws.index, c);
-      if ('finding' in planned) items.push(planned.finding);
-      else items.push(jobs.push(planned.job) - 1);
-    }
-    let decided: Finding[] = [];
-    if (jobs.length > 0) {
-      const bounds = proofBounds(settings.exploration);
+    const enabled = (code: string) => isRuleEnabled(settings, code);
+    const bounds = proofBounds(settings.exploration);
+    // On the proof workers; cancelled or failed, the analysis throws (no partial result).
+    const prove = async (jobs: ProofJob[]): Promise<Finding[]> => {
+      if (jobs.length === 0) return [];
       const started = performance.now();
       const outcomes = await proofPool(this.log).prove(jobs, bounds, {
         isCancelled,
@@ -210,26 +203,19 @@ export class CAnalyzer implements Analyzer {
           ),
       });
       if (outcomes === 'stopped') throw new CancelledError();
-      decided = outcomes.map((o) => {
+      return outcomes.map((o) => {
         if ('error' in o) throw new Error(o.error);
         return o.finding;
       });
-    }
-    const proved = items.map((item) => (typeof item === 'number' ? decided[item] : item)).filter((f) => f.verdict !== 'safe');
-    const bounds = proofBounds(settings.exploration);
+    };
+    const planned = planFiles(ws.index, [file], enabled, { isCancelled, error: () => new CancelledError() });
+    const proved = withDecided(planned, await prove(planned.jobs)).filter((f) => f.verdict !== 'safe');
     const findings = await keepFixesSafeUnderEveryRule(
       {
         workspace: ws,
         textOf: (f) => this.openTexts.get(f) ?? readSourceText(f, ws.limits),
-        enabled: (code) => isRuleEnabled(settings, code),
-        prove: async (fixJobs) => {
-          const outcomes = await proofPool(this.log).prove(fixJobs, bounds, { isCancelled });
-          if (outcomes === 'stopped') throw new CancelledError();
-          return outcomes.map((o) => {
-            if ('error' in o) throw new Error(o.error);
-            return o.finding;
-          });
-        },
+        enabled,
+        prove,
         known: (files) => (files.length === 1 && files[0] === file ? proved : undefined),
       },
       proved,

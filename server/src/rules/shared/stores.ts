@@ -17,6 +17,14 @@ export function isNonReturningAtomic(e: E<'store' | 'atomic'>): boolean {
   return e.kind === 'store' ? ATOMIC_BITOPS.has(e.via) : !e.returning;
 }
 
+/**
+ * The barrier that orders `store` before a later lockless queue check: the kernel's
+ * smp_mb__after_atomic() after a non-returning atomic (clear_bit() before wake_up_bit()), else smp_mb().
+ */
+export function barrierAfter(store: E<'store' | 'atomic'>): { call: 'smp_mb__after_atomic' | 'smp_mb'; fence: 'after_atomic' | 'mb' } {
+  return isNonReturningAtomic(store) ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' } : { call: 'smp_mb', fence: 'mb' };
+}
+
 /** A store before a check: in the check's function, or (`into`) in a helper it called before. */
 export interface StoreBefore {
   file: string;

@@ -6,7 +6,6 @@
 import type { Op } from '../../../../analyzer-runtime/src';
 import {
   conditionLocations,
-  exitIgnoringTimeout,
   ExtractionError,
   locName,
   ProgramBuilder,
@@ -14,7 +13,6 @@ import {
   srcOf,
   storeLocation,
   waiterCondition,
-  waitOp,
   wakeOp,
 } from '../../analysis/extract';
 import type { FunctionFacts } from '../../analysis/facts';
@@ -22,9 +20,9 @@ import type { Site, WorkspaceIndex } from '../../analysis/index';
 import type { Plan } from '../../analysis/plan';
 import type { Candidate, E } from '../rule';
 import { insertLineBefore, nameEdit, replaceSpan } from '../shared/edits';
-import { threadContext, variant } from '../shared/programs';
+import { sleeperWithoutTimeout, threadContext, variant } from '../shared/programs';
 import { firstWaiterWithCondition, planEachWaiter } from '../shared/sleepers';
-import { isNonReturningAtomic } from '../shared/stores';
+import { barrierAfter } from '../shared/stores';
 import { activeMessage, ActiveCheckSubject } from './detect';
 
 export function planActiveCheck(index: WorkspaceIndex, c: Candidate<ActiveCheckSubject>): Plan {
@@ -78,21 +76,14 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Si
   const activeOp: Op = kind === 'swait' ? { op: 'swait_active', wq: queueName, reg: 'r0', src } : { op: 'waitqueue_active', wq: queueName, reg: 'r0', src };
   ops.push(activeOp, { op: 'if', cond: { kind: 'reg', name: 'r0' }, then: [wakeOp(b, wake, check.file, queueName)], else: [] });
   b.threads.push({ name: 'waker', context: threadContext(index, check.fn), ops });
-  // A waiter with a timeout is modelled without it: the lost wakeup then shows as the wait
-  // failing with a timeout although the condition became true (said in the message).
-  b.threads.push({ name: 'waiter', context: 'process', ops: [...snapshots, waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] });
+  const { thread: sleeper, timeout } = sleeperWithoutTimeout(b, w, queueName, cond, snapshots);
+  b.threads.push(sleeper);
   const program = b.build(`${check.event.name} at ${check.file}:${check.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
-  const timeout = w.event.info.exits.includes('timeout')
-    ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout`
-    : undefined;
   const isActive = (o: Op) => o.op === 'waitqueue_active' || o.op === 'swait_active';
-  const sleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
+  const hasSleeper = kind === 'swait' ? 'swq_has_sleeper' : 'wq_has_sleeper';
   // wake_up_bit()'s check is inside it: the barrier goes before the call, the kernel's
   // smp_mb__after_atomic() when the store is a non-returning atomic (clear_and_wake_up_bit()).
-  const barrier =
-    check.event.info.implicit && isNonReturningAtomic(store.event)
-      ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const }
-      : { call: 'smp_mb', fence: 'mb' as const };
+  const barrier = check.event.info.implicit ? barrierAfter(store.event) : { call: 'smp_mb', fence: 'mb' as const };
   return {
     program,
     ...(store !== s.store ? { message: activeMessage(check, store) } : {}),
@@ -108,9 +99,9 @@ function activeCheckPlanWith(index: WorkspaceIndex, s: ActiveCheckSubject, w: Si
         ? []
         : [
             {
-              title: `Use ${sleeper}() (it has the barrier)`,
-              program: variant(program, 'waker', isActive, (o) => [{ ...(o as Extract<Op, { op: 'waitqueue_active' }>), op: sleeper } as Op]),
-              edits: [nameEdit(check.file, check.event.span, check.event.name, sleeper)],
+              title: `Use ${hasSleeper}() (it has the barrier)`,
+              program: variant(program, 'waker', isActive, (o) => [{ ...(o as Extract<Op, { op: 'waitqueue_active' }>), op: hasSleeper } as Op]),
+              edits: [nameEdit(check.file, check.event.span, check.event.name, hasSleeper)],
             },
           ]),
       // Or go: the wakeup takes the queue's lock, which the sleeper's queueing takes too.

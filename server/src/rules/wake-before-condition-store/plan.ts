@@ -5,15 +5,15 @@
  * the store.
  */
 import type { Op, Program } from '../../../../analyzer-runtime/src';
-import { exitIgnoringTimeout, ExtractionError, locName, ProgramBuilder, segmentOps, waiterCondition, waitOp, wakeOp } from '../../analysis/extract';
+import { ExtractionError, locName, ProgramBuilder, segmentOps, waiterCondition, wakeOp } from '../../analysis/extract';
 import { onOnePath } from '../../analysis/facts';
-import type { Span } from '../../analysis/facts';
+import type { AccessPath, Span } from '../../analysis/facts';
 import type { Site, WorkspaceIndex } from '../../analysis/index';
 import type { FixPlan, Plan } from '../../analysis/plan';
 import type { Candidate, E } from '../rule';
-import { threadContext } from '../shared/programs';
+import { afterPreviousWaitOrWake, sleeperWithoutTimeout, threadContext } from '../shared/programs';
 import { firstWaiterWithCondition, planEachWaiter } from '../shared/sleepers';
-import { isNonReturningAtomic } from '../shared/stores';
+import { barrierAfter } from '../shared/stores';
 import type { EarlyWakeSubject } from './detect';
 
 export function planEarlyWake(index: WorkspaceIndex, c: Candidate<EarlyWakeSubject>): Plan {
@@ -33,18 +33,12 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
   const tracked = new Set(Object.keys(b.locations));
   const events = wake.fn.events;
   const at = events.indexOf(wake.event);
-  let from = 0;
-  for (let k = at - 1; k >= 0; k--) {
-    if (events[k].kind === 'wake' || events[k].kind === 'wait') {
-      from = k + 1;
-      break;
-    }
-  }
+  const from = afterPreviousWaitOrWake(wake.fn, at);
+  const readsTracked = (reads: AccessPath[]) => reads.some((r) => tracked.has(locName(index.identity(wake.file, wake.fn, r))));
   // The program starts where the sleepers must wait; a waker that itself waited earlier for
   // what they read (a teardown that first waits for DISCONNECTED) rules that state out.
   for (const e of events.slice(0, at)) {
-    if (e.kind !== 'wait' || !e.condition) continue;
-    if (e.condition.reads.some((r) => tracked.has(locName(index.identity(wake.file, wake.fn, r))))) {
+    if (e.kind === 'wait' && e.condition && readsTracked(e.condition.reads)) {
       throw new ExtractionError(
         `the waker waited for ${e.condition.text} (line ${e.span.line}) before the wakeup, which reads what the sleepers wait for; the starting state that follows from it is not derived`,
       );
@@ -55,8 +49,7 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
   const storeAt = events.indexOf(store);
   for (let k = from; k <= storeAt; k++) {
     const e = events[k];
-    if (e.kind !== 'check' || !onOnePath(e.ctx, wake.event.ctx) || !onOnePath(e.ctx, store.ctx)) continue;
-    if (e.condition.reads.some((r) => tracked.has(locName(index.identity(wake.file, wake.fn, r))))) {
+    if (e.kind === 'check' && onOnePath(e.ctx, wake.event.ctx) && onOnePath(e.ctx, store.ctx) && readsTracked(e.condition.reads)) {
       throw new ExtractionError(
         `the path to the store tests ${e.condition.text} (line ${e.span.line}), which reads what the sleepers wait for; the test is not modelled`,
       );
@@ -85,24 +78,14 @@ function earlyWakePlan(index: WorkspaceIndex, s: EarlyWakeSubject, w: Site<E<'wa
     const k = ops.findIndex(after);
     return k < 0 ? [...ops, ...before, ...wakeOps] : [...ops.slice(0, k), ...before, ...wakeOps, ...ops.slice(k)];
   };
-  const threads = (wakerOps: Op[]) => [
-    { name: 'waker', context: threadContext(index, wake.fn), ops: wakerOps },
-    // A timeout is left out: the lost wakeup then shows as a spurious timeout (the plan's note).
-    { name: 'waiter', context: 'process' as const, ops: [...snapshots, waitOp(b, w, queueName, cond, exitIgnoringTimeout(w.event))] },
-  ];
+  const { thread: sleeper, timeout } = sleeperWithoutTimeout(b, w, queueName, cond, snapshots);
+  const threads = (wakerOps: Op[]) => [{ name: 'waker', context: threadContext(index, wake.fn), ops: wakerOps }, sleeper];
   b.threads.push(...threads(insertAt((op) => atOrAfter(op, wake.event.span))));
   const program = b.build(`${wake.event.name} at ${wake.file}:${wake.event.span.line}`, { check: ['lost-wakeup'] }, [cond]);
-  const timeout = w.event.info.exits.includes('timeout')
-    ? `the waiter at ${w.file}:${w.event.span.line} has a timeout: the lost wakeup becomes a spurious timeout`
-    : undefined;
   // wake_up_bit()/wake_up_var() check their hashed queue locklessly: moved after the store,
   // they need the barrier waitqueue-active-no-barrier asks for (the kernel's
   // smp_mb__after_atomic() after an atomic bitop, smp_mb() after a plain store).
-  const barrier = implicitCheck
-    ? isNonReturningAtomic(store)
-      ? { call: 'smp_mb__after_atomic', fence: 'after_atomic' as const }
-      : { call: 'smp_mb', fence: 'mb' as const }
-    : undefined;
+  const barrier = implicitCheck ? barrierAfter(store) : undefined;
   const moved = (extra: Op[]) =>
     threads(insertAt((op) => atOrAfter(op, store.span) && !(op.src!.line === store.span.line && op.src!.column === store.span.column), extra));
   return {
