@@ -254,7 +254,7 @@ export async function runCheckCommand(args: string[], io: CheckIo): Promise<numb
   );
   problems.push(...proved.problems);
   if (progress) io.stderr.write('\r\x1b[K');
-  let shown = findings.filter((f) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown'));
+  let shown = findings.filter((f) => isShown(f, options));
   for (const p of problems) io.stderr.write(`${p.file}: ${p.message}\n`);
   let prints = fingerprints(shown, (f) => workspace.enclosingFunction(f.file, f.line, f.column)?.name);
   if (options.writeBaseline !== undefined) {
@@ -374,7 +374,7 @@ class SourceExcerpts {
   excerpt(file: string, line: number, column: number): string {
     const text = this.line(file, line);
     if (text === undefined) return '';
-    const shown = text.replace(/\r$/, '').replace(/\t/g, '        ');
+    const shown = text.replace(/\t/g, '        ');
     const before = text.slice(0, Math.max(0, column - 1)).replace(/\t/g, '        ');
     const gutter = String(line).padStart(5);
     return `${gutter} | ${shown}\n${' '.repeat(gutter.length)} | ${' '.repeat(before.length)}^\n`;
@@ -501,7 +501,6 @@ async function provePatch(
     return files.filter((f) => !absent.has(f));
   };
   const select = { ...options, selectJob: jobTouches(patched) };
-  const shownFilter = (f: Finding) => f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown');
   const functionAt = (f: Finding) => workspace.enclosingFunction(f.file, f.line, f.column)?.name;
   const before = await proveFiles(workspace, side('before'), select, undefined);
   const beforePrints = fingerprints(before.findings, functionAt);
@@ -510,7 +509,7 @@ async function provePatch(
   for (const p of patched.files.values()) if (p.after !== undefined) texts.set(p.file, p.after);
   const afterPrints = fingerprints(after.findings, functionAt);
   const afterSet = new Set(afterPrints);
-  const removed = before.findings.filter((f, i) => shownFilter(f) && !afterSet.has(beforePrints[i]));
+  const removed = before.findings.filter((f, i) => isShown(f, options) && !afterSet.has(beforePrints[i]));
   // A finding is the patch's when a line it added or changed is on its trace, or when it was not
   // there before (a deleted barrier leaves no added line behind).
   const added = (file: string) => patched.files.get(file)?.added;
@@ -540,6 +539,11 @@ async function provePatch(
     return lines;
   };
   return { proved, provedAfter: after.findings, removed, summary, statusOf: (f: Finding) => status.get(place(f)) };
+}
+
+/** What the output shows: no safe verdict, and the undecided ones only with --show-unknown. */
+function isShown(f: Finding, options: CheckOptions): boolean {
+  return f.verdict !== 'safe' && (options.showUnknown || f.verdict !== 'unknown');
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {

@@ -1,7 +1,7 @@
 // The language server's state and behaviour: which files exist and with what text, which
 // findings each has, and the LSP handlers that expose them. server.ts only creates the
 // connection and hands it here. Analysis itself is behind the Analyzer interface.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -676,11 +676,9 @@ export class Session {
       if (!texts.has(file)) {
         let text = this.documents.get(this.names.uriOf(file))?.getText();
         if (text === undefined) {
-          try {
-            text = readFileSync(file, 'utf8');
-          } catch {
-            // No label from the source: the model's label is shown.
-          }
+          // Through the file-system policy, as every read; unreadable: the model's label is shown.
+          const read = readUtf8Source(file, this.maxFileBytes());
+          if ('text' in read) text = read.text;
         }
         texts.set(file, text?.split('\n'));
       }
